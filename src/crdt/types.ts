@@ -1,0 +1,99 @@
+// The data model of the cluster document. Plain JSON values only: they are stored
+// as whole values in Yjs maps, and every entry has exactly one writer (DESIGN.md).
+
+/** A port published by a service: `published` on every node, `target` in the container. */
+export interface PortSpec {
+  published: number
+  target: number
+}
+
+/** A health check; durations are compose-style strings ("500ms", "5s", "1m30s"). */
+export interface HealthSpec {
+  type: 'tcp' | 'http' | 'cmd'
+  /** Container port probed by `tcp` and `http`; defaults to the first port's target. */
+  port?: number
+  /** Path requested by `http`; defaults to "/". */
+  path?: string
+  /** Command executed in the container by `cmd`. */
+  cmd?: string[]
+  interval?: string
+  timeout?: string
+  retries?: number
+  startPeriod?: string
+}
+
+/** A service as the user wrote it, after validation and defaults. */
+export interface ServiceSpec {
+  name: string
+  image: string
+  command?: string[]
+  env: Record<string, string>
+  replicas: number
+  ports: PortSpec[]
+  health?: HealthSpec
+  labels: Record<string, string>
+}
+
+/** `services[name]`: written by the API of whichever node took the request. */
+export interface ServiceRecord {
+  spec: ServiceSpec
+  /** Bumped whenever the spec changes; replicas carry the generation they run. */
+  generation: number
+  /** The spec before the last change, kept for rollback. */
+  previous?: { spec: ServiceSpec, generation: number }
+  createdAt: number
+  updatedAt: number
+}
+
+export const REPLICA_STATES = ['starting', 'running', 'healthy', 'unhealthy', 'exited'] as const
+export type ReplicaState = typeof REPLICA_STATES[number]
+
+/** `replicas[nodeId][slotKey]`: written only by the node that runs the container. */
+export interface ReplicaRecord {
+  service: string
+  slot: number
+  generation: number
+  /** Name of the node running it. */
+  node: string
+  container: string
+  /** "host:port" of the first published port, empty while unknown. */
+  endpoint: string
+  /** Every published target port and its "host:port". */
+  ports: Array<{ target: number, endpoint: string }>
+  state: ReplicaState
+  updatedAt: number
+}
+
+/** `nodes[id]`: written only by that node. */
+export interface NodeRecord {
+  name: string
+  host: string
+  apiPort: number
+  p2pPort: number
+  labels: Record<string, string>
+  draining: boolean
+  startedAt: number
+}
+
+/** `rollouts[service]`: written by the service's coordinator. */
+export interface RolloutRecord {
+  generation: number
+  phase: 'rolling' | 'paused' | 'rolling-back' | 'completed' | 'failed'
+  updated: number[]
+  failures: number
+  updatedAt: number
+}
+
+/** The slot key of a replica: "name#slot". */
+export function slotKey (service: string, slot: number): string {
+  return `${service}#${slot}`
+}
+
+/** The minimal logger every component receives (pino satisfies it). */
+export interface Logger {
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+  error(obj: unknown, msg?: string): void
+  child(bindings: Record<string, unknown>): Logger
+}

@@ -1,0 +1,41 @@
+// One error registry: every error the API can return has a stable code, an HTTP
+// status and a line of documentation. A test checks that each code is documented.
+
+export const ERRORS = {
+  MESHD_INVALID_JSON: { status: 400, doc: 'The request body is not valid JSON.' },
+  MESHD_INVALID_SPEC: { status: 400, doc: 'A field of the request failed validation; `path` names it.' },
+  MESHD_BODY_TOO_LARGE: { status: 413, doc: 'The request body exceeds the API limit.' },
+  MESHD_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The request body is not application/json.' },
+  MESHD_NAME_MISMATCH: { status: 400, doc: 'The name in the URL and the name in the spec differ.' },
+  MESHD_PORT_CONFLICT: { status: 409, doc: 'A published port is already used by another service.' },
+  MESHD_SERVICE_NOT_FOUND: { status: 404, doc: 'No service has that name.' },
+  MESHD_NOT_FOUND: { status: 404, doc: 'No such API route.' },
+  MESHD_METHOD_NOT_ALLOWED: { status: 405, doc: 'The route exists but not with this method.' },
+  MESHD_UNAUTHORIZED: { status: 401, doc: 'The API requires a bearer token and none or a wrong one was given.' },
+  MESHD_DOCKER_UNAVAILABLE: { status: 503, doc: 'The Docker Engine does not answer.' },
+  MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' }
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** An error with a stable code, mapped to an HTTP status by ERRORS. */
+export class MeshdError extends Error {
+  readonly code: ErrorCode
+  readonly path?: string
+
+  constructor (code: ErrorCode, message: string, path?: string) {
+    super(message)
+    this.name = 'MeshdError'
+    this.code = code
+    this.path = path
+  }
+
+  get status (): number {
+    return ERRORS[this.code].status
+  }
+
+  /** The API's error body: {"error":{"code","message","path"}}. */
+  toJSON (): { error: { code: ErrorCode, message: string, path?: string } } {
+    return { error: { code: this.code, message: this.message, ...(this.path === undefined ? {} : { path: this.path }) } }
+  }
+}

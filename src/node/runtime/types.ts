@@ -1,0 +1,77 @@
+import type { ServiceSpec } from '../../crdt/index.ts'
+
+/** Labels every meshd container carries. */
+export const LABELS = {
+  service: 'meshd.service',
+  slot: 'meshd.slot',
+  node: 'meshd.node',
+  generation: 'meshd.generation'
+} as const
+
+/** A meshd container as the runtime sees it (from list or inspect). */
+export interface ContainerInfo {
+  id: string
+  name: string
+  service: string
+  slot: number
+  generation: number
+  /** meshd.node label: the node name that owns it. */
+  node: string
+  /** Docker's state: created, running, exited, dead, paused, restarting, removing. */
+  state: string
+  /** Host ports published on the node's host: target → "host:port". */
+  ports: Array<{ target: number, endpoint: string }>
+  /** Container's IP on the bridge network, if running. */
+  ip?: string
+  exitCode?: number
+  startedAt?: string
+}
+
+/** What the runtime reports through watch(): a container of this node changed. */
+export interface ContainerEvent {
+  id: string
+  /** Docker event action: start, die, destroy, stop, kill, oom, health_status, ... */
+  action: string
+  service?: string
+  slot?: number
+}
+
+export interface CreateRequest {
+  spec: ServiceSpec
+  slot: number
+  generation: number
+}
+
+export interface ExecResult { exitCode: number, output: string }
+
+/**
+ * The Docker runtime adapter: the only code that talks to the Docker Engine.
+ * Every method takes an optional AbortSignal; errors of an unreachable engine are
+ * RuntimeUnavailableError.
+ */
+export interface Runtime {
+  /** Resolves when the engine answers; throws RuntimeUnavailableError when not. */
+  ping(opts?: { signal?: AbortSignal }): Promise<void>
+  /** Creates and starts a labelled container publishing each target port on host with an ephemeral port. */
+  run(req: CreateRequest, opts?: { signal?: AbortSignal }): Promise<ContainerInfo>
+  /** Stops (with a grace period in seconds) and removes a container; absent is not an error. */
+  remove(id: string, opts?: { signal?: AbortSignal, graceSeconds?: number }): Promise<void>
+  inspect(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerInfo | undefined>
+  /** Every container (running or not) labelled meshd.node=<this node's name>. */
+  list(opts?: { signal?: AbortSignal }): Promise<ContainerInfo[]>
+  /** Runs a command in a running container and returns its exit code and output. */
+  exec(id: string, cmd: string[], opts?: { signal?: AbortSignal, timeoutMs?: number }): Promise<ExecResult>
+  /** Calls onEvent for each event of this node's containers; reconnects with backoff until stop(). */
+  watch(onEvent: (event: ContainerEvent) => void): void
+  /** Ensures the image exists locally (pulls if absent and a registry is reachable). */
+  ensureImage(image: string, opts?: { signal?: AbortSignal }): Promise<void>
+  stop(): Promise<void>
+}
+
+/** The Docker Engine does not answer. */
+export class RuntimeUnavailableError extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RuntimeUnavailableError'
+  }
+}
