@@ -4,6 +4,8 @@
 set -euo pipefail
 
 IMAGE="meshd/busybox:latest"
+# Bump when the image's contents change: setup rebuilds an image with another version.
+IMAGE_VERSION="2"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 say() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -54,19 +56,21 @@ ensure_engine() {
 }
 
 ensure_image() {
-  if docker image inspect "$IMAGE" >/dev/null 2>&1; then return; fi
+  local have
+  have="$(docker image inspect -f '{{ index .Config.Labels "meshd.busybox" }}' "$IMAGE" 2>/dev/null || true)"
+  if [ "$have" = "$IMAGE_VERSION" ]; then return; fi
   say "building $IMAGE from /bin/busybox"
   local root
   root="$(mktemp -d)"
   mkdir -p "$root/bin" "$root/tmp" "$root/www" "$root/etc"
   cp /bin/busybox "$root/bin/busybox"
-  for applet in sh httpd nc sleep cat echo ls wget true false env printf; do
+  for applet in sh httpd nc sleep cat echo ls wget true false env printf rm touch test mkdir kill ps head dd yes; do
     ln -sf busybox "$root/bin/$applet"
   done
   echo "hello from meshd" >"$root/www/index.html"
   echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
   tar -C "$root" -cf - . | docker import \
-    -c 'ENV PATH=/bin' -c 'WORKDIR /' -c 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
+    -c 'ENV PATH=/bin' -c 'WORKDIR /' -c "LABEL meshd.busybox=$IMAGE_VERSION" -c 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
   rm -rf "$root"
 }
 

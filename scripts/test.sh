@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: setup (Docker, image, npm deps), typecheck,
+# then every test. Leftover test daemons, containers and iptables rules are removed
+# before and after, even when a test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+cleanup() {
+  pkill -f 'bin/meshd.js start --name test-' 2>/dev/null || true
+  docker ps -aq --filter label=meshd.service --format '{{.ID}} {{.Label "meshd.node"}}' 2>/dev/null \
+    | awk '$2 ~ /^(test-|rt-test)/ { print $1 }' | xargs -r docker rm -f >/dev/null 2>&1 || true
+  iptables -S INPUT 2>/dev/null | grep -- '-j DROP' | grep '127\.0\.0\.' | sed 's/^-A /-D /' \
+    | while read -r rule; do eval "iptables $rule" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+cleanup
+
+echo "== typecheck"
+tsc --noEmit -p .
+echo "== tests"
+report="$(mktemp)"
+status=0
+vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
+' "$report" 2>/dev/null || true
+rm -f "$report"
+exit "$status"

@@ -1,0 +1,6 @@
+export { buildApi, BODY_LIMIT } from './server.ts'
+export type { ApiInit } from './server.ts'
+export type { MemberView } from './routes.ts'
+export { writeService, scaleService, deleteService } from './services.ts'
+export { serviceView, replicaViews } from './views.ts'
+export type { ServiceView, ReplicaView } from './views.ts'

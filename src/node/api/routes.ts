@@ -1,0 +1,73 @@
+// The routes of the v1 API. Handlers validate, write one transaction, and answer with
+// a view; every failure is a MeshdError thrown to the server's error handler.
+
+import { createHash } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { ApiInit } from './server.ts'
+import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
+import { MeshdError } from '../errors.ts'
+import { deleteService, requireService, scaleService, writeService } from './services.ts'
+import { replicaViews, serviceView } from './views.ts'
+
+export interface MemberView {
+  id: string
+  name: string
+  host: string
+  state: 'alive' | 'suspect' | 'dead'
+  labels: Record<string, string>
+}
+
+interface NameParams { name: string }
+
+/** Registers every /v1 route on app. */
+export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
+  const { document } = init
+
+  app.get('/v1/health', async () => ({ ok: true, node: init.node }))
+
+  app.get('/v1/nodes', async () => init.members())
+
+  app.get('/v1/services', async () =>
+    Object.values(document.services())
+      .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
+      .map((record) => serviceView(document, record)))
+
+  app.get<{ Params: NameParams }>('/v1/services/:name', async (req) =>
+    serviceView(document, requireService(document, req.params.name)))
+
+  app.put<{ Params: NameParams }>('/v1/services/:name', async (req, reply) => {
+    const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
+    const result = writeService(document, spec)
+    init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
+    return await reply.status(result.created ? 201 : 200).send(serviceView(document, result.record))
+  })
+
+  app.post<{ Params: NameParams }>('/v1/services/:name/scale', async (req) => {
+    const { replicas } = parseScaleRequest(requireBody(req.body))
+    const result = scaleService(document, req.params.name, replicas)
+    init.log.info({ service: req.params.name, replicas }, 'service scaled')
+    return serviceView(document, result.record)
+  })
+
+  app.delete<{ Params: NameParams }>('/v1/services/:name', async (req) => {
+    deleteService(document, req.params.name)
+    init.log.info({ service: req.params.name }, 'service deleted')
+    return { deleted: req.params.name }
+  })
+
+  // The digest of the encoded document: equal digests mean byte-identical state.
+  app.get('/v1/debug/document', async () => {
+    const state = document.encodeState()
+    return { sha256: createHash('sha256').update(state).digest('hex'), bytes: state.byteLength }
+  })
+
+  app.get<{ Querystring: { service?: string } }>('/v1/replicas', async (req) => {
+    const services = req.query.service === undefined ? Object.keys(document.services()) : [req.query.service]
+    return services.flatMap((service) => replicaViews(document, service).map((r) => ({ service, ...r })))
+  })
+}
+
+function requireBody (body: unknown): unknown {
+  if (body === undefined) throw new MeshdError('MESHD_INVALID_JSON', 'body: expected a JSON document', 'body')
+  return body
+}

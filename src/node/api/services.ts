@@ -1,0 +1,59 @@
+// Service writes as the API performs them: validated input in, one document
+// transaction out. A rejected request changes nothing.
+
+import { isDeepStrictEqual } from 'node:util'
+import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
+import { MeshdError } from '../errors.ts'
+
+export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
+
+/** Creates or updates a service; the generation moves only when what containers run changes (not on scale). */
+export function writeService (document: ClusterDocument, spec: ServiceSpec, now = Date.now()): WriteResult {
+  assertPortsFree(document, spec)
+  const existing = document.service(spec.name)
+  if (existing === undefined) {
+    const record: ServiceRecord = { spec, generation: 1, createdAt: now, updatedAt: now }
+    document.putService(spec.name, record)
+    return { created: true, changed: true, record }
+  }
+  if (isDeepStrictEqual(existing.spec, spec)) return { created: false, changed: false, record: existing }
+  const rollsContainers = !isDeepStrictEqual({ ...existing.spec, replicas: 0 }, { ...spec, replicas: 0 })
+  const record: ServiceRecord = rollsContainers
+    ? { spec, generation: existing.generation + 1, previous: { spec: existing.spec, generation: existing.generation }, createdAt: existing.createdAt, updatedAt: now }
+    : { ...existing, spec, updatedAt: now }
+  document.putService(spec.name, record)
+  return { created: false, changed: true, record }
+}
+
+/** Sets the replica count of an existing service. */
+export function scaleService (document: ClusterDocument, name: string, replicas: number): WriteResult {
+  const existing = requireService(document, name)
+  return writeService(document, { ...existing.spec, replicas })
+}
+
+/** Deletes a service; its containers go as every node reconciles. */
+export function deleteService (document: ClusterDocument, name: string): void {
+  requireService(document, name)
+  document.deleteService(name)
+}
+
+/** The service's record, or MESHD_SERVICE_NOT_FOUND. */
+export function requireService (document: ClusterDocument, name: string): ServiceRecord {
+  const record = document.service(name)
+  if (record === undefined) throw new MeshdError('MESHD_SERVICE_NOT_FOUND', `service "${name}" not found`, 'name')
+  return record
+}
+
+function assertPortsFree (document: ClusterDocument, spec: ServiceSpec): void {
+  const owners = new Map<number, string>()
+  for (const [name, record] of Object.entries(document.services())) {
+    if (name === spec.name) continue
+    for (const port of record.spec.ports) owners.set(port.published, name)
+  }
+  spec.ports.forEach((port, i) => {
+    const owner = owners.get(port.published)
+    if (owner !== undefined) {
+      throw new MeshdError('MESHD_PORT_CONFLICT', `ports[${i}].published: port ${port.published} is already published by service "${owner}"`, `ports[${i}].published`)
+    }
+  })
+}

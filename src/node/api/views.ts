@@ -1,0 +1,53 @@
+// What the API returns for services and replicas: plain views built from the document.
+
+import type { ClusterDocument, ReplicaRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
+
+export interface ReplicaView {
+  slot: number
+  node: string
+  nodeId: string
+  state: ReplicaRecord['state']
+  generation: number
+  container: string
+  endpoint: string
+  error?: string
+  lastFailure?: SlotFailure
+}
+
+export interface ServiceView extends ServiceRecord {
+  replicas: ReplicaView[]
+  status: { desired: number, healthy: number, updated: number }
+}
+
+/** Every replica record of a service across the cluster, ordered by slot then node. */
+export function replicaViews (document: ClusterDocument, service: string): ReplicaView[] {
+  return document.replicas()
+    .filter(({ replica }) => replica.service === service)
+    .map(({ nodeId, replica }) => ({
+      slot: replica.slot,
+      node: replica.node,
+      nodeId,
+      state: replica.state,
+      generation: replica.generation,
+      container: replica.container,
+      endpoint: replica.endpoint,
+      ...(replica.error === undefined ? {} : { error: replica.error }),
+      ...(replica.lastFailure === undefined ? {} : { lastFailure: replica.lastFailure })
+    }))
+    .sort((a, b) => a.slot - b.slot || a.node.localeCompare(b.node))
+}
+
+/** A service as GET /v1/services/NAME shows it. */
+export function serviceView (document: ClusterDocument, record: ServiceRecord): ServiceView {
+  const replicas = replicaViews(document, record.spec.name)
+  const healthy = replicas.filter((r) => r.state === 'healthy')
+  return {
+    ...record,
+    replicas,
+    status: {
+      desired: record.spec.replicas,
+      healthy: healthy.length,
+      updated: healthy.filter((r) => r.generation === record.generation).length
+    }
+  }
+}

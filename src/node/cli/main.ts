@@ -1,0 +1,28 @@
+// The `meshd` command line.
+
+import { Command, CommanderError } from 'commander'
+import { registerDeployCommand } from './deploy.ts'
+import { registerServiceCommands } from './service.ts'
+import { registerStartCommand } from './start.ts'
+import { registerUpCommand } from './up.ts'
+
+/** Runs the CLI with process.argv-style arguments. */
+export async function main (argv: string[]): Promise<void> {
+  const program = new Command('meshd')
+    .description('a leaderless, peer-to-peer container mesh')
+    .version('0.1.0')
+    .showHelpAfterError()
+    // Everything after a service's IMAGE is the container's command, dashes included.
+    .enablePositionalOptions()
+  registerStartCommand(program)
+  registerUpCommand(program)
+  registerServiceCommands(program)
+  registerDeployCommand(program)
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) throw err
+    process.stderr.write(`meshd: ${(err as Error).message}\n`)
+    process.exitCode = 1
+  }
+}

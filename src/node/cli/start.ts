@@ -1,0 +1,43 @@
+// `meshd start`: the daemon in the foreground. SIGTERM/SIGINT stop it cleanly and
+// leave containers running for the next start to adopt.
+
+import type { Command } from 'commander'
+import { DEFAULT_API_PORT, DEFAULT_P2P_PORT, parseDaemonConfig } from '../config.ts'
+import { Daemon, StartupError } from '../daemon.ts'
+import { collect } from './flags.ts'
+
+export function registerStartCommand (program: Command): void {
+  program.command('start')
+    .description('run the meshd daemon in the foreground')
+    .requiredOption('--name <name>', 'node name (a DNS label)')
+    .option('--host <address>', 'address every socket of this node binds to', '127.0.0.1')
+    .requiredOption('--data-dir <dir>', 'where the node keeps its key and the cluster document')
+    .option('--api-port <port>', 'HTTP API port', String(DEFAULT_API_PORT))
+    .option('--p2p-port <port>', 'peer-to-peer port', String(DEFAULT_P2P_PORT))
+    .option('--label <K=V>', 'node label (repeatable)', collect)
+    .option('--api-token <token>', 'bearer token the API requires (default: none on loopback, generated otherwise)')
+    .action(async (flags: { name: string, host: string, dataDir: string, apiPort: string, p2pPort: string, label?: string[], apiToken?: string }) => {
+      const daemon = new Daemon(parseDaemonConfig(flags))
+      await runUntilSignal(daemon)
+    })
+}
+
+/** Starts the daemon, stops it on SIGTERM/SIGINT; a start-up failure exits 1 with one message. */
+export async function runUntilSignal (daemon: Daemon): Promise<void> {
+  let stopping: Promise<void> | undefined
+  const stop = (signal: string): void => {
+    stopping ??= daemon.stop().then(() => { process.exit(0) }, (err: Error) => {
+      process.stderr.write(`meshd: error while stopping on ${signal}: ${err.message}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { stop('SIGTERM') })
+  process.on('SIGINT', () => { stop('SIGINT') })
+  try {
+    await daemon.start()
+  } catch (err) {
+    await daemon.stop().catch(() => {})
+    process.stderr.write(`meshd: ${err instanceof StartupError ? err.message : (err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  }
+}

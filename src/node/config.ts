@@ -1,0 +1,55 @@
+// Daemon configuration from the command line, validated before anything starts.
+
+import { isIPv4 } from 'node:net'
+import { resolve } from 'node:path'
+
+export interface DaemonConfig {
+  name: string
+  host: string
+  dataDir: string
+  apiPort: number
+  p2pPort: number
+  labels: Record<string, string>
+  /** Bearer token the API requires; always required when host is not loopback. */
+  apiToken?: string
+}
+
+export const DEFAULT_API_PORT = 7700
+export const DEFAULT_P2P_PORT = 7701
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
+
+/** Validates raw start options; throws an Error naming the bad option. */
+export function parseDaemonConfig (raw: { name?: string, host?: string, dataDir?: string, apiPort?: string | number, p2pPort?: string | number, label?: string[], apiToken?: string }): DaemonConfig {
+  const name = raw.name ?? ''
+  if (!DNS_LABEL.test(name)) throw new Error(`--name: expected a DNS label (lowercase letters, digits and '-', ≤ 63, starting with a letter), got "${name}"`)
+  const host = raw.host ?? '127.0.0.1'
+  if (!isIPv4(host)) throw new Error(`--host: expected an IPv4 address, got "${host}"`)
+  if (raw.dataDir === undefined || raw.dataDir === '') throw new Error('--data-dir: required')
+  const labels: Record<string, string> = {}
+  for (const entry of raw.label ?? []) {
+    const at = entry.indexOf('=')
+    if (at <= 0) throw new Error(`--label: expected K=V, got "${entry}"`)
+    labels[entry.slice(0, at)] = entry.slice(at + 1)
+  }
+  return {
+    name,
+    host,
+    dataDir: resolve(raw.dataDir),
+    apiPort: port('--api-port', raw.apiPort ?? DEFAULT_API_PORT),
+    p2pPort: port('--p2p-port', raw.p2pPort ?? DEFAULT_P2P_PORT),
+    labels,
+    ...(raw.apiToken === undefined ? {} : { apiToken: raw.apiToken })
+  }
+}
+
+/** True for 127.0.0.0/8. */
+export function isLoopback (host: string): boolean {
+  return host.startsWith('127.')
+}
+
+function port (option: string, value: string | number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${option}: expected a port between 1 and 65535, got "${value}"`)
+  return n
+}

@@ -1,0 +1,118 @@
+// The daemon: starts the parts in order (crdt → reconciler → API) and stops them in
+// reverse. Containers outlive the daemon; the next start adopts them.
+
+import { randomBytes } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { ClusterDocument } from '../crdt/index.ts'
+import type { Logger } from '../crdt/index.ts'
+import { buildApi } from './api/index.ts'
+import type { MemberView } from './api/index.ts'
+import { isLoopback } from './config.ts'
+import type { DaemonConfig } from './config.ts'
+import { loadIdentity } from './identity.ts'
+import { logger } from './logger.ts'
+import { Reconciler } from './reconciler/index.ts'
+import { dockerRuntime, RuntimeUnavailableError } from './runtime/index.ts'
+import type { Runtime } from './runtime/index.ts'
+import { resolveHealth } from './spec/index.ts'
+
+/** A start-up failure the CLI reports as one clear message. */
+export class StartupError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'StartupError'
+  }
+}
+
+export class Daemon {
+  readonly config: DaemonConfig
+  private readonly log: Logger
+  private id = ''
+  private runtime: Runtime | undefined
+  private document: ClusterDocument | undefined
+  private reconciler: Reconciler | undefined
+  private api: FastifyInstance | undefined
+
+  constructor (config: DaemonConfig) {
+    this.config = config
+    this.log = logger('meshd:node', { node: config.name })
+  }
+
+  /** The node id (libp2p peer id), known after start(). */
+  get nodeId (): string { return this.id }
+
+  /** The API's base URL. */
+  get url (): string { return `http://${this.config.host}:${this.config.apiPort}` }
+
+  async start (): Promise<void> {
+    const { config } = this
+    const identity = await loadIdentity(config.dataDir)
+    this.id = identity.id
+
+    this.runtime = dockerRuntime({ host: config.host, nodeName: config.name, log: logger('meshd:node:runtime') })
+    await this.runtime.ping().catch((err: Error) => {
+      throw err instanceof RuntimeUnavailableError
+        ? new StartupError(`cannot reach the Docker Engine: ${err.message}\n` +
+          'Start it first: `sudo systemctl start docker`, or `sudo dockerd &` on a machine without systemd ' +
+          '(scripts/setup.sh installs and starts it).')
+        : err
+    })
+
+    this.document = new ClusterDocument({ dataDir: config.dataDir, log: logger('meshd:crdt') })
+    await this.document.start()
+    this.document.putNode(this.id, {
+      name: config.name, host: config.host, apiPort: config.apiPort, p2pPort: config.p2pPort,
+      labels: config.labels, draining: this.document.node(this.id)?.draining ?? false, startedAt: Date.now()
+    })
+
+    this.reconciler = new Reconciler({
+      nodeId: this.id, nodeName: config.name, document: this.document, runtime: this.runtime,
+      log: logger('meshd:node:reconciler'), resolveHealth
+    })
+    await this.reconciler.start()
+
+    const token = config.apiToken ?? (isLoopback(config.host) ? undefined : await this.apiToken())
+    this.api = buildApi({
+      host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
+      document: this.document, members: () => this.members(), log: logger('meshd:node:api'), token
+    })
+    await this.api.listen({ host: config.host, port: config.apiPort }).catch((err: NodeJS.ErrnoException) => {
+      throw new StartupError(err.code === 'EADDRINUSE'
+        ? `--api-port: ${config.host}:${config.apiPort} is already in use (another meshd?)`
+        : `cannot listen on ${config.host}:${config.apiPort}: ${err.message}`)
+    })
+    this.log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')
+  }
+
+  /** Stops every part in reverse order; idempotent. Containers keep running. */
+  async stop (): Promise<void> {
+    await this.api?.close()
+    await this.reconciler?.stop()
+    await this.runtime?.stop()
+    await this.document?.stop()
+    this.api = this.reconciler = this.runtime = this.document = undefined
+    this.log.info('meshd stopped')
+  }
+
+  /** Members of the cluster; until membership lands, this node is the only alive one. */
+  private members (): MemberView[] {
+    const nodes = this.document?.nodes() ?? {}
+    return Object.entries(nodes).map(([id, node]) => ({
+      id, name: node.name, host: node.host, labels: node.labels,
+      state: id === this.id ? 'alive' as const : 'dead' as const
+    }))
+  }
+
+  /** The API token for a non-loopback API: kept in the data dir, created once. */
+  private async apiToken (): Promise<string> {
+    const path = join(this.config.dataDir, 'api.token')
+    const existing = await readFile(path, 'utf8').catch(() => '')
+    if (existing.trim() !== '') return existing.trim()
+    const token = randomBytes(24).toString('base64url')
+    await writeFile(path, `${token}\n`, { mode: 0o600 })
+    this.log.info({ path }, 'API token created; clients pass it as MESHD_TOKEN')
+    return token
+  }
+}

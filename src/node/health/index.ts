@@ -1,0 +1,5 @@
+export { HealthMonitor } from './monitor.ts'
+export type { HealthMonitorInit, HealthState, ResolvedHealth } from './monitor.ts'
+export { probeCmd, probeHttp, probeTcp } from './probe.ts'
+export type { ExecFn, ProbeResult } from './probe.ts'
+export { parseEndpoint } from './endpoint.ts'

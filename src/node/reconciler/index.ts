@@ -1,0 +1,6 @@
+export { Reconciler } from './reconciler.ts'
+export type { ReconcilerInit } from './reconciler.ts'
+export { plan, isLive } from './plan.ts'
+export type { DesiredSlot, TrackedReplica, Plan, StopReason } from './plan.ts'
+export { allSlots } from './desired.ts'
+export type { SlotAssignment } from './desired.ts'

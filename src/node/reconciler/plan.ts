@@ -1,0 +1,116 @@
+// The reconciler's decision, as a pure function returning buckets (Nomad's
+// scheduler/reconciler): which slots to start, which containers to stop and why,
+// which to keep, and which slots wait out a backoff. No I/O, no clock of its own.
+
+import type { ReplicaState } from '../../crdt/index.ts'
+
+/** A slot this node should run: service, slot number and the generation it must run. */
+export interface DesiredSlot {
+  key: string
+  service: string
+  slot: number
+  generation: number
+}
+
+/** A container of this node as the reconciler tracks it (or a start still in flight). */
+export interface TrackedReplica {
+  id: string
+  key: string
+  service: string
+  slot: number
+  generation: number
+  state: ReplicaState
+  /** A start in flight has no container to stop yet. */
+  pending?: boolean
+}
+
+export interface PlanInput {
+  desired: DesiredSlot[]
+  replicas: TrackedReplica[]
+  now: number
+  /** Slot key → earliest time a new start may be tried (crash-loop backoff). */
+  retryAt: ReadonlyMap<string, number>
+}
+
+export type StopReason = 'exited' | 'unhealthy' | 'failed' | 'duplicate' | 'superseded' | 'not-desired'
+
+export interface Plan {
+  start: DesiredSlot[]
+  stop: Array<{ replica: TrackedReplica, reason: StopReason }>
+  keep: TrackedReplica[]
+  waiting: Array<{ slot: DesiredSlot, until: number }>
+}
+
+const LIVE: ReadonlySet<ReplicaState> = new Set(['starting', 'running', 'healthy'])
+const RANK: Record<ReplicaState, number> = { healthy: 3, running: 2, starting: 1, unhealthy: 0, exited: 0, failed: 0 }
+
+/** True when a replica counts towards its slot: starting, running or healthy. */
+export function isLive (replica: TrackedReplica): boolean {
+  return LIVE.has(replica.state)
+}
+
+/** Computes what to start, stop and keep so that each desired slot runs one live replica of its generation. */
+export function plan (input: PlanInput): Plan {
+  const result: Plan = { start: [], stop: [], keep: [], waiting: [] }
+  const byKey = groupByKey(input.replicas)
+
+  for (const slot of input.desired) {
+    planSlot(slot, byKey.get(slot.key) ?? [], input, result)
+    byKey.delete(slot.key)
+  }
+  for (const replicas of byKey.values()) {
+    for (const replica of replicas) stopUnlessPending(result, replica, 'not-desired')
+  }
+  return result
+}
+
+function planSlot (slot: DesiredSlot, replicas: TrackedReplica[], input: PlanInput, result: Plan): void {
+  const current: TrackedReplica[] = []
+  const others: TrackedReplica[] = []
+  for (const replica of replicas) {
+    if (!isLive(replica)) {
+      stopUnlessPending(result, replica, replica.state === 'unhealthy' ? 'unhealthy' : replica.state === 'failed' ? 'failed' : 'exited')
+    } else if (replica.generation === slot.generation) {
+      current.push(replica)
+    } else {
+      others.push(replica)
+    }
+  }
+
+  current.sort(byPreference)
+  const [best, ...duplicates] = current
+  for (const duplicate of duplicates) stopUnlessPending(result, duplicate, 'duplicate')
+
+  if (best === undefined) {
+    const until = input.retryAt.get(slot.key) ?? 0
+    if (until > input.now) result.waiting.push({ slot, until })
+    else result.start.push(slot)
+  } else {
+    result.keep.push(best)
+  }
+
+  // Start-first: a replica of another generation serves until the new one is healthy.
+  for (const other of others) {
+    if (best?.state === 'healthy') stopUnlessPending(result, other, 'superseded')
+    else result.keep.push(other)
+  }
+}
+
+function stopUnlessPending (result: Plan, replica: TrackedReplica, reason: StopReason): void {
+  if (replica.pending === true) result.keep.push(replica)
+  else result.stop.push({ replica, reason })
+}
+
+function byPreference (a: TrackedReplica, b: TrackedReplica): number {
+  return (RANK[b.state] - RANK[a.state]) || (Number(a.pending === true) - Number(b.pending === true)) || a.id.localeCompare(b.id)
+}
+
+function groupByKey (replicas: TrackedReplica[]): Map<string, TrackedReplica[]> {
+  const groups = new Map<string, TrackedReplica[]>()
+  for (const replica of replicas) {
+    const group = groups.get(replica.key)
+    if (group === undefined) groups.set(replica.key, [replica])
+    else group.push(replica)
+  }
+  return groups
+}

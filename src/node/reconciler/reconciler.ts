@@ -1,0 +1,299 @@
+// The per-node reconciliation loop: desired slots (from the document) against the
+// containers this node actually runs (from Docker). Events mark it dirty; a debounced
+// tick plans and applies; a periodic full resync catches anything an event missed.
+
+import { EventEmitter } from 'node:events'
+import type { ClusterDocument, Logger, ServiceSpec } from '../../crdt/index.ts'
+import { RuntimeUnavailableError } from '../runtime/index.ts'
+import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
+import { HealthMonitor } from '../health/index.ts'
+import type { ResolvedHealth } from '../health/index.ts'
+import { plan } from './plan.ts'
+import type { DesiredSlot, StopReason } from './plan.ts'
+import { allSlots } from './desired.ts'
+import type { SlotAssignment } from './desired.ts'
+import { SlotBackoff } from './backoff.ts'
+import { DebouncedRunner } from './debounce.ts'
+import { ReplicaPublisher } from './publish.ts'
+import { stateFromDocker } from './tracked.ts'
+import type { Tracked } from './tracked.ts'
+
+export interface ReconcilerInit {
+  nodeId: string
+  nodeName: string
+  document: ClusterDocument
+  runtime: Runtime
+  log: Logger
+  resolveHealth: (spec: ServiceSpec) => ResolvedHealth | undefined
+  assign?: SlotAssignment
+  gapMs?: number
+  maxDelayMs?: number
+  resyncMs?: number
+}
+
+export interface ReconcilerEvents {
+  'reconcile:done': [{ started: number, stopped: number, kept: number, waiting: number }]
+}
+
+/** Runs this node's slots on the Docker runtime; start() adopts existing containers. */
+export class Reconciler extends EventEmitter<ReconcilerEvents> {
+  private readonly init: ReconcilerInit
+  private readonly log: Logger
+  private readonly assign: SlotAssignment
+  private readonly tracked = new Map<string, Tracked>()
+  private readonly backoff = new SlotBackoff()
+  private readonly runner: DebouncedRunner
+  private readonly publisher: ReplicaPublisher
+  private resyncTimer: NodeJS.Timeout | undefined
+  private needsResync = true
+  private engineDown = false
+  private started = false
+  private pendingSeq = 0
+
+  constructor (init: ReconcilerInit) {
+    super()
+    this.init = init
+    this.log = init.log
+    this.assign = init.assign ?? allSlots
+    this.runner = new DebouncedRunner(async () => { await this.tick() }, { gapMs: init.gapMs ?? 50, maxDelayMs: init.maxDelayMs ?? 1000 })
+    this.publisher = new ReplicaPublisher({ nodeId: init.nodeId, nodeName: init.nodeName, document: init.document })
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    this.runner.start()
+    this.init.document.on('change', this.onDocumentChange)
+    this.init.runtime.watch(this.onContainerEvent)
+    await this.tick()
+    const resyncMs = this.init.resyncMs ?? 10_000
+    // A random stagger keeps nodes from resyncing in lockstep.
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = setInterval(() => { this.needsResync = true; this.runner.mark() }, resyncMs)
+    }, Math.floor(Math.random() * resyncMs))
+  }
+
+  /** Stops the loop and the health probes; containers keep running for the next start to adopt. */
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.runner.stop()
+    clearTimeout(this.resyncTimer)
+    clearInterval(this.resyncTimer)
+    this.init.document.off('change', this.onDocumentChange)
+    for (const tracked of this.tracked.values()) tracked.monitor?.stop()
+  }
+
+  /** Asks for a reconciliation soon. */
+  markDirty (): void {
+    this.runner.mark()
+  }
+
+  private readonly onDocumentChange = (change: { services: boolean, nodes: boolean }): void => {
+    if (change.services || change.nodes) this.runner.mark()
+  }
+
+  private readonly onContainerEvent = (event: ContainerEvent): void => {
+    if (event.action === 'reconnected') {
+      this.needsResync = true
+    } else {
+      const tracked = this.tracked.get(event.id)
+      // Our own starts emit events before run() returns their id; the periodic resync covers the rest.
+      if (tracked === undefined) this.needsResync ||= !this.hasPendingStarts()
+      else if (tracked.stopping !== true && ['die', 'kill', 'oom', 'stop', 'destroy'].includes(event.action)) {
+        if (tracked.state !== 'exited') this.markFailed(tracked, 'exited', `container ${event.action === 'oom' ? 'ran out of memory' : 'exited'}`)
+        if (event.action === 'destroy') this.untrack(tracked)
+      }
+    }
+    this.runner.mark()
+  }
+
+  private async tick (): Promise<void> {
+    if (!this.started) return
+    try {
+      if (this.needsResync) await this.resync()
+    } catch (err) {
+      this.noteEngineError(err)
+      this.runner.mark(2000)
+      return
+    }
+    const desired = this.assign(this.init.document.services())
+    const now = Date.now()
+    const live = [...this.tracked.values()].filter((t) => t.stopping !== true)
+    const result = plan({ desired, replicas: live, now, retryAt: this.backoff.retryAt() })
+
+    for (const { replica, reason } of result.stop) this.stopReplica(this.tracked.get(replica.id), reason)
+    for (const slot of result.start) this.startReplica(slot)
+    if (result.waiting.length > 0) this.runner.mark(Math.min(...result.waiting.map((w) => w.until)) - now)
+    this.publish(desired)
+
+    if (result.start.length + result.stop.length > 0) {
+      this.log.info({ start: result.start.length, stop: result.stop.length, keep: result.keep.length, waiting: result.waiting.length }, 'reconciled')
+    }
+    this.emit('reconcile:done', { started: result.start.length, stopped: result.stop.length, kept: result.keep.length, waiting: result.waiting.length })
+  }
+
+  /** Reads every container of this node from Docker: adopts new ones, drops vanished ones. */
+  private async resync (): Promise<void> {
+    const containers = await this.init.runtime.list()
+    this.needsResync = false
+    if (this.engineDown) {
+      this.engineDown = false
+      this.log.info('docker engine reachable again')
+    }
+    const seen = new Set<string>()
+    for (const info of containers) {
+      seen.add(info.id)
+      const tracked = this.tracked.get(info.id)
+      if (tracked === undefined) this.adopt(info)
+      else if (tracked.stopping !== true) {
+        tracked.info = info
+        if (stateFromDocker(info.state) === 'exited' && tracked.state !== 'exited') this.markFailed(tracked, 'exited', `container exited (code ${info.exitCode ?? '?'})`)
+      }
+    }
+    for (const tracked of [...this.tracked.values()]) {
+      if (tracked.pending !== true && tracked.stopping !== true && !seen.has(tracked.id)) {
+        if (tracked.state !== 'exited') this.backoff.failure(tracked.key, Date.now())
+        this.untrack(tracked)
+      }
+    }
+  }
+
+  private adopt (info: ContainerInfo): void {
+    const tracked: Tracked = {
+      id: info.id,
+      key: `${info.service}#${info.slot}`,
+      service: info.service,
+      slot: info.slot,
+      generation: info.generation,
+      state: stateFromDocker(info.state),
+      info
+    }
+    this.tracked.set(info.id, tracked)
+    this.log.info({ container: info.id.slice(0, 12), slot: tracked.key, generation: info.generation, state: info.state }, 'adopted container')
+    if (tracked.state === 'running') this.watchHealth(tracked)
+  }
+
+  private startReplica (slot: DesiredSlot): void {
+    const record = this.init.document.service(slot.service)
+    if (record === undefined) return
+    const pending: Tracked = { ...slot, id: `pending:${++this.pendingSeq}`, state: 'starting', pending: true }
+    this.tracked.set(pending.id, pending)
+    const { runtime } = this.init
+    runtime.ensureImage(record.spec.image)
+      .then(async () => await runtime.run({ spec: record.spec, slot: slot.slot, generation: slot.generation }))
+      .then((info) => {
+        this.tracked.delete(pending.id)
+        // A resync may have adopted the container while run() was still returning.
+        this.tracked.get(info.id)?.monitor?.stop()
+        const tracked: Tracked = { ...slot, id: info.id, state: stateFromDocker(info.state), info }
+        this.tracked.set(info.id, tracked)
+        this.log.info({ container: info.id.slice(0, 12), slot: slot.key, generation: slot.generation }, 'started replica')
+        if (tracked.state === 'running') this.watchHealth(tracked)
+        else this.markFailed(tracked, 'exited', 'container exited right after start')
+      })
+      .catch((err: Error) => {
+        this.tracked.delete(pending.id)
+        if (err instanceof RuntimeUnavailableError) {
+          this.noteEngineError(err)
+          this.needsResync = true
+          this.runner.mark(2000)
+          return
+        }
+        const retryAt = this.backoff.failure(slot.key, Date.now())
+        this.publisher.noteStartFailure(slot, err.message)
+        this.log.warn({ slot: slot.key, err: err.message, retryInMs: retryAt - Date.now() }, 'replica failed to start')
+      })
+      .finally(() => { this.runner.mark() })
+  }
+
+  private stopReplica (tracked: Tracked | undefined, reason: StopReason): void {
+    if (tracked === undefined || tracked.stopping === true) return
+    tracked.stopping = true
+    tracked.monitor?.stop()
+    this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key, generation: tracked.generation, reason }, 'removing replica')
+    // A broken replica serves nobody: no grace period. A healthy one gets time to finish requests.
+    const graceSeconds = reason === 'exited' || reason === 'unhealthy' || reason === 'failed' ? 0 : undefined
+    this.init.runtime.remove(tracked.id, { graceSeconds })
+      .then(() => { this.untrack(tracked) })
+      .catch((err: Error) => {
+        tracked.stopping = false
+        if (err instanceof RuntimeUnavailableError) this.noteEngineError(err)
+        else this.log.warn({ container: tracked.id.slice(0, 12), err: err.message }, 'could not remove replica')
+        this.runner.mark(2000)
+      })
+      .finally(() => { this.runner.mark() })
+  }
+
+  private watchHealth (tracked: Tracked): void {
+    const check = this.healthCheckOf(tracked)
+    if (check === undefined) {
+      // No health check: a running container is ready, as in Docker without HEALTHCHECK.
+      this.setState(tracked, 'healthy')
+      return
+    }
+    tracked.monitor = new HealthMonitor({
+      check,
+      endpoint: (port) => tracked.info?.ports.find((p) => p.target === port)?.endpoint,
+      exec: async (cmd, timeoutMs) => await this.init.runtime.exec(tracked.id, cmd, { timeoutMs }),
+      onChange: (state, detail) => {
+        if (state === 'unhealthy') this.markFailed(tracked, 'unhealthy', `health check failed: ${detail}`)
+        else this.setState(tracked, 'healthy')
+      },
+      log: this.log.child({ container: tracked.id.slice(0, 12) })
+    })
+    tracked.monitor.start()
+  }
+
+  /** The health check of the spec the replica was started with (the previous one during an update). */
+  private healthCheckOf (tracked: Tracked): ResolvedHealth | undefined {
+    const record = this.init.document.service(tracked.service)
+    if (record === undefined) return undefined
+    const spec = record.previous?.generation === tracked.generation ? record.previous.spec : record.spec
+    return this.init.resolveHealth(spec)
+  }
+
+  private setState (tracked: Tracked, state: 'healthy'): void {
+    if (tracked.stopping === true || tracked.state === state) return
+    tracked.state = state
+    tracked.error = undefined
+    this.backoff.healthy(tracked.key, Date.now())
+    this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key }, 'replica healthy')
+    this.publish(this.assign(this.init.document.services()))
+    this.runner.mark()
+  }
+
+  private markFailed (tracked: Tracked, state: 'exited' | 'unhealthy', reason: string): void {
+    tracked.state = state
+    tracked.error = reason
+    tracked.monitor?.stop()
+    this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: reason, at: Date.now() })
+    this.publish(this.assign(this.init.document.services()))
+    const retryAt = this.backoff.failure(tracked.key, Date.now())
+    this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - Date.now() }, 'replica failed')
+    this.runner.mark()
+  }
+
+  private hasPendingStarts (): boolean {
+    for (const tracked of this.tracked.values()) if (tracked.pending === true) return true
+    return false
+  }
+
+  private untrack (tracked: Tracked): void {
+    tracked.monitor?.stop()
+    this.tracked.delete(tracked.id)
+  }
+
+  private publish (desired: DesiredSlot[]): void {
+    const desiredKeys = new Set(desired.map((slot) => slot.key))
+    for (const key of this.backoff.retryAt().keys()) if (!desiredKeys.has(key)) this.backoff.forget(key)
+    this.publisher.publish([...this.tracked.values()].filter((t) => t.stopping !== true), desiredKeys)
+  }
+
+  private noteEngineError (err: unknown): void {
+    if (!this.engineDown) {
+      this.engineDown = true
+      this.log.warn({ err: (err as Error).message }, 'docker engine unreachable; retrying')
+    }
+  }
+}

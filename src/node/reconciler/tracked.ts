@@ -1,0 +1,52 @@
+// The containers of this node as the reconciler knows them, and the replica records
+// they become in the cluster document (one record per slot: the replica serving it).
+
+import type { ReplicaRecord, ReplicaState } from '../../crdt/index.ts'
+import type { ContainerInfo } from '../runtime/index.ts'
+import type { HealthMonitor } from '../health/index.ts'
+import type { TrackedReplica } from './plan.ts'
+
+export interface Tracked extends TrackedReplica {
+  info?: ContainerInfo
+  monitor?: HealthMonitor
+  stopping?: boolean
+  error?: string
+}
+
+const SERVE_RANK: Record<ReplicaState, number> = { healthy: 5, running: 4, starting: 3, unhealthy: 2, exited: 1, failed: 0 }
+
+/** Maps Docker's container state to a replica state before any health probe ran. */
+export function stateFromDocker (dockerState: string): ReplicaState {
+  return dockerState === 'running' ? 'running' : dockerState === 'created' || dockerState === 'restarting' ? 'starting' : 'exited'
+}
+
+/** The replica that represents a slot: healthy first, then the newest generation. */
+export function servingReplica (candidates: Tracked[]): Tracked | undefined {
+  return [...candidates].sort((a, b) =>
+    (SERVE_RANK[b.state] - SERVE_RANK[a.state]) || (b.generation - a.generation) || a.id.localeCompare(b.id))[0]
+}
+
+/** The document record of a tracked replica. */
+export function replicaRecord (tracked: Tracked, nodeName: string, now: number): ReplicaRecord {
+  const ports = tracked.info?.ports ?? []
+  return {
+    service: tracked.service,
+    slot: tracked.slot,
+    generation: tracked.generation,
+    node: nodeName,
+    container: tracked.pending === true ? '' : tracked.id,
+    endpoint: ports[0]?.endpoint ?? '',
+    ports,
+    state: tracked.state,
+    ...(tracked.error === undefined ? {} : { error: tracked.error }),
+    updatedAt: now
+  }
+}
+
+/** True when two records differ in anything but updatedAt. */
+export function recordChanged (a: ReplicaRecord | undefined, b: ReplicaRecord): boolean {
+  if (a === undefined) return true
+  const { updatedAt: _a, ...restA } = a
+  const { updatedAt: _b, ...restB } = b
+  return JSON.stringify(restA) !== JSON.stringify(restB)
+}

@@ -1,0 +1,18 @@
+/** Where the engine listens when neither socketPath nor DOCKER_HOST says otherwise. */
+export const DEFAULT_SOCKET_PATH = '/var/run/docker.sock'
+
+/** Seconds between SIGTERM and SIGKILL when a replica is removed. */
+export const DEFAULT_GRACE_SECONDS = 2
+
+/** An engine that takes longer than this to answer /_ping is treated as down. */
+export const PING_TIMEOUT_MS = 2_000
+
+/** Default limit for a command run with exec(). */
+export const EXEC_TIMEOUT_MS = 10_000
+
+/** Bytes of exec output kept; health commands that print megabytes must not cost memory. */
+export const EXEC_OUTPUT_CAP = 64 * 1024
+
+/** The event stream reconnects after 250 ms, doubling up to 5 s while the engine is away. */
+export const WATCH_BACKOFF_MIN_MS = 250
+export const WATCH_BACKOFF_MAX_MS = 5_000

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto'
+import { Agent } from 'node:http'
+import Docker from 'dockerode'
+import type { Logger } from '../../crdt/index.ts'
+import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, PING_TIMEOUT_MS } from './constants.ts'
+import { fromInspect, fromListEntry } from './container-info.ts'
+import { containerName, createOptions } from './container-spec.ts'
+import { isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
+import { EventWatcher } from './events.ts'
+import { execIn } from './exec.ts'
+import { ensureImage } from './image.ts'
+import { LABELS, RuntimeUnavailableError } from './types.ts'
+import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, Runtime } from './types.ts'
+
+export interface DockerRuntimeInit {
+  /** The node's --host address: published ports bind here and nowhere else. */
+  host: string
+  /** The node's name, stamped on every container as meshd.node. */
+  nodeName: string
+  log: Logger
+  /** The engine's unix socket; default DOCKER_HOST, else /var/run/docker.sock. */
+  socketPath?: string
+  /** Overrides for tests; defaults in constants.ts. */
+  watchBackoffMinMs?: number
+  watchBackoffMaxMs?: number
+}
+
+// @types/dockerode omits ping's options; dockerode 5 forwards { abortSignal }.
+type PingWithOptions = (opts: { abortSignal?: AbortSignal }) => Promise<unknown>
+
+/** A Runtime backed by the Docker Engine through dockerode. */
+export function dockerRuntime (init: DockerRuntimeInit): Runtime {
+  return new DockerRuntime(init)
+}
+
+class DockerRuntime implements Runtime {
+  private readonly init: DockerRuntimeInit
+  private readonly docker: Docker
+  /** Where the engine is, for error messages. */
+  private readonly endpoint: string
+  // Our own pool, so stop() can close idle keep-alive sockets instead of leaving them to the global agent.
+  private readonly agent?: Agent
+  private readonly watchers = new Set<EventWatcher>()
+
+  constructor (init: DockerRuntimeInit) {
+    this.init = init
+    const fromEnv = init.socketPath === undefined ? process.env.DOCKER_HOST ?? '' : ''
+    if (fromEnv !== '' && !fromEnv.startsWith('unix://')) {
+      // docker-modem understands the remote DOCKER_HOST forms (tcp://, ssh://, TLS env) itself.
+      this.docker = new Docker()
+      this.endpoint = fromEnv
+    } else {
+      const socketPath = init.socketPath ?? (fromEnv.slice('unix://'.length) || DEFAULT_SOCKET_PATH)
+      this.agent = new Agent({ keepAlive: true })
+      this.docker = new Docker({ socketPath, agent: this.agent } as Docker.DockerOptions)
+      this.endpoint = `unix://${socketPath}`
+    }
+  }
+
+  async ping (opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const timeout = AbortSignal.timeout(PING_TIMEOUT_MS)
+    const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout])
+    try {
+      await (this.docker.ping as unknown as PingWithOptions).call(this.docker, { abortSignal: signal })
+    } catch (err) {
+      if (opts.signal?.aborted === true) throw err
+      if (timeout.aborted) {
+        throw new RuntimeUnavailableError(`docker engine at ${this.endpoint} did not answer within ${PING_TIMEOUT_MS / 1000} s (is dockerd running and healthy?)`, { cause: err })
+      }
+      const mapped = toRuntimeError(err, this.endpoint)
+      // An engine that answers /_ping with an error is not usable either.
+      if (mapped instanceof RuntimeUnavailableError || !(mapped instanceof Error)) throw mapped
+      throw new RuntimeUnavailableError(`docker engine at ${this.endpoint} answered /_ping with an error: ${mapped.message}`, { cause: err })
+    }
+  }
+
+  async run (req: CreateRequest, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
+    const { host, nodeName } = this.init
+    const name = containerName(nodeName, req, randomBytes(2).toString('hex'))
+    const options = { ...createOptions(req, { host, nodeName, name }), ...this.abortOption(opts.signal) }
+    const container = await this.docker.createContainer(options).catch(err => { throw this.mapError(err) })
+    try {
+      await container.start(this.abortOption(opts.signal))
+      const info = fromInspect(await container.inspect(this.abortOption(opts.signal)), host)
+      if (info === undefined) throw new Error(`container ${name} lost its meshd labels`)
+      return info
+    } catch (err) {
+      // run() either returns a started replica or leaves nothing behind.
+      await container.remove({ force: true }).catch(removeErr => {
+        if (!isNotFound(removeErr)) this.init.log.error({ err: removeErr, container: container.id }, 'could not remove a container that failed to start')
+      })
+      throw this.mapError(err)
+    }
+  }
+
+  async remove (id: string, opts: { signal?: AbortSignal, graceSeconds?: number } = {}): Promise<void> {
+    const container = this.docker.getContainer(id)
+    try {
+      await container.stop({ t: opts.graceSeconds ?? DEFAULT_GRACE_SECONDS, ...this.abortOption(opts.signal) })
+    } catch (err) {
+      // Already stopped (304), absent (404) or stuck: the forced remove below settles all of them.
+      if (isUnreachable(err) || opts.signal?.aborted === true) throw this.mapError(err)
+    }
+    try {
+      await container.remove({ force: true, ...this.abortOption(opts.signal) })
+    } catch (err) {
+      // 404: already gone; 409: another removal of it is in progress.
+      const status = statusOf(err)
+      if (status !== 404 && status !== 409) throw this.mapError(err)
+    }
+  }
+
+  async inspect (id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo | undefined> {
+    try {
+      return fromInspect(await this.docker.getContainer(id).inspect(this.abortOption(opts.signal)), this.init.host)
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      throw this.mapError(err)
+    }
+  }
+
+  async list (opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo[]> {
+    const entries = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.node}=${this.init.nodeName}`] },
+      ...this.abortOption(opts.signal)
+    }).catch(err => { throw this.mapError(err) })
+    return entries.flatMap(entry => fromListEntry(entry, this.init.host) ?? [])
+  }
+
+  async exec (id: string, cmd: string[], opts: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<ExecResult> {
+    return await execIn(this.docker, id, cmd, {
+      timeoutMs: opts.timeoutMs ?? EXEC_TIMEOUT_MS,
+      outputCap: EXEC_OUTPUT_CAP,
+      ...(opts.signal === undefined ? {} : { signal: opts.signal })
+    }).catch(err => { throw this.mapError(err) })
+  }
+
+  watch (onEvent: (event: ContainerEvent) => void): void {
+    const watcher = new EventWatcher({
+      docker: this.docker,
+      nodeName: this.init.nodeName,
+      log: this.init.log,
+      onEvent,
+      ...(this.init.watchBackoffMinMs === undefined ? {} : { backoffMinMs: this.init.watchBackoffMinMs }),
+      ...(this.init.watchBackoffMaxMs === undefined ? {} : { backoffMaxMs: this.init.watchBackoffMaxMs })
+    })
+    this.watchers.add(watcher)
+    watcher.start()
+  }
+
+  async ensureImage (image: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await ensureImage(this.docker, image, { ...opts, endpoint: this.endpoint })
+  }
+
+  async stop (): Promise<void> {
+    const watchers = [...this.watchers]
+    this.watchers.clear()
+    await Promise.all(watchers.map(async watcher => { await watcher.stop() }))
+    this.agent?.destroy()
+  }
+
+  private mapError (err: unknown): unknown {
+    return toRuntimeError(err, this.endpoint)
+  }
+
+  private abortOption (signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+    return signal === undefined ? {} : { abortSignal: signal }
+  }
+}

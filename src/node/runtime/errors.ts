@@ -1,0 +1,91 @@
+import { RuntimeUnavailableError } from './types.ts'
+
+/** The engine answered, with an error status; the message is Docker's own. */
+export class DockerApiError extends Error {
+  readonly statusCode: number
+
+  constructor (statusCode: number, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'DockerApiError'
+    this.statusCode = statusCode
+  }
+}
+
+// Socket-level failures: the engine never saw the request, so retrying later is all
+// a caller can do. Anything with an HTTP status came from the engine itself.
+const UNREACHABLE_CODES = new Set([
+  'ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT',
+  'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOTSOCK', 'ECONNABORTED'
+])
+
+interface ModemError { code?: unknown, statusCode?: unknown, json?: unknown, message?: unknown, name?: unknown }
+
+/** The HTTP status the engine answered with, if it answered at all. */
+export function statusOf (err: unknown): number | undefined {
+  const status = (err as ModemError | undefined)?.statusCode
+  return typeof status === 'number' ? status : undefined
+}
+
+/** True when the engine answered 404 (no such container, image or exec). */
+export function isNotFound (err: unknown): boolean {
+  return statusOf(err) === 404
+}
+
+/** True for aborts requested through an AbortSignal. */
+export function isAbort (err: unknown): boolean {
+  return (err as ModemError | undefined)?.name === 'AbortError'
+}
+
+/** True when the request never reached the engine (socket missing, refused, reset). */
+export function isUnreachable (err: unknown): boolean {
+  if (err instanceof RuntimeUnavailableError) return true
+  const code = (err as ModemError | undefined)?.code
+  return typeof code === 'string' && UNREACHABLE_CODES.has(code) && statusOf(err) === undefined
+}
+
+/** Maps a dockerode error to what callers see: RuntimeUnavailableError, DockerApiError, or the error itself (aborts). */
+export function toRuntimeError (err: unknown, endpoint: string): unknown {
+  if (err instanceof RuntimeUnavailableError || err instanceof DockerApiError || isAbort(err)) return err
+  if (isUnreachable(err)) return new RuntimeUnavailableError(unreachableMessage(err, endpoint), { cause: err })
+  const status = statusOf(err)
+  if (status !== undefined) return new DockerApiError(status, dockerMessage(err), { cause: err })
+  return err
+}
+
+function unreachableMessage (err: unknown, endpoint: string): string {
+  const code = (err as ModemError).code
+  switch (code) {
+    case 'ENOENT':
+      return `docker engine unreachable: ${endpoint} does not exist (is dockerd running? set DOCKER_HOST or the socket path)`
+    case 'ECONNREFUSED':
+      return `docker engine unreachable: ${endpoint} refused the connection (is dockerd running?)`
+    case 'EACCES':
+    case 'EPERM':
+      return `docker engine unreachable: permission denied on ${endpoint} (add this user to the docker group or run as root)`
+    default:
+      return `docker engine unreachable at ${endpoint}: ${String((err as ModemError).message ?? code)}`
+  }
+}
+
+// dockerode's own message wraps Docker's in "(HTTP code 404) no such container - ... ";
+// Docker's JSON message alone is what an operator recognises.
+function dockerMessage (err: unknown): string {
+  const json = (err as ModemError).json
+  if (typeof json === 'object' && json !== null && typeof (json as { message?: unknown }).message === 'string') {
+    return (json as { message: string }).message
+  }
+  if (typeof json === 'string' && json.trim() !== '') return json.trim()
+  // Streamed answers (pull, events) carry no JSON; strip the wrapper from the message instead.
+  return String((err as ModemError).message ?? err).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()
+}
+
+/** The image is not on this node and pulling it failed; retrying soon rarely helps. */
+export class ImagePullError extends Error {
+  readonly image: string
+
+  constructor (image: string, reason: string, options?: { cause?: unknown }) {
+    super(`image "${image}" not found locally and could not be pulled: ${reason}`, options)
+    this.name = 'ImagePullError'
+    this.image = image
+  }
+}

@@ -1,0 +1,6 @@
+export * from './types.ts'
+export { dockerRuntime } from './docker.ts'
+export type { DockerRuntimeInit } from './docker.ts'
+export { DockerApiError, ImagePullError } from './errors.ts'
+export { ExecTimeoutError } from './exec.ts'
+export { RECONNECTED } from './events.ts'

@@ -1,0 +1,35 @@
+// The limits of a service spec, in one place so the schema, the messages and the
+// tests agree. They bound what one API request can ask the cluster to do.
+
+export const MAX_NAME_LENGTH = 63
+export const MAX_REPLICAS = 1000
+export const MAX_PORTS = 64
+export const MIN_PORT = 1
+export const MAX_PORT = 65535
+/** Items of `command` and of `health.cmd`. */
+export const MAX_COMMAND_ITEMS = 256
+export const MIN_RETRIES = 1
+export const MAX_RETRIES = 100
+/** Longest HTTP health path; it becomes a request line. */
+export const MAX_HEALTH_PATH_LENGTH = 2048
+
+/**
+ * Longest health duration. Timers take at most 2^31-1 ms and fire at once beyond
+ * it, so a longer interval would turn into a busy probe loop; a day is plenty.
+ */
+export const MAX_HEALTH_DURATION_MS = 24 * 60 * 60 * 1000
+
+/** Labels under this prefix are written by meshd itself (runtime LABELS). */
+export const RESERVED_LABEL_PREFIX = 'meshd.'
+
+/** Keys that reach Object.prototype when assigned; never accepted anywhere in a spec. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** What resolveHealth fills in when the spec leaves a field out (Docker's are far slower). */
+export const HEALTH_DEFAULTS = {
+  intervalMs: 1000,
+  timeoutMs: 1000,
+  retries: 3,
+  startPeriodMs: 0,
+  path: '/'
+} as const

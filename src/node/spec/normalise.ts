@@ -1,0 +1,37 @@
+// The validated spec is rebuilt field by field: a fresh object in a fixed key order,
+// with defaults filled in and no undefined-valued keys, sharing nothing with the
+// request body (which the caller may keep or log).
+
+import type { HealthSpec, ServiceSpec } from '../../crdt/types.ts'
+import type { ServiceSpecInput } from './schema.ts'
+
+const DEFAULT_REPLICAS = 1
+
+/** The ServiceSpec for a validated input, with defaults: replicas 1, env {}, ports [], labels {}. */
+export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
+  return {
+    name: input.name,
+    image: input.image,
+    ...(input.command === undefined ? {} : { command: [...input.command] }),
+    // Object.fromEntries defines own properties, so no key can reach a prototype.
+    env: Object.fromEntries(Object.entries(input.env ?? {})),
+    replicas: input.replicas ?? DEFAULT_REPLICAS,
+    ports: (input.ports ?? []).map((port) => ({ published: port.published, target: port.target })),
+    ...(input.health === undefined ? {} : { health: copyHealth(input.health) }),
+    labels: Object.fromEntries(Object.entries(input.labels ?? {}))
+  }
+}
+
+// Only the fields that were written: the stored spec says what the user asked for,
+// and resolveHealth applies the defaults when the check runs.
+function copyHealth (health: HealthSpec): HealthSpec {
+  const copy: HealthSpec = { type: health.type }
+  if (health.port !== undefined) copy.port = health.port
+  if (health.path !== undefined) copy.path = health.path
+  if (health.cmd !== undefined) copy.cmd = [...health.cmd]
+  if (health.interval !== undefined) copy.interval = health.interval
+  if (health.timeout !== undefined) copy.timeout = health.timeout
+  if (health.retries !== undefined) copy.retries = health.retries
+  if (health.startPeriod !== undefined) copy.startPeriod = health.startPeriod
+  return copy
+}

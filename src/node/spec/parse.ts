@@ -1,0 +1,57 @@
+// The entry points for request bodies. Order matters: forbidden keys are looked for
+// before anything reads or copies the body, then the shape (zod), then the rules
+// across fields, and only a body that passed everything is rebuilt as a spec.
+
+import type { ServiceSpec } from '../../crdt/types.ts'
+import { MeshdError } from '../errors.ts'
+import { findForbiddenKey } from './forbidden-keys.ts'
+import { firstProblem, specError } from './issues.ts'
+import { normaliseSpec } from './normalise.ts'
+import { formatPath } from './path.ts'
+import { crossFieldProblem } from './rules.ts'
+import { scaleRequestSchema, serviceSpecSchema } from './schema.ts'
+
+export interface ParseServiceSpecOptions {
+  /** The name from the URL (`PUT /v1/services/NAME`): the body may omit `name`, but not contradict it. */
+  name?: string
+}
+
+/** A new, validated and normalised ServiceSpec from a request body; throws MeshdError MESHD_INVALID_SPEC (or MESHD_NAME_MISMATCH). */
+export function parseServiceSpec (input: unknown, opts: ParseServiceSpecOptions = {}): ServiceSpec {
+  rejectForbiddenKeys(input, 'spec')
+  const body = opts.name === undefined ? input : withNameFromUrl(input, opts.name)
+  const result = serviceSpecSchema.safeParse(body)
+  if (!result.success) throw specError(firstProblem(result.error.issues, body), 'spec')
+  const problem = crossFieldProblem(result.data)
+  if (problem !== undefined) throw specError(problem, 'spec')
+  return normaliseSpec(result.data)
+}
+
+/** The body of `POST /v1/services/NAME/scale`, exactly `{"replicas": n}`; throws MeshdError MESHD_INVALID_SPEC. */
+export function parseScaleRequest (input: unknown): { replicas: number } {
+  rejectForbiddenKeys(input, 'body')
+  const result = scaleRequestSchema.safeParse(input)
+  if (!result.success) throw specError(firstProblem(result.error.issues, input), 'body')
+  return { replicas: result.data.replicas }
+}
+
+function rejectForbiddenKeys (input: unknown, subject: string): void {
+  const path = findForbiddenKey(input)
+  if (path === undefined) return
+  throw specError({ path, message: 'forbidden key, expected a field name other than __proto__, constructor or prototype' }, subject)
+}
+
+// Leaves anything but an object to the schema, which explains what a body must be.
+function withNameFromUrl (input: unknown, urlName: string): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input
+  const bodyName: unknown = Object.hasOwn(input, 'name') ? (input as Record<string, unknown>).name : undefined
+  if (bodyName === undefined) return { ...input, name: urlName }
+  if (typeof bodyName === 'string' && bodyName !== urlName) {
+    throw new MeshdError(
+      'MESHD_NAME_MISMATCH',
+      `name: the body says ${JSON.stringify(bodyName)} but the URL says ${JSON.stringify(urlName)}, expected the same name or none`,
+      formatPath(['name'])
+    )
+  }
+  return input
+}

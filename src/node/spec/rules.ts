@@ -1,0 +1,52 @@
+// Rules that span fields, checked once every field has the right shape. They run
+// in a fixed order (ports, then health in field order) so the reported problem is
+// always the same for the same input.
+
+import type { HealthSpec, PortSpec } from '../../crdt/types.ts'
+import { MAX_PORT, MIN_PORT } from './constants.ts'
+import type { SpecProblem } from './issues.ts'
+import type { ServiceSpecInput } from './schema.ts'
+
+/** The first rule across fields that `spec` breaks, or undefined. */
+export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefined {
+  const ports = spec.ports ?? []
+  return duplicatePublishedPort(ports) ?? (spec.health === undefined ? undefined : healthProblem(spec.health, ports))
+}
+
+// Each published port is bound on every node, so a spec cannot bind one twice.
+function duplicatePublishedPort (ports: readonly PortSpec[]): SpecProblem | undefined {
+  const firstIndex = new Map<number, number>()
+  for (const [index, port] of ports.entries()) {
+    const earlier = firstIndex.get(port.published)
+    if (earlier !== undefined) {
+      return {
+        path: ['ports', index, 'published'],
+        message: `expected a port not already published by ports[${earlier}], got ${port.published}`
+      }
+    }
+    firstIndex.set(port.published, index)
+  }
+  return undefined
+}
+
+// Fields that a probe type would ignore are rejected: a silently ignored `path` on a
+// tcp check is a misunderstanding the user should hear about.
+function healthProblem (health: Pick<HealthSpec, 'type' | 'port' | 'path' | 'cmd'>, ports: readonly PortSpec[]): SpecProblem | undefined {
+  const probesPort = health.type === 'tcp' || health.type === 'http'
+  if (!probesPort && health.port !== undefined) {
+    return { path: ['health', 'port'], message: `not allowed when health.type is "${health.type}", expected no port (only "tcp" and "http" probe a port)` }
+  }
+  if (probesPort && health.port === undefined && ports.length === 0) {
+    return { path: ['health', 'port'], message: `missing, expected an integer between ${MIN_PORT} and ${MAX_PORT} since the service has no ports to take the target from` }
+  }
+  if (health.type !== 'http' && health.path !== undefined) {
+    return { path: ['health', 'path'], message: `not allowed when health.type is "${health.type}", expected no path (only "http" requests one)` }
+  }
+  if (health.type === 'cmd' && health.cmd === undefined) {
+    return { path: ['health', 'cmd'], message: 'missing, expected a non-empty array of strings when health.type is "cmd"' }
+  }
+  if (health.type !== 'cmd' && health.cmd !== undefined) {
+    return { path: ['health', 'cmd'], message: `not allowed when health.type is "${health.type}", expected no cmd (only "cmd" runs one)` }
+  }
+  return undefined
+}

@@ -1,0 +1,117 @@
+// The shapes of a service spec and of a scale request, in zod. Every schema and
+// check carries the "expected …" half of its error message; issues.ts adds the
+// field's path and what was actually given. Rules that span fields live in rules.ts.
+
+import { z } from 'zod'
+import {
+  MAX_COMMAND_ITEMS, MAX_HEALTH_DURATION_MS, MAX_HEALTH_PATH_LENGTH, MAX_NAME_LENGTH, MAX_PORT,
+  MAX_PORTS, MAX_REPLICAS, MAX_RETRIES, MIN_PORT, MIN_RETRIES, RESERVED_LABEL_PREFIX
+} from './constants.ts'
+import { formatDuration, parseDuration } from './duration.ts'
+import { imageReferenceProblem } from './image.ts'
+
+// RFC 1123 label, lowercase only: it becomes a DNS name, a container name and a Docker label.
+const DNS_LABEL = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+// The path goes into an HTTP request line: whitespace or control characters could split it.
+const HTTP_PATH = /^\/[^\s\p{Cc}]*$/u
+
+/** A strict object whose unknown keys are reported with the list of known ones. */
+function strictObject<Shape extends z.ZodRawShape> (shape: Shape, expected: string) {
+  const known = `one of ${Object.keys(shape).join(', ')}`
+  return z.strictObject(shape, { error: (issue) => issue.code === 'unrecognized_keys' ? known : expected })
+}
+
+function integer (min: number, max: number) {
+  const error = `an integer between ${min} and ${max}`
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error })
+}
+
+function stringRecord (key: z.ZodType<string>, expected: string) {
+  return z.record(key, z.string({ error: 'a string' }), { error: expected })
+}
+
+function duration (minMs: number, maxMs: number) {
+  const error = `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)} such as "500ms", "5s" or "1m30s"`
+  return z.string({ error }).refine((text) => {
+    try {
+      const ms = parseDuration(text)
+      return ms >= minMs && ms <= maxMs
+    } catch {
+      return false
+    }
+  }, { error })
+}
+
+const port = integer(MIN_PORT, MAX_PORT)
+
+const nameError = `a DNS label (lowercase letters, digits and "-", starting with a letter, not ending with "-", at most ${MAX_NAME_LENGTH} characters)`
+const name = z.string({ error: nameError })
+  .max(MAX_NAME_LENGTH, { error: nameError })
+  .regex(DNS_LABEL, { error: nameError })
+
+const IMAGE_EXPECTED = 'a Docker image reference like "nginx:1.27"'
+const image = z.string({ error: IMAGE_EXPECTED }).superRefine((reference, ctx) => {
+  const problem = imageReferenceProblem(reference)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${IMAGE_EXPECTED} (${problem})` })
+})
+
+const commandError = `an array of at most ${MAX_COMMAND_ITEMS} strings`
+const command = z.array(z.string({ error: 'a string' }), { error: commandError })
+  .max(MAX_COMMAND_ITEMS, { error: commandError })
+
+const env = stringRecord(
+  z.string().regex(ENV_KEY, { error: 'a variable name matching [A-Za-z_][A-Za-z0-9_]*' }),
+  'an object of strings keyed by variable names'
+)
+
+const labels = stringRecord(
+  z.string().refine((key) => !key.startsWith(RESERVED_LABEL_PREFIX), {
+    error: `a key without the prefix "${RESERVED_LABEL_PREFIX}" (reserved for meshd's own labels)`
+  }),
+  'an object of strings'
+)
+
+const replicas = integer(0, MAX_REPLICAS)
+
+const portsError = `an array of at most ${MAX_PORTS} {published, target} objects`
+const ports = z.array(strictObject({ published: port, target: port }, 'an object {published, target}'), { error: portsError })
+  .max(MAX_PORTS, { error: portsError })
+
+const healthCmdError = `a non-empty array of at most ${MAX_COMMAND_ITEMS} strings`
+const health = strictObject({
+  type: z.enum(['tcp', 'http', 'cmd'], { error: 'one of "tcp", "http", "cmd"' }),
+  port: port.optional(),
+  path: z.string({ error: 'a string' })
+    .max(MAX_HEALTH_PATH_LENGTH, { error: `a path of at most ${MAX_HEALTH_PATH_LENGTH} characters` })
+    .regex(HTTP_PATH, { error: 'a path starting with "/" without whitespace or control characters' })
+    .optional(),
+  cmd: z.array(z.string({ error: 'a string' }), { error: healthCmdError })
+    .min(1, { error: healthCmdError })
+    .max(MAX_COMMAND_ITEMS, { error: healthCmdError })
+    // An empty program name is never runnable; say so at the item rather than at exec time.
+    .refine((cmd) => cmd[0] !== '', { error: 'a non-empty program name', path: [0] })
+    .optional(),
+  interval: duration(1, MAX_HEALTH_DURATION_MS).optional(),
+  timeout: duration(1, MAX_HEALTH_DURATION_MS).optional(),
+  retries: integer(MIN_RETRIES, MAX_RETRIES).optional(),
+  startPeriod: duration(0, MAX_HEALTH_DURATION_MS).optional()
+}, 'an object {type, port, path, cmd, interval, timeout, retries, startPeriod}')
+
+/** A service spec as written, before the rules across fields and the defaults. */
+export const serviceSpecSchema = strictObject({
+  name,
+  image,
+  command: command.optional(),
+  env: env.optional(),
+  replicas: replicas.optional(),
+  ports: ports.optional(),
+  health: health.optional(),
+  labels: labels.optional()
+}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels}')
+
+/** The body of `POST /v1/services/NAME/scale`. */
+export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')
+
+/** A body that has the right shape, before rules.ts and normalise.ts. */
+export type ServiceSpecInput = z.output<typeof serviceSpecSchema>

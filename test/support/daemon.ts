@@ -1,0 +1,134 @@
+// Real meshd daemons as separate processes for integration tests, and the cleanup
+// that removes them and their containers even when a test fails.
+
+import { execFileSync, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const BIN = fileURLToPath(new URL('../../bin/meshd.js', import.meta.url))
+export const IMAGE = 'meshd/busybox:latest'
+
+export interface TestDaemon {
+  name: string
+  host: string
+  dataDir: string
+  api: string
+  child: ChildProcess
+  output: () => string
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>
+}
+
+export interface DaemonOptions {
+  name: string
+  host: string
+  dataDir?: string
+  apiPort?: number
+  env?: NodeJS.ProcessEnv
+  args?: string[]
+}
+
+const started: TestDaemon[] = []
+const dataDirs: string[] = []
+
+/** A fresh temporary data dir, removed by cleanupAll(). */
+export function tempDataDir (prefix = 'meshd-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  dataDirs.push(dir)
+  return dir
+}
+
+/** Spawns `meshd start` without waiting for it. */
+export function spawnDaemon (opts: DaemonOptions): TestDaemon {
+  const dataDir = opts.dataDir ?? tempDataDir()
+  const apiPort = opts.apiPort ?? 7700
+  const child = spawn(process.execPath, [BIN, 'start', '--name', opts.name, '--host', opts.host, '--data-dir', dataDir, '--api-port', String(apiPort), ...(opts.args ?? [])], {
+    env: { ...process.env, MESHD_LOG: process.env.MESHD_LOG ?? 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
+  const daemon: TestDaemon = { name: opts.name, host: opts.host, dataDir, api: `http://${opts.host}:${apiPort}`, child, output: () => output, exited }
+  started.push(daemon)
+  return daemon
+}
+
+/** Spawns `meshd start` and waits until its API answers. */
+export async function startDaemon (opts: DaemonOptions): Promise<TestDaemon> {
+  const daemon = spawnDaemon(opts)
+  await waitFor(async () => {
+    if (daemon.child.exitCode !== null) throw new Error(`daemon ${opts.name} exited (${daemon.child.exitCode}):\n${daemon.output()}`)
+    const response = await fetch(`${daemon.api}/v1/health`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
+    return response?.ok === true
+  }, { timeoutMs: 20_000, what: `daemon ${opts.name} to answer` })
+  return daemon
+}
+
+/** Sends a signal and waits for the process to exit. */
+export async function killDaemon (daemon: TestDaemon, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+  if (daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill(signal)
+  return await daemon.exited
+}
+
+/** Polls `check` until it returns a truthy value; throws with `what` after the timeout. */
+export async function waitFor<T> (check: () => Promise<T> | T, opts: { timeoutMs?: number, intervalMs?: number, what?: string } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000)
+  let lastError: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value !== undefined && value !== null && value !== false) return value as NonNullable<T>
+    } catch (err) {
+      lastError = err
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${opts.what ?? 'a condition'}${lastError === undefined ? '' : `: ${(lastError as Error).message}`}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 100))
+  }
+}
+
+/** Calls the API and returns status and parsed body; never throws on HTTP errors. */
+export async function api<T = any> (base: string, method: string, path: string, body?: unknown, raw?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number, body: T }> {
+  const payload = raw ?? (body === undefined ? undefined : JSON.stringify(body))
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: payload,
+    signal: AbortSignal.timeout(15_000)
+  })
+  const text = await response.text()
+  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T }
+}
+
+/** IDs of the containers labelled for a node (optionally one service), running or not. */
+export function containersOf (node: string, service?: string): string[] {
+  const filters = ['--filter', `label=meshd.node=${node}`, ...(service === undefined ? [] : ['--filter', `label=meshd.service=${service}`])]
+  const out = execFileSync('docker', ['ps', '-aq', '--no-trunc', ...filters], { encoding: 'utf8' })
+  return out.split('\n').filter((line) => line !== '').sort()
+}
+
+/** Removes a node's containers. */
+export function removeContainersOf (node: string): void {
+  const ids = containersOf(node)
+  if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
+}
+
+/** Kills every daemon this file started, removes their containers and data dirs. */
+export async function cleanupAll (): Promise<void> {
+  await Promise.all(started.splice(0).map(async (daemon) => await killDaemon(daemon)))
+  const nodes = execFileSync('docker', ['ps', '-a', '--filter', 'label=meshd.service', '--format', '{{.Label "meshd.node"}}'], { encoding: 'utf8' })
+  for (const node of new Set(nodes.split('\n').filter((n) => n.startsWith('test-')))) removeContainersOf(node)
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** GETs a URL on loopback and returns the body text. */
+export async function httpGet (url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(3000) })
+  return await response.text()
+}
