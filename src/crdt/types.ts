@@ -45,7 +45,7 @@ export interface ServiceRecord {
   updatedAt: number
 }
 
-export const REPLICA_STATES = ['starting', 'running', 'healthy', 'unhealthy', 'exited'] as const
+export const REPLICA_STATES = ['starting', 'running', 'healthy', 'unhealthy', 'exited', 'failed'] as const
 export type ReplicaState = typeof REPLICA_STATES[number]
 
 /** `replicas[nodeId][slotKey]`: written only by the node that runs the container. */
@@ -61,7 +61,19 @@ export interface ReplicaRecord {
   /** Every published target port and its "host:port". */
   ports: Array<{ target: number, endpoint: string }>
   state: ReplicaState
+  /** Why the replica is failed, exited or unhealthy, when known. */
+  error?: string
+  /** The slot's last failed replica, so people can see why it was replaced. */
+  lastFailure?: SlotFailure
   updatedAt: number
+}
+
+/** A replica of a slot that exited, turned unhealthy or could not start. */
+export interface SlotFailure {
+  container: string
+  state: ReplicaState
+  error: string
+  at: number
 }
 
 /** `nodes[id]`: written only by that node. */
