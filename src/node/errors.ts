@@ -10,9 +10,7 @@ export const ERRORS = {
   MESHD_PORT_CONFLICT: { status: 409, doc: 'A published port is already used by another service.' },
   MESHD_SERVICE_NOT_FOUND: { status: 404, doc: 'No service has that name.' },
   MESHD_NOT_FOUND: { status: 404, doc: 'No such API route.' },
-  MESHD_METHOD_NOT_ALLOWED: { status: 405, doc: 'The route exists but not with this method.' },
   MESHD_UNAUTHORIZED: { status: 401, doc: 'The API requires a bearer token and none or a wrong one was given.' },
-  MESHD_DOCKER_UNAVAILABLE: { status: 503, doc: 'The Docker Engine does not answer.' },
   MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' }
 } as const
 

@@ -3,7 +3,10 @@
  * userland proxy accepts on the published port even when nothing listens in the
  * container, then closes within milliseconds; a connect alone would always pass.
  */
-export const TCP_SETTLE_MS = 100
+export const TCP_SETTLE_MS = 30
 
 /** Characters of a failing command's output kept in the probe's detail. */
 export const DETAIL_OUTPUT_CHARS = 200
+
+/** Probe cadence before a replica's first success (Docker's start_interval). */
+export const START_INTERVAL_MS = 50

@@ -1,5 +1,6 @@
 import type { Logger } from '../../crdt/index.ts'
 import { probeCmd, probeHttp, probeTcp, type ExecFn, type ProbeResult } from './probe.ts'
+import { START_INTERVAL_MS } from './constants.ts'
 
 /** A health check with every default applied and durations in milliseconds. */
 export interface ResolvedHealth {
@@ -37,6 +38,7 @@ export class HealthMonitor {
   private failures = 0
   private everHealthy = false
   private startedAt = 0
+  private lastCountedFailure = Number.NEGATIVE_INFINITY
   private timer?: NodeJS.Timeout
   // One controller per start(): a probe still in flight from before stop() must not count.
   private controller?: AbortController
@@ -55,6 +57,7 @@ export class HealthMonitor {
     const controller = new AbortController()
     this.controller = controller
     this.startedAt = performance.now()
+    this.lastCountedFailure = Number.NEGATIVE_INFINITY
     this.tick(controller)
   }
 
@@ -73,9 +76,14 @@ export class HealthMonitor {
       .finally(() => {
         if (controller.signal.aborted) return
         // A fixed cadence from probe start; a slow probe delays the next, never overlaps it.
-        const wait = Math.max(0, this.init.check.intervalMs - (performance.now() - began))
+        const wait = Math.max(0, this.cadenceMs() - (performance.now() - began))
         this.timer = setTimeout(() => { this.tick(controller) }, wait)
       })
+  }
+
+  /** Until the first success, probe fast (Docker's start_interval) so readiness shows at once. */
+  private cadenceMs (): number {
+    return this.everHealthy ? this.init.check.intervalMs : Math.min(this.init.check.intervalMs, START_INTERVAL_MS)
   }
 
   private async probe (signal: AbortSignal): Promise<ProbeResult> {
@@ -100,6 +108,10 @@ export class HealthMonitor {
       log.debug({ detail: result.detail }, 'health probe failed during the start period')
       return
     }
+    // Fast start probes must not shorten the road to unhealthy: count one failure per interval.
+    const now = performance.now()
+    if (!this.everHealthy && now - this.lastCountedFailure < check.intervalMs) return
+    this.lastCountedFailure = now
     this.failures++
     log.debug({ detail: result.detail, failures: this.failures }, 'health probe failed')
     if (this.failures >= Math.max(1, check.retries)) this.transition('unhealthy', result.detail)

@@ -16,3 +16,6 @@ export const EXEC_OUTPUT_CAP = 64 * 1024
 /** The event stream reconnects after 250 ms, doubling up to 5 s while the engine is away. */
 export const WATCH_BACKOFF_MIN_MS = 250
 export const WATCH_BACKOFF_MAX_MS = 5_000
+
+/** How long a successful image lookup is trusted before the next start asks again. */
+export const IMAGE_CACHE_MS = 30_000

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Agent } from 'node:http'
 import Docker from 'dockerode'
 import type { Logger } from '../../crdt/index.ts'
-import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, PING_TIMEOUT_MS } from './constants.ts'
+import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, IMAGE_CACHE_MS, PING_TIMEOUT_MS } from './constants.ts'
 import { fromInspect, fromListEntry } from './container-info.ts'
 import { containerName, createOptions } from './container-spec.ts'
 import { isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
@@ -41,6 +41,7 @@ class DockerRuntime implements Runtime {
   // Our own pool, so stop() can close idle keep-alive sockets instead of leaving them to the global agent.
   private readonly agent?: Agent
   private readonly watchers = new Set<EventWatcher>()
+  private readonly imageSeenAt = new Map<string, number>()
 
   constructor (init: DockerRuntimeInit) {
     this.init = init
@@ -150,7 +151,10 @@ class DockerRuntime implements Runtime {
   }
 
   async ensureImage (image: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    // A start right after another of the same image need not ask the engine again.
+    if ((this.imageSeenAt.get(image) ?? -Infinity) > performance.now() - IMAGE_CACHE_MS) return
     await ensureImage(this.docker, image, { ...opts, endpoint: this.endpoint })
+    this.imageSeenAt.set(image, performance.now())
   }
 
   async stop (): Promise<void> {

@@ -1,0 +1,62 @@
+// `npm run bench`: every measurement side by side in one run, written to BENCHMARKS.md.
+
+import { execFileSync } from 'node:child_process'
+import { cpus, totalmem } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { benchColdLoad } from './crdt.ts'
+import { benchDeploy } from './deploy.ts'
+
+const say = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
+
+async function main (): Promise<void> {
+  const sections: string[] = []
+
+  say('deploy: PUT → healthy against a docker run loop')
+  const { deploys, idleRssMb } = await benchDeploy([1, 5, 20], 3, say)
+  sections.push([
+    '## Deploy: PUT → all replicas healthy, against `docker run` in a loop',
+    '',
+    'busybox httpd, tcp health check; median of 3 runs each. "docker run loop" runs `docker run -d` N times',
+    'then waits until every published port answers (the same readiness meshd\'s probe checks). Goal: ratio ≤ 1.2.',
+    '',
+    '| replicas | meshd PUT → healthy | docker run loop (started) | docker run loop (answering) | ratio meshd / docker |',
+    '|---:|---:|---:|---:|---:|',
+    ...deploys.map((d) => `| ${d.replicas} | ${d.meshdMs} ms | ${d.dockerRunMs} ms | ${d.dockerRunReadyMs} ms | ${d.ratio}× |`),
+    '',
+    `Idle daemon RSS: **${idleRssMb} MB** (goal ≤ 80 MB).`
+  ].join('\n'))
+
+  say('cluster document: cold load after 100k updates')
+  const clean = await benchColdLoad({ updates: 100_000 })
+  const crashed = await benchColdLoad({ updates: 100_000, crash: true })
+  sections.push([
+    '## Cluster document: cold load with 100k updates in its history',
+    '',
+    'Goal ≤ 150 ms. Median of 5 loads; "after a crash" leaves the update log to replay.',
+    '',
+    '| case | snapshot | log | load (median) | first load |',
+    '|---|---:|---:|---:|---:|',
+    `| after a clean stop | ${kb(clean.snapshotBytes)} | ${kb(clean.logBytes)} | ${clean.loadMs} ms | ${clean.firstLoadMs} ms |`,
+    `| after a crash | ${kb(crashed.snapshotBytes)} | ${kb(crashed.logBytes)} | ${crashed.loadMs} ms | ${crashed.firstLoadMs} ms |`
+  ].join('\n'))
+
+  const docker = execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()
+  const header = [
+    '# meshd benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Docker Engine ${docker}.`,
+    'Every comparison is measured side by side in the same run.'
+  ].join('\n')
+  writeFileSync('BENCHMARKS.md', `${[header, ...sections].join('\n\n')}\n`)
+  say('wrote BENCHMARKS.md')
+}
+
+function kb (bytes: number): string {
+  return `${Math.round(bytes / 1024)} KiB`
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`)
+  process.exit(1)
+})
