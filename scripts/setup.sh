@@ -84,5 +84,9 @@ ensure_node_modules() {
 ensure_packages
 ensure_engine
 ensure_image
-if [ "${1:-}" != "--no-npm" ]; then ensure_node_modules; fi
+if [ "${1:-}" != "--no-npm" ]; then
+  ensure_node_modules
+  say "building dist/meshd.mjs"
+  (cd "$here" && PATH="$here/node_modules/.bin:$PATH" node scripts/build.ts)
+fi
 say "ready"
