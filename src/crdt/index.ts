@@ -1,3 +1,3 @@
 export * from './types.ts'
-export { ClusterDocument } from './document.ts'
+export { ClusterDocument, LOCAL } from './document.ts'
 export type { ClusterDocumentInit, DocumentChange } from './document.ts'

@@ -1,0 +1,27 @@
+// Defaults of the cluster document and the names of its files in the data directory.
+
+/** The snapshot: the whole document as one Yjs update, replaced atomically. */
+export const SNAPSHOT_FILE = 'document.snapshot'
+
+/** The append-only log of updates written since the snapshot. */
+export const LOG_FILE = 'document.log'
+
+/**
+ * Compact when the log holds more bytes than this. Updates are a few hundred bytes,
+ * so in practice COMPACT_RECORDS triggers first; this bounds logs of large specs.
+ */
+export const COMPACT_BYTES = 4 * 1024 * 1024
+
+/**
+ * Compact when the log holds more records than this. Replaying a record costs
+ * 10-30 µs (a Yjs transaction's worth of decoding each), far more than the same change
+ * costs inside a snapshot, so the record count, not the byte count, bounds the load
+ * time after a crash (a clean stop() compacts anyway): 1000 records, 10-30 ms.
+ */
+export const COMPACT_RECORDS = 1000
+
+/** Each record starts with a u32 length and a u32 CRC-32 of the body (little-endian). */
+export const RECORD_HEADER_BYTES = 8
+
+/** No update is this large; a longer length field is corruption, not a record. */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024

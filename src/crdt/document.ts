@@ -1,0 +1,280 @@
+// The cluster document: the only code in meshd that touches Y.Doc. A typed facade
+// whose values are whole plain records, each with a single writer (DESIGN.md), so
+// Yjs' last-writer-wins never has to settle a real race. Services, nodes and rollouts
+// are top-level Y.Maps; replicas, by far the most rewritten, are one top-level Y.Array
+// per node (see replica-arrays.ts for why).
+//
+// Updates use Yjs' V2 encoding throughout (events, applyUpdate, encodeState/Diff and
+// the files on disk): it is the compact one for whole states (100k map overwrites:
+// 59 KB against 1 MB in V1), and both load equally fast.
+
+import { EventEmitter } from 'node:events'
+import * as Y from 'yjs'
+import { COMPACT_BYTES, COMPACT_RECORDS } from './constants.ts'
+import { clonePlain, plainEqual, toPlain } from './json.ts'
+import { DocumentDisk } from './disk.ts'
+import { ReplicaArrays } from './replica-arrays.ts'
+import type { Logger, NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord } from './types.ts'
+
+/** The origin of writes made on this node without an explicit origin. */
+export const LOCAL = Symbol('meshd:crdt:local')
+
+// The origin of what start() replays from disk: already persisted and not news to
+// anyone, so it is neither logged again nor announced.
+const LOAD = Symbol('meshd:crdt:load')
+
+export interface ClusterDocumentInit {
+  log: Logger
+  /** Where the snapshot and the update log live; without it nothing is persisted. */
+  dataDir?: string
+  /** Compact once the log holds more bytes than this (default COMPACT_BYTES). */
+  compactBytes?: number
+  /** Compact once the log holds more records than this (default COMPACT_RECORDS). */
+  compactRecords?: number
+}
+
+/**
+ * One transaction's effect: which maps it touched, and whether this node made it.
+ * A flag may be set for a map whose visible content did not change (a concurrent
+ * write that lost): treat it as "look again", not as "differs".
+ */
+export interface DocumentChange {
+  origin: unknown
+  /** True for writes made on this node, false for updates from peers (applyUpdate). */
+  local: boolean
+  services: boolean
+  nodes: boolean
+  replicas: boolean
+  rollouts: boolean
+}
+
+interface DocumentEvents {
+  change: [DocumentChange]
+  update: [Uint8Array, unknown]
+}
+
+/**
+ * Typed reads and writes of the cluster document, persisted to dataDir when given.
+ * Reads return copies. put* write whole records and skip a record deep-equal to the
+ * current one; delete* of a missing entry does nothing. Per transaction it emits
+ * 'update' (the V2 update, for peers) and then 'change', both after the update is on disk.
+ */
+export class ClusterDocument extends EventEmitter<DocumentEvents> {
+  private readonly log: Logger
+  private readonly doc = new Y.Doc()
+  private readonly serviceMap: Y.Map<unknown>
+  private readonly nodeMap: Y.Map<unknown>
+  private readonly replicaArrays: ReplicaArrays
+  private readonly rolloutMap: Y.Map<unknown>
+  private readonly disk: DocumentDisk | undefined
+  private started = false
+  /** Nesting depth of transact()/applyUpdate(): persistence failures surface at depth 0. */
+  private depth = 0
+  /** The first persistence failure inside the current outermost transact()/applyUpdate(). */
+  private persistFailure: unknown
+  private readonly onUpdateV2 = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
+    this.onUpdate(update, origin, tr)
+  }
+
+  constructor (init: ClusterDocumentInit) {
+    super()
+    this.log = init.log
+    this.serviceMap = this.doc.getMap('services')
+    this.nodeMap = this.doc.getMap('nodes')
+    this.replicaArrays = new ReplicaArrays(this.doc)
+    this.rolloutMap = this.doc.getMap('rollouts')
+    this.disk = init.dataDir === undefined
+      ? undefined
+      : new DocumentDisk({
+        dir: init.dataDir,
+        log: init.log,
+        compactBytes: init.compactBytes ?? COMPACT_BYTES,
+        compactRecords: init.compactRecords ?? COMPACT_RECORDS
+      })
+    this.doc.on('updateV2', this.onUpdateV2)
+  }
+
+  /** Loads snapshot and log from dataDir, then persists every later update. Idempotent. */
+  async start (): Promise<void> {
+    if (this.started) return
+    if (this.disk !== undefined) {
+      // Detached while loading: Yjs would otherwise encode the whole loaded state as
+      // one more update, only for onUpdate to ignore it.
+      this.doc.off('updateV2', this.onUpdateV2)
+      try {
+        this.disk.load(this.doc, LOAD)
+      } finally {
+        this.doc.on('updateV2', this.onUpdateV2)
+      }
+    }
+    this.started = true
+  }
+
+  /** Folds the log into the snapshot and closes it. Idempotent; with a dataDir, writes throw until start(). */
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.disk?.close(this.doc)
+  }
+
+  service (name: string): ServiceRecord | undefined { return read(this.serviceMap, name) }
+  /** Every service by name, in name order. */
+  services (): Record<string, ServiceRecord> { return readAll(this.serviceMap) }
+  putService (name: string, rec: ServiceRecord): void { this.put(this.serviceMap, name, rec) }
+  deleteService (name: string): void { this.remove(this.serviceMap, name) }
+
+  node (id: string): NodeRecord | undefined { return read(this.nodeMap, id) }
+  /** Every node by id, in id order. */
+  nodes (): Record<string, NodeRecord> { return readAll(this.nodeMap) }
+  putNode (id: string, rec: NodeRecord): void { this.put(this.nodeMap, id, rec) }
+  deleteNode (id: string): void { this.remove(this.nodeMap, id) }
+
+  /** The replicas one node runs, by slot key, in key order. */
+  replicasOf (nodeId: string): Record<string, ReplicaRecord> {
+    return Object.fromEntries([...this.replicaArrays.of(nodeId)].map(([key, replica]) => [key, clonePlain(replica as ReplicaRecord)]))
+  }
+
+  /** Every replica of every node, ordered by node id then slot key. */
+  replicas (): Array<{ nodeId: string, key: string, replica: ReplicaRecord }> {
+    return this.replicaArrays.nodeIds().flatMap(nodeId => [...this.replicaArrays.of(nodeId)]
+      .map(([key, replica]) => ({ nodeId, key, replica: clonePlain(replica as ReplicaRecord) })))
+  }
+
+  putReplica (nodeId: string, key: string, rec: ReplicaRecord): void {
+    if (nodeId === '' || key === '') throw new TypeError('a replica needs a node id and a slot key')
+    const value = toPlain(rec)
+    this.assertWritable()
+    if (plainEqual(this.replicaArrays.get(nodeId, key), value)) return
+    this.transact(() => { this.replicaArrays.put(nodeId, key, value) })
+  }
+
+  deleteReplica (nodeId: string, key: string): void {
+    this.assertWritable()
+    if (this.replicaArrays.get(nodeId, key) === undefined) return
+    this.transact(() => { this.replicaArrays.delete(nodeId, key) })
+  }
+
+  rollout (service: string): RolloutRecord | undefined { return read(this.rolloutMap, service) }
+  /** Every rollout by service name, in name order. */
+  rollouts (): Record<string, RolloutRecord> { return readAll(this.rolloutMap) }
+  putRollout (service: string, rec: RolloutRecord): void { this.put(this.rolloutMap, service, rec) }
+  deleteRollout (service: string): void { this.remove(this.rolloutMap, service) }
+
+  /**
+   * Runs fn as one transaction: one update, one change event, persisted before this
+   * returns. Nested calls join the outer transaction (and its origin). Writes made
+   * before fn throws are kept: Yjs has no rollback.
+   */
+  transact (fn: () => void, origin: unknown = LOCAL): void {
+    this.run(() => { this.doc.transact(fn, origin) })
+  }
+
+  /** The whole state as one update. */
+  encodeState (): Uint8Array {
+    return Y.encodeStateAsUpdateV2(this.doc)
+  }
+
+  /** What this document has seen, for a peer to compute what it is missing. */
+  encodeStateVector (): Uint8Array {
+    return Y.encodeStateVector(this.doc)
+  }
+
+  /** The update a peer with `stateVector` is missing. */
+  encodeDiff (stateVector: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdateV2(this.doc, stateVector)
+  }
+
+  /** Applies an update from a peer; its change event has local: false. */
+  applyUpdate (update: Uint8Array, origin: unknown): void {
+    this.run(() => { Y.applyUpdateV2(this.doc, update, origin) })
+  }
+
+  // Deep-equal writes are skipped: the reconciler rewrites replica records on every
+  // tick, and each real write leaves a tombstone in the document's history forever.
+  private put (map: Y.Map<unknown>, key: string, rec: object): void {
+    if (key === '') throw new TypeError('a document key must not be empty')
+    const value = toPlain(rec)
+    this.assertWritable()
+    if (plainEqual(map.get(key), value)) return
+    this.transact(() => { map.set(key, value) })
+  }
+
+  private remove (map: Y.Map<unknown>, key: string): void {
+    this.assertWritable()
+    if (!map.has(key)) return
+    this.transact(() => { map.delete(key) })
+  }
+
+  private run (fn: () => void): void {
+    this.assertWritable()
+    this.depth += 1
+    let failure: unknown
+    try {
+      fn()
+    } finally {
+      this.depth -= 1
+      if (this.depth === 0) {
+        failure = this.persistFailure
+        this.persistFailure = undefined
+      }
+    }
+    if (failure !== undefined) throw failure
+  }
+
+  private assertWritable (): void {
+    if (this.disk !== undefined && !this.started) {
+      throw new Error('the cluster document is not started: a write now would not be persisted')
+    }
+  }
+
+  // Runs inside Yjs' transaction cleanup, which must not throw: an exception there
+  // skips the rest of the cleanup and leaves the Y.Doc unable to finish any later
+  // transaction. Failures are recorded and rethrown by run() instead.
+  private onUpdate (update: Uint8Array, origin: unknown, tr: Y.Transaction): void {
+    if (origin === LOAD) return
+    this.persist(update)
+    const touched = new Set<unknown>(tr.changed.keys())
+    const change: DocumentChange = {
+      origin,
+      local: tr.local,
+      services: touched.has(this.serviceMap),
+      nodes: touched.has(this.nodeMap),
+      replicas: this.replicaArrays.touchedBy(touched),
+      rollouts: touched.has(this.rolloutMap)
+    }
+    try {
+      this.emit('update', update, origin)
+    } catch (err) {
+      this.log.error({ err }, 'an update listener of the cluster document threw')
+    }
+    if (!change.services && !change.nodes && !change.replicas && !change.rollouts) return
+    try {
+      this.emit('change', change)
+    } catch (err) {
+      this.log.error({ err }, 'a change listener of the cluster document threw')
+    }
+  }
+
+  private persist (update: Uint8Array): void {
+    if (this.disk === undefined || !this.disk.isOpen) return
+    try {
+      this.disk.persist(this.doc, update)
+    } catch (err) {
+      this.persistFailure ??= err // logged by the disk; rethrown by run()
+    }
+  }
+}
+
+function read<T> (map: Y.Map<unknown>, key: string): T | undefined {
+  return clonePlain(map.get(key) as T | undefined)
+}
+
+function readAll<T> (map: Y.Map<unknown>): Record<string, T> {
+  return Object.fromEntries(sortedKeys(map).map(key => [key, clonePlain(map.get(key) as T)]))
+}
+
+// Key order, not insertion order: insertion order differs between nodes, and
+// placement must see the same input everywhere.
+function sortedKeys (map: Y.Map<unknown>): string[] {
+  return Array.from(map.keys()).sort()
+}

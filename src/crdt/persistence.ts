@@ -1,0 +1,126 @@
+// The document on disk: a snapshot plus an append-only log of the updates since.
+// Every update is appended with one synchronous write before the call that made it
+// returns, so it survives the process being killed (not the machine losing power:
+// the log is not fsynced per write; the snapshot is). Compaction folds the log into
+// a new snapshot.
+
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs'
+import { join } from 'node:path'
+import { LOG_FILE, SNAPSHOT_FILE } from './constants.ts'
+import { decodeRecords, encodeRecord } from './record.ts'
+import { readSnapshot, writeAll, writeSnapshot } from './snapshot.ts'
+import type { Logger } from './types.ts'
+
+export interface DocumentStoreInit {
+  dir: string
+  log: Logger
+  /** Compaction is due once the log holds more bytes than this. */
+  compactBytes: number
+  /** Compaction is due once the log holds more records than this. */
+  compactRecords: number
+}
+
+/** What open() found on disk, in the order it must be applied. */
+export interface StoredDocument {
+  snapshot?: Uint8Array
+  updates: Uint8Array[]
+}
+
+/** The snapshot and the update log in one data directory; knows bytes, not Yjs. */
+export class DocumentStore {
+  readonly dir: string
+  readonly snapshotFile: string
+  readonly logFile: string
+  private readonly init: DocumentStoreInit
+  private fd: number | undefined
+  /** Bytes of complete records in the log: the offset to cut back to if a write fails. */
+  private logBytes = 0
+  private logRecords = 0
+
+  constructor (init: DocumentStoreInit) {
+    this.init = init
+    this.dir = init.dir
+    this.snapshotFile = join(init.dir, SNAPSHOT_FILE)
+    this.logFile = join(init.dir, LOG_FILE)
+  }
+
+  get isOpen (): boolean {
+    return this.fd !== undefined
+  }
+
+  /** Creates the directory, reads snapshot and log, cuts a damaged log tail, opens the log for appending. */
+  open (): StoredDocument {
+    if (this.fd !== undefined) throw new Error(`${this.logFile} is already open`)
+    mkdirSync(this.init.dir, { recursive: true })
+    const snapshot = readSnapshot(this.snapshotFile)
+    const updates = this.readLog()
+    this.fd = openSync(this.logFile, 'a')
+    return snapshot === undefined ? { updates } : { snapshot, updates }
+  }
+
+  /** Appends one update to the log; true when compaction is due. */
+  append (update: Uint8Array): boolean {
+    if (this.fd === undefined) throw new Error(`${this.logFile} is not open`)
+    const record = encodeRecord(update)
+    try {
+      writeAll(this.fd, record)
+    } catch (err) {
+      // A partial record would hide every later record from the next load: cut it off.
+      // If even that fails, the caller's next step is compact(), which empties the log.
+      try { ftruncateSync(this.fd, this.logBytes) } catch {}
+      throw err
+    }
+    this.logBytes += record.byteLength
+    this.logRecords += 1
+    return this.compactionDue()
+  }
+
+  /** True when the log has outgrown either compaction threshold. */
+  compactionDue (): boolean {
+    return this.logBytes > this.init.compactBytes || this.logRecords > this.init.compactRecords
+  }
+
+  /** Replaces the snapshot with `state`, which must contain every logged update, and empties the log. */
+  compact (state: Uint8Array): void {
+    if (this.fd === undefined) throw new Error(`${this.logFile} is not open`)
+    // Snapshot first, log second: a crash in between replays updates the snapshot
+    // already holds, which Yjs ignores. The other order could lose them.
+    writeSnapshot(this.snapshotFile, state)
+    ftruncateSync(this.fd, 0)
+    this.logBytes = 0
+    this.logRecords = 0
+  }
+
+  /** Closes the log; open() may be called again. */
+  close (): void {
+    if (this.fd === undefined) return
+    closeSync(this.fd)
+    this.fd = undefined
+  }
+
+  /** The size of the log since the last compaction. */
+  logSize (): { bytes: number, records: number } {
+    return { bytes: this.logBytes, records: this.logRecords }
+  }
+
+  // A torn tail is what a crash mid-append leaves behind: the records before it are
+  // intact and the partial one was never acknowledged, so dropping it loses nothing.
+  private readLog (): Uint8Array[] {
+    let buf: Buffer
+    try {
+      buf = readFileSync(this.logFile)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      buf = Buffer.alloc(0)
+    }
+    const { bodies, validBytes, defect } = decodeRecords(buf)
+    if (defect !== undefined) {
+      this.init.log.warn({ file: this.logFile, defect, validBytes, droppedBytes: buf.byteLength - validBytes, records: bodies.length },
+        `truncated a torn or corrupt tail of the update log: dropped ${buf.byteLength - validBytes} bytes`)
+      truncateSync(this.logFile, validBytes)
+    }
+    this.logBytes = validBytes
+    this.logRecords = bodies.length
+    return bodies
+  }
+}

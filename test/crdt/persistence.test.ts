@@ -1,0 +1,286 @@
+import { describe, it, expect, afterEach } from 'vitest'
+import { appendFileSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ClusterDocument } from '../../src/crdt/index.ts'
+import { decodeRecords } from '../../src/crdt/record.ts'
+import { nodeRecord, prng, recordingLogger, replicaRecord, rolloutRecord, serviceRecord } from './helpers.ts'
+import type { RecordingLogger } from './helpers.ts'
+
+const dirs: string[] = []
+afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }) })
+
+function newDir (): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshd-crdt-persist-'))
+  dirs.push(dir)
+  return dir
+}
+
+const logFile = (dir: string): string => join(dir, 'document.log')
+const snapshotFile = (dir: string): string => join(dir, 'document.snapshot')
+
+async function open (dir: string, log: RecordingLogger = recordingLogger(), compactRecords = 1000): Promise<ClusterDocument> {
+  const doc = new ClusterDocument({ log, dataDir: dir, compactRecords })
+  await doc.start()
+  return doc
+}
+
+// What a SIGKILL leaves on disk: the files as they are now, copied before the
+// document can stop (a clean stop would fold the log into the snapshot).
+async function crash (doc: ClusterDocument, dir: string): Promise<string> {
+  const image = newDir()
+  cpSync(dir, image, { recursive: true })
+  await doc.stop()
+  return image
+}
+
+function everything (doc: ClusterDocument): unknown {
+  return { services: doc.services(), nodes: doc.nodes(), replicas: doc.replicas(), rollouts: doc.rollouts() }
+}
+
+describe('persistence across restarts', () => {
+  for (const how of ['stop', 'crash'] as const) {
+    it(`keeps every write and every delete after a ${how}`, async () => {
+      const dir = newDir()
+      const doc = await open(dir)
+      doc.putService('web', serviceRecord('web'))
+      doc.putService('gone', serviceRecord('gone'))
+      doc.putNode('n1', nodeRecord('alpha'))
+      doc.putReplica('n1', 'web#0', replicaRecord('web', 0))
+      doc.putReplica('n1', 'web#1', replicaRecord('web', 1))
+      doc.putRollout('web', rolloutRecord(2))
+      doc.deleteService('gone')
+      doc.deleteReplica('n1', 'web#1')
+      const expected = everything(doc)
+
+      const restartDir = how === 'stop' ? dir : await crash(doc, dir)
+      if (how === 'stop') await doc.stop()
+      const restarted = await open(restartDir)
+      expect(everything(restarted)).toEqual(expected)
+      expect(restarted.service('gone')).toBeUndefined()
+      expect(restarted.replicasOf('n1')).toEqual({ 'web#0': replicaRecord('web', 0) })
+      await restarted.stop()
+    })
+  }
+
+  it('leaves only a snapshot after a clean stop', async () => {
+    const dir = newDir()
+    const doc = await open(dir)
+    doc.putService('web', serviceRecord('web'))
+    expect(statSync(logFile(dir)).size).toBeGreaterThan(0)
+    await doc.stop()
+    expect(statSync(logFile(dir)).size).toBe(0)
+    expect(statSync(snapshotFile(dir)).size).toBeGreaterThan(0)
+  })
+
+  it('creates a missing dataDir', async () => {
+    const dir = join(newDir(), 'nested', 'data')
+    const doc = await open(dir)
+    doc.putService('web', serviceRecord('web'))
+    await doc.stop()
+    expect(existsSync(snapshotFile(dir))).toBe(true)
+  })
+})
+
+describe('a torn or corrupt log tail', () => {
+  // A log of three records (services a, b, c), as a crash right after the third write leaves it.
+  async function threeRecordLog (): Promise<Buffer> {
+    const dir = newDir()
+    const doc = await open(dir)
+    for (const name of ['a', 'b', 'c']) doc.putService(name, serviceRecord(name))
+    const log = readFileSync(logFile(dir))
+    await doc.stop()
+    return log
+  }
+
+  function lastRecordStart (log: Buffer): number {
+    const { bodies, validBytes } = decodeRecords(log)
+    expect(validBytes).toBe(log.byteLength)
+    return log.byteLength - 8 - (bodies.at(-1)?.byteLength ?? 0)
+  }
+
+  // Loads `damaged` as the log; the last record must be dropped, the rest kept,
+  // the drop logged, and the log must take new records again.
+  async function expectRecovered (damaged: Buffer, lastStart: number): Promise<void> {
+    const dir = newDir()
+    writeFileSync(logFile(dir), damaged)
+    const log = recordingLogger()
+    const doc = await open(dir, log)
+    expect(Object.keys(doc.services())).toEqual(['a', 'b'])
+    expect(log.warns).toHaveLength(1)
+    expect(log.warns[0]?.obj).toMatchObject({ droppedBytes: damaged.byteLength - lastStart, validBytes: lastStart })
+    expect(statSync(logFile(dir)).size).toBe(lastStart)
+
+    doc.putService('d', serviceRecord('d'))
+    const after = decodeRecords(readFileSync(logFile(dir)))
+    expect(after.defect).toBeUndefined()
+    expect(after.bodies).toHaveLength(3)
+    const image = await crash(doc, dir)
+    const restarted = await open(image)
+    expect(Object.keys(restarted.services())).toEqual(['a', 'b', 'd'])
+    await restarted.stop()
+  }
+
+  it('is truncated at every byte offset of the last record', async () => {
+    const full = await threeRecordLog()
+    const lastStart = lastRecordStart(full)
+    for (let cut = lastStart + 1; cut < full.byteLength; cut++) {
+      await expectRecovered(full.subarray(0, cut), lastStart)
+    }
+  })
+
+  it('is truncated when a checksum or body byte is flipped', async () => {
+    const full = await threeRecordLog()
+    const lastStart = lastRecordStart(full)
+    for (const offset of [lastStart + 4, lastStart + 7, lastStart + 8, full.byteLength - 1]) {
+      const damaged = Buffer.from(full)
+      damaged[offset] = (damaged[offset] ?? 0) ^ 0xff
+      await expectRecovered(damaged, lastStart)
+    }
+  })
+
+  it('recovers a daemon killed mid-write (garbage after the last record)', async () => {
+    const rng = prng(7)
+    for (const length of [1, 7, 8, 9, 100, 5000]) {
+      const dir = newDir()
+      const doc = await open(dir)
+      doc.putService('a', serviceRecord('a'))
+      doc.putNode('n1', nodeRecord('alpha'))
+      const image = await crash(doc, dir)
+      appendFileSync(logFile(image), Uint8Array.from({ length }, () => rng.int(256)))
+      const log = recordingLogger()
+      const restarted = await open(image, log)
+      expect(restarted.services()).toEqual({ a: serviceRecord('a') })
+      expect(restarted.nodes()).toEqual({ n1: nodeRecord('alpha') })
+      expect(log.warns).toHaveLength(1)
+      expect(log.warns[0]?.obj).toMatchObject({ droppedBytes: length })
+      await restarted.stop()
+    }
+  })
+})
+
+describe('compaction', () => {
+  it('keeps the state and bounds the log', async () => {
+    const dir = newDir()
+    const doc = await open(dir, recordingLogger(), 10)
+    let written = 0
+    doc.on('update', update => { written += update.byteLength + 8 })
+    for (let i = 0; i < 95; i++) doc.putReplica('n1', `web#${i % 7}`, replicaRecord('web', i % 7, 'running', i))
+    const expected = everything(doc)
+    const { bodies } = decodeRecords(readFileSync(logFile(dir)))
+    expect(bodies.length).toBeLessThanOrEqual(10)
+    expect(statSync(logFile(dir)).size).toBeLessThan(written / 5)
+    expect(existsSync(snapshotFile(dir))).toBe(true)
+
+    const image = await crash(doc, dir)
+    const restarted = await open(image)
+    expect(everything(restarted)).toEqual(expected)
+    await restarted.stop()
+  })
+
+  it('compacts by bytes too', async () => {
+    const dir = newDir()
+    const doc = new ClusterDocument({ log: recordingLogger(), dataDir: dir, compactBytes: 2000 })
+    await doc.start()
+    for (let i = 0; i < 40; i++) doc.putService('web', serviceRecord('web', i + 1))
+    expect(statSync(logFile(dir)).size).toBeLessThanOrEqual(2000 + 1000)
+    await doc.stop()
+  })
+
+  it('is harmless when a crash lands between the snapshot rename and the log reset', async () => {
+    const dir = newDir()
+    const doc = await open(dir)
+    doc.putService('web', serviceRecord('web'))
+    doc.putService('web', serviceRecord('web', 2))
+    doc.deleteService('web')
+    doc.putNode('n1', nodeRecord('alpha'))
+    const staleLog = readFileSync(logFile(dir))
+    await doc.stop() // compacts: the snapshot now holds every logged update
+    writeFileSync(logFile(dir), staleLog) // as if the log reset never reached the disk
+    writeFileSync(`${snapshotFile(dir)}.tmp`, 'a half-written snapshot from another crash')
+    const restarted = await open(dir)
+    expect(restarted.services()).toEqual({})
+    expect(restarted.nodes()).toEqual({ n1: nodeRecord('alpha') })
+    await restarted.stop()
+  })
+})
+
+describe('a damaged snapshot', () => {
+  for (const [what, damage] of [
+    ['garbage', (snapshot: Buffer) => Buffer.from('not a snapshot at all')],
+    ['a cut', (snapshot: Buffer) => snapshot.subarray(0, snapshot.byteLength - 3)],
+    ['a flipped byte', (snapshot: Buffer) => { const copy = Buffer.from(snapshot); copy[10] = (copy[10] ?? 0) ^ 1; return copy }],
+    ['an empty file', () => Buffer.alloc(0)]
+  ] as const) {
+    it(`stops start() with an error naming the file (${what})`, async () => {
+      const dir = newDir()
+      const doc = await open(dir)
+      doc.putService('web', serviceRecord('web'))
+      await doc.stop()
+      writeFileSync(snapshotFile(dir), damage(readFileSync(snapshotFile(dir))))
+      const log = recordingLogger()
+      const restarted = new ClusterDocument({ log, dataDir: dir })
+      await expect(restarted.start()).rejects.toThrow(snapshotFile(dir))
+      expect(log.errors).toHaveLength(1)
+      expect(() => restarted.putService('api', serviceRecord('api'))).toThrow(/not started/)
+    })
+  }
+})
+
+describe('random writes, crashes and restarts', () => {
+  it('always restart with every acknowledged write', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const rng = prng(seed)
+      let dir = newDir()
+      let doc = await open(dir, recordingLogger(), 1 + rng.int(20))
+      const model = new Map<string, ReturnType<typeof serviceRecord> | undefined>()
+      for (let step = 0; step < 120; step++) {
+        const name = `s${rng.int(6)}`
+        const roll = rng.next()
+        if (roll < 0.55) {
+          const rec = serviceRecord(name, 1 + rng.int(3))
+          doc.putService(name, rec)
+          model.set(name, rec)
+        } else if (roll < 0.75) {
+          doc.deleteService(name)
+          model.delete(name)
+        } else if (roll < 0.95) {
+          const image = await crash(doc, dir)
+          if (rng.next() < 0.5) appendFileSync(logFile(image), Uint8Array.from({ length: 1 + rng.int(40) }, () => rng.int(256)))
+          dir = image
+          doc = await open(dir, recordingLogger(), 1 + rng.int(20))
+        } else {
+          await doc.stop()
+          doc = await open(dir, recordingLogger(), 1 + rng.int(20))
+        }
+        expect(doc.services(), `seed ${seed} step ${step}`).toEqual(Object.fromEntries([...model].sort(([a], [b]) => a < b ? -1 : 1)))
+      }
+      await doc.stop()
+    }
+  })
+})
+
+describe('a failed append', () => {
+  it('fails the write, keeps the document usable, and the next write repairs the files with a snapshot', async () => {
+    const dir = newDir()
+    const log = recordingLogger()
+    const doc = await open(dir, log)
+    doc.putService('a', serviceRecord('a'))
+    // Reach into the store to swap its log fd for a read-only one: the closest thing
+    // to a full or failing disk that a test can arrange without privileges.
+    const store = (doc as unknown as { disk: { store: { fd: number } } }).disk.store
+    const writable = store.fd
+    store.fd = openSync(logFile(dir), 'r')
+    expect(() => doc.putService('b', serviceRecord('b'))).toThrow()
+    expect(log.errors).toHaveLength(1)
+    expect(Object.keys(doc.services())).toEqual(['a', 'b'])
+
+    closeSync(store.fd)
+    store.fd = writable
+    doc.putService('c', serviceRecord('c'))
+    expect(existsSync(snapshotFile(dir))).toBe(true)
+    const restarted = await open(await crash(doc, dir))
+    expect(Object.keys(restarted.services())).toEqual(['a', 'b', 'c'])
+    await restarted.stop()
+  })
+})
