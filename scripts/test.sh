@@ -11,8 +11,8 @@ cleanup() {
   pkill -f 'bin/meshd.js start --name test-' 2>/dev/null || true
   docker ps -aq --filter label=meshd.service --format '{{.ID}} {{.Label "meshd.node"}}' 2>/dev/null \
     | awk '$2 ~ /^(test-|rt-test)/ { print $1 }' | xargs -r docker rm -f >/dev/null 2>&1 || true
-  iptables -S INPUT 2>/dev/null | grep -- '-j DROP' | grep '127\.0\.0\.' | sed 's/^-A /-D /' \
-    | while read -r rule; do eval "iptables $rule" 2>/dev/null || true; done
+  { iptables -S INPUT 2>/dev/null | grep -- '-j DROP' | grep '127\.0\.0\.' | sed 's/^-A /-D /' \
+    | while read -r rule; do eval "iptables $rule" 2>/dev/null || true; done; } || true
 }
 trap cleanup EXIT
 cleanup
