@@ -11,6 +11,8 @@ import { registerRoutes } from './routes.ts'
 import type { MemberView } from './routes.ts'
 
 export const BODY_LIMIT = 1024 * 1024
+/** An oversize body up to this size is read and discarded so the client gets its 413 instead of a reset. */
+const DRAIN_LIMIT = 64 * 1024 * 1024
 
 export interface ApiInit {
   host: string
@@ -32,6 +34,14 @@ export function buildApi (init: ApiInit): FastifyInstance {
       done(null, body === '' ? undefined : JSON.parse(body as string))
     } catch (err) {
       done(new MeshdError('MESHD_INVALID_JSON', `body: invalid JSON: ${(err as Error).message}`, 'body'), undefined)
+    }
+  })
+
+  app.addHook('onRequest', async (req) => {
+    const length = Number(req.headers['content-length'] ?? 0)
+    if (length > BODY_LIMIT) {
+      if (length <= DRAIN_LIMIT) await drain(req.raw)
+      throw new MeshdError('MESHD_BODY_TOO_LARGE', `body: ${length} bytes is larger than the limit of ${BODY_LIMIT} bytes`, 'body')
     }
   })
 
@@ -58,6 +68,14 @@ export function buildApi (init: ApiInit): FastifyInstance {
 
   registerRoutes(app, init)
   return app
+}
+
+/** Reads a request body to its end and throws it away. */
+async function drain (stream: NodeJS.ReadableStream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    stream.on('end', resolve).on('error', () => { resolve() }).on('close', resolve)
+    stream.resume()
+  })
 }
 
 /** Maps any error a request can raise to a MeshdError. */
