@@ -6,14 +6,14 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, openSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { pino } from 'pino'
 import { dockerRuntime } from '../runtime/index.ts'
 import { ApiClient } from './client.ts'
 import { waitForServices } from './progress.ts'
 
-const BIN = fileURLToPath(new URL('../../../bin/meshd.js', import.meta.url))
+/** The entry point this process was started with (bin/meshd.js), bundled or not. */
+const entryPoint = (): string => process.argv[1] ?? 'meshd'
 
 export const DEMO_SERVICE = {
   name: 'web',
@@ -63,7 +63,7 @@ function startNode (index: number, parent: string): LocalNode {
   mkdirSync(dataDir, { recursive: true })
   const log = join(dataDir, 'meshd.log')
   const out = openSync(log, 'a')
-  const child = spawn(process.execPath, [BIN, 'start', '--name', name, '--host', host, '--data-dir', dataDir], { stdio: ['ignore', out, out] })
+  const child = spawn(process.execPath, [entryPoint(), 'start', '--name', name, '--host', host, '--data-dir', dataDir], { stdio: ['ignore', out, out] })
   return { name, host, api: `http://${host}:7700`, child, log }
 }
 
