@@ -1,5 +1,6 @@
 // Daemon configuration from the command line, validated before anything starts.
 
+import { readFileSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
 import { resolve } from 'node:path'
 
@@ -12,6 +13,12 @@ export interface DaemonConfig {
   labels: Record<string, string>
   /** Bearer token the API requires; always required when host is not loopback. */
   apiToken?: string
+  /** Peers to join: "host:port" or multiaddrs. */
+  join: string[]
+  /** The cluster secret as a join token (from `meshd secret`), when joining. */
+  secret?: string
+  /** Find peers on the LAN by mDNS (default: on unless host is loopback). */
+  mdns: boolean
 }
 
 export const DEFAULT_API_PORT = 7700
@@ -19,8 +26,22 @@ export const DEFAULT_P2P_PORT = 7701
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
 
+export interface RawDaemonOptions {
+  name?: string
+  host?: string
+  dataDir?: string
+  apiPort?: string | number
+  p2pPort?: string | number
+  label?: string[]
+  apiToken?: string
+  join?: string[]
+  secret?: string
+  secretFile?: string
+  mdns?: boolean
+}
+
 /** Validates raw start options; throws an Error naming the bad option. */
-export function parseDaemonConfig (raw: { name?: string, host?: string, dataDir?: string, apiPort?: string | number, p2pPort?: string | number, label?: string[], apiToken?: string }): DaemonConfig {
+export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
   const name = raw.name ?? ''
   if (!DNS_LABEL.test(name)) throw new Error(`--name: expected a DNS label (lowercase letters, digits and '-', ≤ 63, starting with a letter), got "${name}"`)
   const host = raw.host ?? '127.0.0.1'
@@ -39,13 +60,39 @@ export function parseDaemonConfig (raw: { name?: string, host?: string, dataDir?
     apiPort: port('--api-port', raw.apiPort ?? DEFAULT_API_PORT),
     p2pPort: port('--p2p-port', raw.p2pPort ?? DEFAULT_P2P_PORT),
     labels,
-    ...(raw.apiToken === undefined ? {} : { apiToken: raw.apiToken })
+    ...(raw.apiToken === undefined ? {} : { apiToken: raw.apiToken }),
+    join: (raw.join ?? []).map(joinAddress),
+    ...secretOption(raw),
+    // A node on loopback cannot be reached from the LAN, and its multicast would leave the machine for nothing.
+    mdns: raw.mdns ?? !isLoopback(host)
   }
 }
 
 /** True for 127.0.0.0/8. */
 export function isLoopback (host: string): boolean {
   return host.startsWith('127.')
+}
+
+/** "host:port" or a multiaddr; throws naming --join otherwise. */
+function joinAddress (text: string): string {
+  if (text.startsWith('/')) return text
+  const at = text.lastIndexOf(':')
+  const host = text.slice(0, at)
+  if (at <= 0 || !isIPv4(host)) throw new Error(`--join: expected HOST:PORT with an IPv4 host, or a multiaddr, got "${text}"`)
+  port('--join', text.slice(at + 1))
+  return text
+}
+
+function secretOption (raw: RawDaemonOptions): { secret?: string } {
+  if (raw.secret !== undefined && raw.secretFile !== undefined) throw new Error('--secret and --secret-file: give only one')
+  if (raw.secretFile !== undefined) {
+    try {
+      return { secret: readFileSync(raw.secretFile, 'utf8').trim().split('\n').at(-1)?.trim() ?? '' }
+    } catch (err) {
+      throw new Error(`--secret-file: cannot read ${raw.secretFile}: ${(err as Error).message}`)
+    }
+  }
+  return raw.secret === undefined ? {} : { secret: raw.secret.trim() }
 }
 
 function port (option: string, value: string | number): number {

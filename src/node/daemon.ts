@@ -1,4 +1,4 @@
-// The daemon: starts the parts in order (crdt → reconciler → API) and stops them in
+// The daemon: starts the parts in order (crdt → gossip → reconciler → API) and stops them in
 // reverse. Containers outlive the daemon; the next start adopts them.
 
 import { randomBytes } from 'node:crypto'
@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { ClusterDocument } from '../crdt/index.ts'
 import type { Logger } from '../crdt/index.ts'
+import { gossip, loadOrCreateSecret, tokenToSecret, writeSecret } from '../gossip/index.ts'
+import type { Gossip } from '../gossip/index.ts'
 import { buildApi } from './api/index.ts'
 import type { MemberView } from './api/index.ts'
 import { isLoopback } from './config.ts'
@@ -14,6 +16,7 @@ import type { DaemonConfig } from './config.ts'
 import { loadIdentity } from './identity.ts'
 import { logger } from './logger.ts'
 import { Reconciler } from './reconciler/index.ts'
+import { roundRobinSlots } from './reconciler/desired.ts'
 import { dockerRuntime, RuntimeUnavailableError } from './runtime/index.ts'
 import type { Runtime } from './runtime/index.ts'
 import { resolveHealth } from './spec/index.ts'
@@ -32,6 +35,7 @@ export class Daemon {
   private id = ''
   private runtime: Runtime | undefined
   private document: ClusterDocument | undefined
+  private gossip: Gossip | undefined
   private reconciler: Reconciler | undefined
   private api: FastifyInstance | undefined
 
@@ -60,6 +64,7 @@ export class Daemon {
         : err
     })
 
+    const psk = await this.clusterSecret()
     this.document = new ClusterDocument({ dataDir: config.dataDir, log: logger('meshd:crdt') })
     await this.document.start()
     this.document.putNode(this.id, {
@@ -67,10 +72,28 @@ export class Daemon {
       labels: config.labels, draining: this.document.node(this.id)?.draining ?? false, startedAt: Date.now()
     })
 
+    this.gossip = gossip({
+      privateKey: identity.privateKey, host: config.host, port: config.p2pPort, psk, document: this.document,
+      join: config.join, mdns: config.mdns, log: logger('meshd:gossip', { node: config.name })
+    })
+    await this.gossip.start().catch((err: NodeJS.ErrnoException) => {
+      throw new StartupError(err.code === 'EADDRINUSE' || /EADDRINUSE/.test(err.message)
+        ? `--p2p-port: ${config.host}:${config.p2pPort} is already in use (another meshd?)`
+        : `cannot start the peer-to-peer host on ${config.host}:${config.p2pPort}: ${err.message}`)
+    })
+
+    const members = this.gossip
     this.reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document: this.document, runtime: this.runtime,
-      log: logger('meshd:node:reconciler'), resolveHealth
+      log: logger('meshd:node:reconciler'), resolveHealth,
+      assign: (services) => roundRobinSlots(services, this.id, this.document?.nodes() ?? {}, (id) => members.memberState(id) === 'alive')
     })
+    for (const event of ['node:alive', 'node:suspect', 'node:dead'] as const) {
+      this.gossip.on(event, ({ id }) => {
+        this.log.info({ member: id, name: this.document?.node(id)?.name, state: event.slice(5) }, 'member state changed')
+        this.reconciler?.markDirty()
+      })
+    }
     await this.reconciler.start()
 
     const token = config.apiToken ?? (isLoopback(config.host) ? undefined : await this.apiToken())
@@ -90,19 +113,38 @@ export class Daemon {
   async stop (): Promise<void> {
     await this.api?.close()
     await this.reconciler?.stop()
+    await this.gossip?.stop()
     await this.runtime?.stop()
     await this.document?.stop()
-    this.api = this.reconciler = this.runtime = this.document = undefined
+    this.api = this.reconciler = this.gossip = this.runtime = this.document = undefined
     this.log.info('meshd stopped')
   }
 
-  /** Members of the cluster; until membership lands, this node is the only alive one. */
+  /** Members of the cluster with the failure detector's view of each. */
   private members (): MemberView[] {
     const nodes = this.document?.nodes() ?? {}
     return Object.entries(nodes).map(([id, node]) => ({
       id, name: node.name, host: node.host, labels: node.labels,
-      state: id === this.id ? 'alive' as const : 'dead' as const
-    }))
+      state: this.gossip?.memberState(id) ?? (id === this.id ? 'alive' as const : 'dead' as const)
+    })).sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  /** The cluster secret: from --secret when joining, else the data dir's (created on the first node). */
+  private async clusterSecret (): Promise<Uint8Array> {
+    const { secret, dataDir } = this.config
+    if (secret === undefined) return await loadOrCreateSecret(dataDir)
+    let psk: Uint8Array
+    try {
+      psk = tokenToSecret(secret)
+    } catch (err) {
+      throw new StartupError(`--secret: ${(err as Error).message}`)
+    }
+    const existing = await readFile(join(dataDir, 'swarm.key')).catch(() => undefined)
+    if (existing !== undefined && !Buffer.from(existing).equals(Buffer.from(psk))) {
+      throw new StartupError(`--secret: ${dataDir} already belongs to a cluster with another secret; use a fresh --data-dir to join a different cluster`)
+    }
+    if (existing === undefined) await writeSecret(dataDir, psk)
+    return psk
   }
 
   /** The API token for a non-loopback API: kept in the data dir, created once. */

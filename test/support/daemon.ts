@@ -29,6 +29,8 @@ export interface DaemonOptions {
   apiPort?: number
   env?: NodeJS.ProcessEnv
   args?: string[]
+  /** Runs the daemon through this command prefix, e.g. ['ip', 'netns', 'exec', 'ns']. */
+  prefix?: string[]
 }
 
 const started: TestDaemon[] = []
@@ -45,7 +47,9 @@ export function tempDataDir (prefix = 'meshd-test-'): string {
 export function spawnDaemon (opts: DaemonOptions): TestDaemon {
   const dataDir = opts.dataDir ?? tempDataDir()
   const apiPort = opts.apiPort ?? 7700
-  const child = spawn(process.execPath, [BIN, 'start', '--name', opts.name, '--host', opts.host, '--data-dir', dataDir, '--api-port', String(apiPort), ...(opts.args ?? [])], {
+  const args = [BIN, 'start', '--name', opts.name, '--host', opts.host, '--data-dir', dataDir, '--api-port', String(apiPort), ...(opts.args ?? ['--no-mdns'])]
+  const [command, ...prefix] = [...(opts.prefix ?? []), process.execPath]
+  const child = spawn(command!, [...prefix, ...args], {
     env: { ...process.env, MESHD_LOG: process.env.MESHD_LOG ?? 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -2,6 +2,7 @@
 
 import { Command, CommanderError } from 'commander'
 import { registerDeployCommand } from './deploy.ts'
+import { registerSecretCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
 import { registerStartCommand } from './start.ts'
 import { registerUpCommand } from './up.ts'
@@ -16,6 +17,7 @@ export async function main (argv: string[]): Promise<void> {
     .enablePositionalOptions()
   registerStartCommand(program)
   registerUpCommand(program)
+  registerSecretCommand(program)
   registerServiceCommands(program)
   registerDeployCommand(program)
   try {

@@ -1,25 +1,38 @@
-// `meshd start`: the daemon in the foreground. SIGTERM/SIGINT stop it cleanly and
-// leave containers running for the next start to adopt.
+// `meshd start` and `meshd join`: the daemon in the foreground. SIGTERM/SIGINT stop it
+// cleanly and leave containers running for the next start to adopt.
 
 import type { Command } from 'commander'
 import { DEFAULT_API_PORT, DEFAULT_P2P_PORT, parseDaemonConfig } from '../config.ts'
+import type { RawDaemonOptions } from '../config.ts'
 import { Daemon, StartupError } from '../daemon.ts'
 import { collect } from './flags.ts'
 
 export function registerStartCommand (program: Command): void {
-  program.command('start')
-    .description('run the meshd daemon in the foreground')
+  startOptions(program.command('start').description('run the meshd daemon in the foreground'))
+    .action(async (flags: RawDaemonOptions) => { await runUntilSignal(new Daemon(parseDaemonConfig(flags))) })
+
+  startOptions(program.command('join')
+    .description('run the daemon and join the cluster of a peer: meshd join HOST:PORT --secret TOKEN [start options]')
+    .argument('<peer>', 'a member\'s HOST:P2P_PORT or multiaddr'))
+    .action(async (peer: string, flags: RawDaemonOptions) => {
+      await runUntilSignal(new Daemon(parseDaemonConfig({ ...flags, join: [peer, ...(flags.join ?? [])] })))
+    })
+}
+
+function startOptions (command: Command): Command {
+  return command
     .requiredOption('--name <name>', 'node name (a DNS label)')
     .option('--host <address>', 'address every socket of this node binds to', '127.0.0.1')
-    .requiredOption('--data-dir <dir>', 'where the node keeps its key and the cluster document')
+    .requiredOption('--data-dir <dir>', 'where the node keeps its key, the cluster secret and the cluster document')
     .option('--api-port <port>', 'HTTP API port', String(DEFAULT_API_PORT))
     .option('--p2p-port <port>', 'peer-to-peer port', String(DEFAULT_P2P_PORT))
+    .option('--join <host:port>', 'a peer to join (repeatable; a multiaddr works too)', collect)
+    .option('--secret <token>', 'the cluster secret (`meshd secret` on a member prints it)')
+    .option('--secret-file <path>', 'a file holding the cluster secret token')
+    .option('--mdns', 'find peers on the LAN by mDNS (default: on unless --host is loopback)')
+    .option('--no-mdns', 'do not look for peers on the LAN')
     .option('--label <K=V>', 'node label (repeatable)', collect)
     .option('--api-token <token>', 'bearer token the API requires (default: none on loopback, generated otherwise)')
-    .action(async (flags: { name: string, host: string, dataDir: string, apiPort: string, p2pPort: string, label?: string[], apiToken?: string }) => {
-      const daemon = new Daemon(parseDaemonConfig(flags))
-      await runUntilSignal(daemon)
-    })
 }
 
 /** Starts the daemon, stops it on SIGTERM/SIGINT; a start-up failure exits 1 with one message. */

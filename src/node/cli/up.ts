@@ -8,6 +8,7 @@ import { mkdirSync, openSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { pino } from 'pino'
+import { loadOrCreateSecret, secretToToken } from '../../gossip/index.ts'
 import { dockerRuntime } from '../runtime/index.ts'
 import { ApiClient } from './client.ts'
 import { waitForServices } from './progress.ts'
@@ -31,20 +32,24 @@ interface LocalNode { name: string, host: string, api: string, child: ChildProce
 export function registerUpCommand (program: Command): void {
   program.command('up')
     .description('start a local cluster on 127.0.0.11, .12, … in one command; Ctrl-C stops it')
-    .option('--nodes <n>', 'how many nodes', '1')
+    .option('--nodes <n>', 'how many nodes', '3')
     .option('--data-dir <dir>', 'parent of the nodes\' data dirs', '.data/up')
     .option('--demo', 'also deploy a demo web service (busybox httpd, 3 replicas)')
     .option('--keep', 'leave the containers running on exit (the next `up` adopts them)')
     .action(async (flags: UpFlags) => {
       const count = Number(flags.nodes)
       if (!Number.isInteger(count) || count < 1 || count > 50) throw new Error(`--nodes: expected an integer between 1 and 50, got "${flags.nodes}"`)
-      const nodes = Array.from({ length: count }, (_, i) => startNode(i + 1, resolve(flags.dataDir)))
+      const parent = resolve(flags.dataDir)
+      // Node 1 founds the cluster; the others join it with its secret.
+      const token = secretToToken(await loadOrCreateSecret(join(parent, 'node-1')))
+      const nodes = Array.from({ length: count }, (_, i) => startNode(i + 1, parent, token))
       const shutdown = once(async () => { await stopAll(nodes, flags.keep === true) })
       process.on('SIGINT', () => { void shutdown().then(() => process.exit(0)) })
       process.on('SIGTERM', () => { void shutdown().then(() => process.exit(0)) })
       try {
         for (const node of nodes) await waitForHealth(node)
-        process.stdout.write(`meshd: ${count} node${count === 1 ? '' : 's'} up\n`)
+        await waitForMembers(nodes)
+        process.stdout.write(`meshd: ${count} node${count === 1 ? '' : 's'} up, one cluster\n`)
         for (const node of nodes) process.stdout.write(`  ${node.name}  API ${node.api}  log ${node.log}\n`)
         if (flags.demo === true) await deployDemo(nodes)
         process.stdout.write('Press Ctrl-C to stop the cluster.\n')
@@ -56,14 +61,15 @@ export function registerUpCommand (program: Command): void {
     })
 }
 
-function startNode (index: number, parent: string): LocalNode {
+function startNode (index: number, parent: string, secret: string): LocalNode {
   const name = `node-${index}`
   const host = `127.0.0.${10 + index}`
   const dataDir = join(parent, name)
   mkdirSync(dataDir, { recursive: true })
   const log = join(dataDir, 'meshd.log')
   const out = openSync(log, 'a')
-  const child = spawn(process.execPath, [entryPoint(), 'start', '--name', name, '--host', host, '--data-dir', dataDir], { stdio: ['ignore', out, out] })
+  const joinArgs = index === 1 ? [] : ['--join', '127.0.0.11:7701', '--secret', secret]
+  const child = spawn(process.execPath, [entryPoint(), 'start', '--name', name, '--host', host, '--data-dir', dataDir, '--no-mdns', ...joinArgs], { stdio: ['ignore', out, out] })
   return { name, host, api: `http://${host}:7700`, child, log }
 }
 
@@ -78,6 +84,19 @@ async function waitForHealth (node: LocalNode): Promise<void> {
     } catch {
       if (Date.now() > deadline) throw new Error(`${node.name} did not answer on ${node.api} within 30 s; see ${node.log}`)
       await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+}
+
+async function waitForMembers (nodes: LocalNode[]): Promise<void> {
+  const deadline = Date.now() + 30_000
+  for (const node of nodes) {
+    const client = new ApiClient(node.api)
+    for (;;) {
+      const members = await client.get<Array<{ state: string }>>('/v1/nodes')
+      if (members.filter((m) => m.state === 'alive').length === nodes.length) break
+      if (Date.now() > deadline) throw new Error(`${node.name} sees ${members.length} of ${nodes.length} members after 30 s; see ${node.log}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
 }

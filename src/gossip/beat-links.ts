@@ -1,0 +1,107 @@
+// Point-to-point transport of heartbeat digests: one long-lived stream per peer and
+// direction, opened on first use, so a beat costs one frame, not a stream
+// negotiation. Digests are not sent through gossipsub: it would relay each one to
+// every mesh peer, multiplying the detector's traffic by the mesh degree.
+
+import { FrameReader, encodeFrame } from './frames.ts'
+import { decodeDigest } from './digest.ts'
+import { BEAT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_FRAME_BYTES } from './constants.ts'
+import type { Beat } from './detector.ts'
+import type { Logger } from '../crdt/index.ts'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+
+const DIGEST_FRAME = 1
+
+export interface BeatLinksInit {
+  node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+  log: Logger
+  onDigest: (from: PeerId, beats: Beat[]) => void
+}
+
+export interface BeatStats {
+  /** Digests sent. */
+  sent: number
+  /** Digests received. */
+  received: number
+  /** Digests skipped because the link to the peer was backed up (a stalled peer). */
+  skipped: number
+}
+
+/** Sends digests to peers and hands received ones to onDigest. */
+export class BeatLinks {
+  readonly stats: BeatStats = { sent: 0, received: 0, skipped: 0 }
+  private readonly init: BeatLinksInit
+  private readonly links = new Map<string, Promise<Stream>>()
+  private readonly inbound = new Set<Stream>()
+  private started = false
+
+  constructor (init: BeatLinksInit) {
+    this.init = init
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.init.node.handle(BEAT_PROTOCOL, (stream, connection) => {
+      this.receive(stream, connection).catch(err => { this.init.log.debug({ err, peer: connection.remotePeer.toString() }, 'heartbeat stream failed') })
+    }, { maxInboundStreams: 4 })
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    await this.init.node.unhandle(BEAT_PROTOCOL)
+    const closing = new Error('gossip stopped')
+    for (const link of this.links.values()) link.then(stream => { stream.abort(closing) }, () => {})
+    for (const stream of this.inbound) stream.abort(closing)
+    this.links.clear()
+    this.inbound.clear()
+  }
+
+  /** Queues one digest for peer; never throws, failures only cost this beat. */
+  send (peer: PeerId, digest: Uint8Array): void {
+    if (!this.started) return
+    const frame = encodeFrame(DIGEST_FRAME, digest)
+    const key = peer.toString()
+    const link = this.links.get(key) ?? this.open(peer, key)
+    link.then(stream => {
+      if (stream.status !== 'open' || stream.writeStatus !== 'writable') {
+        if (this.links.get(key) === link) this.links.delete(key)
+        return
+      }
+      // A stalled peer (paused, partitioned) gets no backlog of stale beats.
+      if (stream.writableNeedsDrain) {
+        this.stats.skipped += 1
+        return
+      }
+      stream.send(frame)
+      this.stats.sent += 1
+    }).catch(err => { this.init.log.debug({ err, peer: key }, 'cannot send a heartbeat digest') })
+  }
+
+  private open (peer: PeerId, key: string): Promise<Stream> {
+    const link = this.init.node.dialProtocol(peer, BEAT_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    this.links.set(key, link)
+    const forget = (): void => { if (this.links.get(key) === link) this.links.delete(key) }
+    link.then(stream => { stream.addEventListener('close', forget) }, forget)
+    return link
+  }
+
+  private async receive (stream: Stream, connection: Connection): Promise<void> {
+    this.inbound.add(stream)
+    try {
+      const frames = new FrameReader(stream, MAX_FRAME_BYTES)
+      for (let frame = await frames.next(); frame !== undefined; frame = await frames.next()) {
+        if (frame.type !== DIGEST_FRAME) throw new Error(`unexpected heartbeat frame type ${frame.type}`)
+        this.stats.received += 1
+        this.init.onDigest(connection.remotePeer, decodeDigest(frame.payload))
+      }
+      await stream.close()
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    } finally {
+      this.inbound.delete(stream)
+    }
+  }
+}

@@ -1,0 +1,177 @@
+// The gossip component: one libp2p host and the four parts that run on it —
+// replication on the state topic, the sync protocol, membership (heartbeats and the
+// failure detector) and the connector. start() brings them up in that order,
+// stop() takes them down in reverse.
+
+import { EventEmitter } from 'node:events'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { createHost } from './host.ts'
+import { DocumentSync } from './sync.ts'
+import { StateReplication } from './replication.ts'
+import { Membership } from './membership.ts'
+import { Connector } from './connector.ts'
+import { parseJoinAddress } from './address.ts'
+import { parseSecret } from './secret.ts'
+import { ANTI_ENTROPY_MS, BEAT_FANOUT, DEAD_MS, HEARTBEAT_MS, SUSPECT_MS } from './constants.ts'
+import type { Host } from './host.ts'
+import type { MemberState } from './detector.ts'
+import type { GossipEvents, GossipInit, GossipStats, Member } from './index.ts'
+import type { DocumentChange, Logger } from '../crdt/index.ts'
+import type { AbortOptions } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+interface Parts {
+  host: Host
+  sync: DocumentSync
+  replication: StateReplication
+  membership: Membership
+  connector: Connector
+}
+
+/** Replicates the cluster document over libp2p and tracks which members are alive. */
+export class Gossip extends EventEmitter<GossipEvents> {
+  readonly id: string
+  private readonly init: GossipInit
+  private readonly log: Logger
+  private readonly join: Multiaddr[]
+  private readonly timings: { heartbeatMs: number, suspectMs: number, deadMs: number, antiEntropyMs: number }
+  private parts: Parts | undefined
+  private starting: Promise<void> | undefined
+  private memberIds = new Set<string>()
+  private readonly onChange = (change: DocumentChange): void => {
+    if (change.nodes) this.memberIds = new Set(Object.keys(this.init.document.nodes()))
+  }
+
+  constructor (init: GossipInit) {
+    super()
+    parseSecret(init.psk) // a malformed secret fails here, not in the middle of start()
+    this.init = init
+    this.log = init.log
+    this.id = peerIdFromPrivateKey(init.privateKey).toString()
+    this.join = (init.join ?? []).map(parseJoinAddress)
+    this.timings = {
+      heartbeatMs: init.heartbeatMs ?? HEARTBEAT_MS,
+      suspectMs: init.suspectMs ?? SUSPECT_MS,
+      deadMs: init.deadMs ?? DEAD_MS,
+      antiEntropyMs: init.antiEntropyMs ?? ANTI_ENTROPY_MS
+    }
+    const { heartbeatMs, suspectMs, deadMs } = this.timings
+    if (!(heartbeatMs > 0 && suspectMs > heartbeatMs && deadMs > suspectMs)) {
+      throw new Error(`gossip timings must satisfy 0 < heartbeatMs < suspectMs < deadMs (got ${heartbeatMs}, ${suspectMs}, ${deadMs})`)
+    }
+  }
+
+  /** Listens, joins and starts replicating. Idempotent; throws (and cleans up) when the address is taken. */
+  async start (): Promise<void> {
+    if (this.parts !== undefined) return
+    this.starting ??= this.startParts().finally(() => { this.starting = undefined })
+    await this.starting
+  }
+
+  /** Leaves the mesh: stops every loop and closes every connection. Idempotent. */
+  async stop (): Promise<void> {
+    await this.starting?.catch(() => {})
+    const parts = this.parts
+    if (parts === undefined) return
+    this.parts = undefined
+    this.init.document.off('change', this.onChange)
+    parts.connector.stop()
+    await parts.membership.stop()
+    parts.replication.stop()
+    await parts.sync.stop()
+    await parts.host.stop()
+    this.log.info({ id: this.id }, 'gossip stopped')
+  }
+
+  /** A member's liveness: self is always alive, an id this node never heard of is dead. */
+  memberState (id: string): MemberState {
+    if (id === this.id) return 'alive'
+    return this.parts?.membership.state(id) ?? (this.memberIds.has(id) ? 'suspect' : 'dead')
+  }
+
+  /** Every member of the document with its state, in id order. */
+  members (): Member[] {
+    return Object.keys(this.init.document.nodes()).map(id => ({ id, state: this.memberState(id) }))
+  }
+
+  /** How many peers this node has at least one open connection to. */
+  connections (): number {
+    return this.parts?.host.getPeers().length ?? 0
+  }
+
+  /** One sync exchange with peerId, or with a random connected peer; throws when there is none. */
+  async syncWith (peerId?: string, options: AbortOptions = {}): Promise<void> {
+    const parts = this.requireStarted()
+    const peers = parts.host.getPeers()
+    const peer = peerId === undefined ? peers[Math.floor(Math.random() * peers.length)] : peerIdFromString(peerId)
+    if (peer === undefined) throw new Error('no connected peer to sync with')
+    await parts.sync.syncWith(peer, options)
+  }
+
+  /** Counters for benchmarks and metrics. */
+  stats (): GossipStats {
+    const parts = this.parts
+    return {
+      beats: { ...(parts?.membership.links.stats ?? { sent: 0, received: 0, skipped: 0 }) },
+      sync: { ...(parts?.sync.stats ?? { rounds: 0, bytesIn: 0, bytesOut: 0 }) },
+      replication: { ...(parts?.replication.stats ?? { published: 0, oversized: 0, received: 0 }) }
+    }
+  }
+
+  private requireStarted (): Parts {
+    if (this.parts === undefined) throw new Error('gossip is not started')
+    return this.parts
+  }
+
+  private async startParts (): Promise<void> {
+    const { document } = this.init
+    const host = await createHost({ ...this.init, mdns: this.init.mdns ?? false, log: this.log.child({ part: 'secret' }) })
+    const sync = new DocumentSync({ node: host, document, log: this.log.child({ part: 'sync' }), antiEntropyMs: this.timings.antiEntropyMs })
+    const replication = new StateReplication({ pubsub: host.services.pubsub, document, sync, log: this.log.child({ part: 'replication' }) })
+    const membership = new Membership({
+      ...this.timings,
+      self: this.id,
+      node: host,
+      members: () => this.memberIds,
+      log: this.log.child({ part: 'membership' }),
+      fanout: BEAT_FANOUT,
+      onChange: (id, state) => { this.emitTransition(id, state) }
+    })
+    const connector = new Connector({
+      node: host,
+      self: this.id,
+      join: this.join,
+      members: () => Object.entries(document.nodes()).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort })),
+      mdns: this.init.mdns ?? false,
+      log: this.log.child({ part: 'connector' })
+    })
+    this.memberIds = new Set(Object.keys(document.nodes()))
+    document.on('change', this.onChange)
+    try {
+      await host.start()
+      await sync.start()
+      replication.start()
+      await membership.start()
+      connector.start()
+    } catch (err) {
+      document.off('change', this.onChange)
+      connector.stop()
+      await membership.stop().catch(() => {})
+      replication.stop()
+      await sync.stop().catch(() => {})
+      await Promise.resolve(host.stop()).catch(() => {})
+      throw err
+    }
+    this.parts = { host, sync, replication, membership, connector }
+    this.log.info({ id: this.id, addrs: host.getMultiaddrs().map(String), join: this.join.map(String) }, 'gossip started')
+  }
+
+  private emitTransition (id: string, state: MemberState): void {
+    this.log.info({ member: id, state }, `member ${state}`)
+    try {
+      this.emit(`node:${state}`, { id })
+    } catch (err) {
+      this.log.error({ err, member: id, state }, 'a membership listener threw')
+    }
+  }
+}

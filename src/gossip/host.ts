@@ -1,0 +1,64 @@
+// The libp2p host: TCP bound to the node's address in both directions, the cluster
+// secret (pnet + confirmation), noise, yamux, identify, ping, gossipsub, and mDNS
+// when asked.
+
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { mdns } from '@libp2p/mdns'
+import { gossipsub } from '@libp2p/gossipsub'
+import { clusterProtector } from './protector.ts'
+import { tcpMultiaddr } from './address.ts'
+import { DIAL_TIMEOUT_MS, MDNS_SERVICE_TAG } from './constants.ts'
+import type { Logger } from '../crdt/index.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { TCPOptions } from '@libp2p/tcp'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+
+export interface HostInit {
+  privateKey: PrivateKey
+  host: string
+  port: number
+  psk: Uint8Array
+  mdns: boolean
+  log: Logger
+}
+
+export type Host = Libp2p<{ identify: Identify, ping: Ping, pubsub: GossipSub }>
+
+/** A configured, not yet started libp2p node. */
+export async function createHost (init: HostInit): Promise<Host> {
+  // @libp2p/tcp spreads dialOpts into net.connect(), but its type leaves out
+  // localAddress, which binds outgoing connections to the node's address.
+  const dialOpts: NonNullable<TCPOptions['dialOpts']> & { localAddress: string } = { localAddress: init.host, noDelay: true }
+  return await createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: { listen: [tcpMultiaddr(init.host, init.port).toString()] },
+    transports: [tcp({ dialOpts, listenOpts: { noDelay: true } })],
+    connectionProtector: clusterProtector({ psk: init.psk, log: init.log }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { dialTimeout: DIAL_TIMEOUT_MS },
+    peerDiscovery: init.mdns ? [mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        // Small clusters: a node's own updates go to every subscribed peer, not only
+        // its mesh (which gossipsub builds on its heartbeat, up to a second late),
+        // and publishing with no subscribed peer yet is not an error (sync catches
+        // them up when they subscribe).
+        floodPublish: true,
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        fallbackToFloodsub: false
+      })
+    }
+  })
+}

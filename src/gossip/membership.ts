@@ -1,0 +1,147 @@
+// Membership: who is in the cluster comes from the document's `nodes`; whether each
+// one is alive comes from the failure detector, fed by heartbeat digests. This part
+// runs the two clocks (beat, evaluate) and reports state transitions.
+
+import { BeatLinks } from './beat-links.ts'
+import { FailureDetector } from './detector.ts'
+import { encodeDigest } from './digest.ts'
+import { DETECTOR_CHECK_MS, DIGEST_HORIZON_MS, FORGET_MS } from './constants.ts'
+import type { MemberState } from './detector.ts'
+import type { Logger } from '../crdt/index.ts'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+
+export interface MembershipInit {
+  self: string
+  node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  /** The ids of the document's members, self included or not. */
+  members: () => ReadonlySet<string>
+  log: Logger
+  heartbeatMs: number
+  suspectMs: number
+  deadMs: number
+  fanout: number
+  onChange: (id: string, state: MemberState) => void
+}
+
+/** Beats, evaluates member states every DETECTOR_CHECK_MS and reports transitions. */
+export class Membership {
+  private readonly init: MembershipInit
+  private readonly detector: FailureDetector
+  readonly links: BeatLinks
+  /** The last evaluated state of every member: what events said and reads return. */
+  private readonly states = new Map<string, MemberState>()
+  private beatTimer: NodeJS.Timeout | undefined
+  private checkTimer: NodeJS.Timeout | undefined
+  private nextBeatAt = 0
+  private lastCheck = 0
+  private checks = 0
+  private started = false
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    // A new peer learns everything we know at once instead of over a few rounds.
+    this.links.send(evt.detail, this.digest())
+  }
+
+  constructor (init: MembershipInit) {
+    this.init = init
+    this.detector = new FailureDetector({ self: init.self, suspectMs: init.suspectMs, deadMs: init.deadMs })
+    this.links = new BeatLinks({
+      node: init.node,
+      log: init.log,
+      onDigest: (from, beats) => { this.detector.observe(beats, from.toString(), performance.now()) }
+    })
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.links.start()
+    const now = performance.now()
+    for (const id of this.init.members()) this.detector.notice(id, now)
+    this.init.node.addEventListener('peer:connect', this.onConnect)
+    this.nextBeatAt = now
+    this.lastCheck = now
+    this.beat()
+    this.checkTimer = setInterval(() => { this.check() }, DETECTOR_CHECK_MS)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearTimeout(this.beatTimer)
+    clearInterval(this.checkTimer)
+    this.init.node.removeEventListener('peer:connect', this.onConnect)
+    await this.links.stop()
+  }
+
+  /**
+   * The member's state as last evaluated, so reads agree with the events sent;
+   * suspect (the starting state) until then; undefined for an id never seen.
+   */
+  state (id: string): MemberState | undefined {
+    if (id === this.init.self) return 'alive'
+    const state = this.states.get(id)
+    if (state !== undefined) return state
+    return this.detector.state(id, performance.now()) === undefined ? undefined : 'suspect'
+  }
+
+  private digest (): Uint8Array {
+    return encodeDigest(this.detector.digest(performance.now(), DIGEST_HORIZON_MS))
+  }
+
+  private beat (): void {
+    const now = performance.now()
+    // Far behind schedule means this process was paused or blocked: everyone may be
+    // about to suspect us, so tell every peer at once rather than a few.
+    const late = now - this.nextBeatAt > this.init.heartbeatMs
+    if (late) this.init.log.debug({ lateMs: Math.round(now - this.nextBeatAt) }, 'heartbeat late: telling every peer')
+    this.detector.beat()
+    const digest = this.digest()
+    const peers = this.init.node.getPeers()
+    for (const peer of late ? peers : sample(peers, this.init.fanout)) this.links.send(peer, digest)
+    // ±10% jitter, so beats of nodes started together drift apart.
+    const delay = this.init.heartbeatMs * (0.9 + 0.2 * Math.random())
+    this.nextBeatAt = now + delay
+    this.beatTimer = setTimeout(() => { this.beat() }, delay)
+  }
+
+  private check (): void {
+    const now = performance.now()
+    const lag = now - this.lastCheck - DETECTOR_CHECK_MS
+    this.lastCheck = now
+    // This timer running late means we were paused or blocked: the digests that
+    // arrived meanwhile are still queued, so our table is stale, not the members.
+    if (lag > this.init.heartbeatMs) {
+      this.init.log.debug({ lagMs: Math.round(lag) }, 'member check late: skipping one evaluation')
+      return
+    }
+    const members = this.init.members()
+    for (const id of members) this.detector.notice(id, now)
+    for (const id of this.detector.ids()) {
+      const state = this.detector.state(id, now) ?? 'dead'
+      // Members start as suspect (not heard yet): the first beat reports alive, and
+      // silence through the grace period reports dead.
+      const previous = this.states.get(id) ?? 'suspect'
+      this.states.set(id, state)
+      if (state !== previous) this.init.onChange(id, state)
+    }
+    if (++this.checks % 100 === 0) this.forget(now, members)
+  }
+
+  private forget (now: number, members: ReadonlySet<string>): void {
+    this.detector.forget(now, FORGET_MS, members)
+    const known = new Set(this.detector.ids())
+    for (const id of this.states.keys()) if (!known.has(id)) this.states.delete(id)
+  }
+}
+
+/** Up to n distinct random items. */
+function sample<T> (items: readonly T[], n: number): T[] {
+  const pool = [...items]
+  for (let i = 0; i < Math.min(n, pool.length); i++) {
+    const j = i + Math.floor(Math.random() * (pool.length - i))
+    const item = pool[j] as T
+    pool[j] = pool[i] as T
+    pool[i] = item
+  }
+  return pool.slice(0, n)
+}

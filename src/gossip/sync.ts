@@ -1,0 +1,208 @@
+// Anti-entropy: the backstop that makes replication complete whatever gossip lost.
+// One exchange swaps state vectors and sends each side the diff it is missing, both
+// directions on one stream:
+//
+//   initiator                      responder
+//     VECTOR(mine)        ──►
+//                         ◄──      VECTOR(theirs), DIFF…, DIFF_END
+//     DIFF…, DIFF_END     ──►
+//
+// It runs on every new connection (after identify), every antiEntropyMs with one
+// random peer, and on demand (updates too large for gossip, subscriptions).
+
+import { FrameReader, writeFrame } from './frames.ts'
+import { MAX_FRAME_BYTES, MAX_SYNC_BYTES, SYNC_CHUNK_BYTES, SYNC_PROTOCOL, SYNC_TIMEOUT_MS } from './constants.ts'
+import type { ClusterDocument, Logger } from '../crdt/index.ts'
+import type { AbortOptions, Connection, Libp2p, MessageStream, PeerId, Stream } from '@libp2p/interface'
+
+const FRAME = { vector: 1, diff: 2, diffEnd: 3 } as const
+
+export interface DocumentSyncInit {
+  node: Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol' | 'getPeers'>
+  document: ClusterDocument
+  log: Logger
+  antiEntropyMs: number
+}
+
+export interface SyncStats {
+  /** Exchanges completed, either side. */
+  rounds: number
+  /** Diff bytes received and applied. */
+  bytesIn: number
+  /** Diff bytes sent. */
+  bytesOut: number
+}
+
+interface Flight { promise: Promise<void>, again: boolean }
+
+/** Runs the sync protocol: answers peers, and starts exchanges on connect, on a timer and on demand. */
+export class DocumentSync {
+  readonly stats: SyncStats = { rounds: 0, bytesIn: 0, bytesOut: 0 }
+  private readonly init: DocumentSyncInit
+  private readonly log: Logger
+  private readonly flights = new Map<string, Flight>()
+  private topologyId: string | undefined
+  private timer: NodeJS.Timeout | undefined
+  private controller = new AbortController()
+  private started = false
+
+  constructor (init: DocumentSyncInit) {
+    this.init = init
+    this.log = init.log
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    this.controller = new AbortController()
+    await this.init.node.handle(SYNC_PROTOCOL, (stream, connection) => {
+      this.respond(stream, connection).catch(err => { this.log.debug({ err, peer: connection.remotePeer.toString() }, 'sync with a peer failed (responder)') })
+    })
+    this.topologyId = await this.init.node.register(SYNC_PROTOCOL, {
+      onConnect: (peer) => { this.syncSoon(peer) }
+    })
+    // A random first delay, so nodes started together do not sync in lockstep.
+    this.schedule(Math.random() * this.init.antiEntropyMs)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearTimeout(this.timer)
+    this.controller.abort(new Error('gossip stopped'))
+    if (this.topologyId !== undefined) this.init.node.unregister(this.topologyId)
+    await this.init.node.unhandle(SYNC_PROTOCOL)
+    await Promise.allSettled([...this.flights.values()].map(async flight => await flight.promise))
+  }
+
+  /**
+   * One exchange with peer; if one is already running, one more right after it (the
+   * caller's reason to sync may postdate what the running one sent).
+   */
+  async syncWith (peer: PeerId, options: AbortOptions = {}): Promise<void> {
+    const key = peer.toString()
+    const running = this.flights.get(key)
+    if (running !== undefined) {
+      running.again = true
+      await running.promise
+      return
+    }
+    const flight: Flight = { promise: Promise.resolve(), again: false }
+    flight.promise = (async () => {
+      try {
+        do {
+          flight.again = false
+          await this.initiate(peer, options)
+        } while (flight.again && this.started)
+      } finally {
+        this.flights.delete(key)
+      }
+    })()
+    this.flights.set(key, flight)
+    await flight.promise
+  }
+
+  /** Fire-and-forget syncWith. */
+  syncSoon (peer: PeerId): void {
+    if (!this.started) return
+    this.syncWith(peer).catch(err => { this.log.debug({ err, peer: peer.toString() }, 'sync with a peer failed') })
+  }
+
+  /** Starts an exchange with every connected peer (after an update too large for gossip). */
+  syncAll (): void {
+    for (const peer of this.init.node.getPeers()) this.syncSoon(peer)
+  }
+
+  private schedule (delay: number): void {
+    this.timer = setTimeout(() => {
+      const peers = this.init.node.getPeers()
+      const peer = peers[Math.floor(Math.random() * peers.length)]
+      if (peer !== undefined) this.syncSoon(peer)
+      // Jittered period: [0.5, 1.5) × antiEntropyMs keeps nodes from synchronising.
+      if (this.started) this.schedule(this.init.antiEntropyMs * (0.5 + Math.random()))
+    }, delay)
+    this.timer.unref()
+  }
+
+  private async initiate (peer: PeerId, options: AbortOptions): Promise<void> {
+    const signal = this.exchangeSignal(options.signal)
+    const stream = await this.init.node.dialProtocol(peer, SYNC_PROTOCOL, { signal })
+    await this.guard(stream, signal, async () => {
+      const frames = new FrameReader(stream, MAX_FRAME_BYTES)
+      await writeFrame(stream, FRAME.vector, this.init.document.encodeStateVector(), { signal })
+      const theirVector = await expectFrame(frames, FRAME.vector)
+      const missing = await this.readDiff(frames)
+      await this.writeDiff(stream, this.init.document.encodeDiff(theirVector), signal)
+      await stream.close({ signal })
+      this.apply(missing, peer)
+    })
+  }
+
+  private async respond (stream: Stream, connection: Connection): Promise<void> {
+    const signal = this.exchangeSignal()
+    await this.guard(stream, signal, async () => {
+      const frames = new FrameReader(stream, MAX_FRAME_BYTES)
+      const theirVector = await expectFrame(frames, FRAME.vector)
+      await writeFrame(stream, FRAME.vector, this.init.document.encodeStateVector(), { signal })
+      await this.writeDiff(stream, this.init.document.encodeDiff(theirVector), signal)
+      const missing = await this.readDiff(frames)
+      await stream.close({ signal })
+      this.apply(missing, connection.remotePeer)
+    })
+  }
+
+  private exchangeSignal (signal?: AbortSignal): AbortSignal {
+    const signals = [this.controller.signal, AbortSignal.timeout(SYNC_TIMEOUT_MS)]
+    if (signal !== undefined) signals.push(signal)
+    return AbortSignal.any(signals)
+  }
+
+  // Aborting the stream is what unblocks a pending read when the signal fires.
+  private async guard (stream: MessageStream, signal: AbortSignal, exchange: () => Promise<void>): Promise<void> {
+    const onAbort = (): void => { stream.abort(signal.reason instanceof Error ? signal.reason : new Error('sync aborted')) }
+    signal.addEventListener('abort', onAbort)
+    try {
+      signal.throwIfAborted()
+      await exchange()
+      this.stats.rounds += 1
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private async writeDiff (stream: MessageStream, diff: Uint8Array, signal: AbortSignal): Promise<void> {
+    for (let offset = 0; offset < diff.byteLength; offset += SYNC_CHUNK_BYTES) {
+      await writeFrame(stream, FRAME.diff, diff.subarray(offset, offset + SYNC_CHUNK_BYTES), { signal })
+    }
+    await writeFrame(stream, FRAME.diffEnd, new Uint8Array(0), { signal })
+    this.stats.bytesOut += diff.byteLength
+  }
+
+  private async readDiff (frames: FrameReader): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = []
+    let total = 0
+    for (;;) {
+      const frame = await frames.expect()
+      if (frame.type === FRAME.diffEnd) break
+      if (frame.type !== FRAME.diff) throw new Error(`unexpected sync frame type ${frame.type}`)
+      total += frame.payload.byteLength
+      if (total > MAX_SYNC_BYTES) throw new Error(`a sync diff over ${MAX_SYNC_BYTES} bytes`)
+      chunks.push(frame.payload)
+    }
+    return chunks.length === 1 ? chunks[0] as Uint8Array : Buffer.concat(chunks, total)
+  }
+
+  private apply (diff: Uint8Array, peer: PeerId): void {
+    this.stats.bytesIn += diff.byteLength
+    this.init.document.applyUpdate(diff, peer.toString())
+  }
+}
+
+async function expectFrame (frames: FrameReader, type: number): Promise<Uint8Array> {
+  const frame = await frames.expect()
+  if (frame.type !== type) throw new Error(`unexpected sync frame type ${frame.type}, wanted ${type}`)
+  return frame.payload
+}

@@ -1,0 +1,32 @@
+// `meshd up --nodes 3 --demo` (issue 3, acceptance 6; the README's main command): one
+// command forms a cluster, deploys the demo and stops everything on Ctrl-C.
+
+import { execFileSync, spawn } from 'node:child_process'
+import { afterAll, describe, expect, it } from 'vitest'
+import { BIN, httpGet, tempDataDir, cleanupAll, waitFor } from '../../support/daemon.ts'
+import { membersSeenBy } from '../../support/cluster.ts'
+
+describe('meshd up', () => {
+  afterAll(cleanupAll)
+
+  it('starts a three-node cluster with the demo, and Ctrl-C stops it all', async () => {
+    const child = spawn(process.execPath, [BIN, 'up', '--nodes', '3', '--demo', '--data-dir', tempDataDir()], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    try {
+      await waitFor(() => output.includes('Press Ctrl-C'), { timeoutMs: 90_000, what: `up to finish starting:\n${output}` })
+      expect(output).toContain('3 nodes up, one cluster')
+      expect(await membersSeenBy({ api: 'http://127.0.0.12:7700' } as never)).toEqual({ 'node-1': 'alive', 'node-2': 'alive', 'node-3': 'alive' })
+      const endpoints = [...output.matchAll(/curl http:\/\/(127\.0\.0\.1[123]:\d+)\//g)].map((m) => m[1])
+      expect(endpoints).toHaveLength(3)
+      for (const endpoint of endpoints) expect(await httpGet(`http://${endpoint}/`)).toContain('hello from meshd')
+    } finally {
+      child.kill('SIGINT')
+    }
+    expect(await exited).toBe(0)
+    const left = execFileSync('docker', ['ps', '-aq', '--filter', 'label=meshd.service=web', '--filter', 'label=meshd.node=node-1'], { encoding: 'utf8' }).trim()
+    expect(left).toBe('')
+  })
+})

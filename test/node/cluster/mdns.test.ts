@@ -1,0 +1,43 @@
+// Zero-config discovery (issue 3, acceptance 6): two `meshd start` nodes that share a
+// secret find each other by mDNS without --join. They run in a network namespace of
+// the test's own whose only interface is its loopback, so multicast never leaves it.
+
+import { execFileSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, it } from 'vitest'
+import { cleanupAll, spawnDaemon, tempDataDir, waitFor } from '../../support/daemon.ts'
+import { secretOf } from '../../support/cluster.ts'
+
+const NS = `meshd-test-mdns-${process.pid}`
+const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'ignore' }) }
+
+/** What GET /v1/nodes says on a node inside the namespace, as [name, state] pairs. */
+function membersInside (host: string): Array<[string, string]> {
+  const script = `fetch('http://${host}:7700/v1/nodes').then((r) => r.text()).then((t) => process.stdout.write(t), () => process.stdout.write('[]'))`
+  const members = JSON.parse(execFileSync('ip', ['netns', 'exec', NS, process.execPath, '-e', script], { encoding: 'utf8' })) as Array<{ name: string, state: string }>
+  return members.map((m) => [m.name, m.state])
+}
+
+describe('mDNS discovery', () => {
+  beforeAll(() => {
+    ip('netns', 'add', NS)
+    ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up')
+    ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'multicast', 'on')
+    ip('netns', 'exec', NS, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', 'lo')
+  })
+  afterAll(async () => {
+    await cleanupAll()
+    try { ip('netns', 'del', NS) } catch {}
+  })
+
+  it('lets two nodes with the same secret find each other without --join', async () => {
+    const first = tempDataDir()
+    const secret = secretOf(first)
+    const prefix = ['ip', 'netns', 'exec', NS]
+    const a = spawnDaemon({ name: 'test-mdns-1', host: '127.0.0.51', dataDir: first, prefix, args: ['--mdns'] })
+    const b = spawnDaemon({ name: 'test-mdns-2', host: '127.0.0.52', prefix, args: ['--mdns', '--secret', secret] })
+    const expected = JSON.stringify([['test-mdns-1', 'alive'], ['test-mdns-2', 'alive']])
+    await waitFor(() => [a, b].every((node) => JSON.stringify(membersInside(node.host)) === expected), {
+      timeoutMs: 30_000, what: 'both nodes to list each other alive, found by mDNS'
+    })
+  })
+})
