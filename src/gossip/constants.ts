@@ -30,9 +30,10 @@ export const DEAD_MS = 2500
 export const ANTI_ENTROPY_MS = 5000
 
 /**
- * How many connected peers receive each digest. Per-node detector traffic is this
- * many messages per heartbeat whatever the cluster size (gossip-style failure
- * detection); digests grow with the member count instead.
+ * How many random connected peers each heartbeat's digest is pushed to; each answers
+ * with its own. Per-node detector traffic is 2 × this many messages per heartbeat
+ * whatever the cluster size (gossip-style failure detection); digests grow with the
+ * member count instead (about 70 bytes a member).
  */
 export const BEAT_FANOUT = 3
 
@@ -62,12 +63,15 @@ export const SYNC_CHUNK_BYTES = 256 * 1024
 export const MAX_FRAME_BYTES = 1024 * 1024
 export const MAX_SYNC_BYTES = 256 * 1024 * 1024
 
+/** A sync that brought news is followed by syncs with this many other random peers. */
+export const SYNC_RELAY_FANOUT = 3
+
 /** A whole sync exchange must finish within this. */
 export const SYNC_TIMEOUT_MS = 30_000
 
 /** Reconnection: first retry after this, doubling up to RECONNECT_MAX_MS (with jitter). */
 export const RECONNECT_MIN_MS = 250
-export const RECONNECT_MAX_MS = 10_000
+export const RECONNECT_MAX_MS = 5000
 
 /** How often the connector looks for members and join addresses it is not connected to. */
 export const RECONNECT_TICK_MS = 250

@@ -1,6 +1,6 @@
 // Gossip-style failure detection (van Renesse, Minsky, Hayden 1998): every node
-// bumps its own beat counter each period and sends its table of the freshest counter
-// it knows for every member to a few random peers. A member is alive while its counter
+// bumps its own beat counter each period and exchanges its table of the freshest
+// counter it knows for every member with a few random peers (push-pull). A member is alive while its counter
 // keeps rising, suspect when it has not for suspectMs, dead after deadMs. Each entry
 // carries its age, so a beat relayed through several nodes is dated from when it left
 // its source, not from when it arrived: the time to declare a crash does not grow

@@ -135,7 +135,10 @@ export class Gossip extends EventEmitter<GossipEvents> {
       members: () => this.memberIds,
       log: this.log.child({ part: 'membership' }),
       fanout: BEAT_FANOUT,
-      onChange: (id, state) => { this.emitTransition(id, state) }
+      onChange: (id, state) => {
+        this.emitTransition(id, state)
+        if (state === 'dead') this.hangUp(host, id)
+      }
     })
     const connector = new Connector({
       node: host,
@@ -164,6 +167,16 @@ export class Gossip extends EventEmitter<GossipEvents> {
     }
     this.parts = { host, sync, replication, membership, connector }
     this.log.info({ id: this.id, addrs: host.getMultiaddrs().map(String), join: this.join.map(String) }, 'gossip started')
+  }
+
+  // A connection to a member declared dead is stale at best: crashed, or cut off by
+  // a partition, where TCP's retransmission backoff would hold the first bytes after
+  // the heal for up to the partition's length. Closing it hands reconnection to the
+  // connector (backoff capped at RECONNECT_MAX_MS), and reconnecting syncs.
+  private hangUp (host: Host, id: string): void {
+    if (host.getConnections(peerIdFromString(id)).length === 0) return
+    Promise.resolve(host.hangUp(peerIdFromString(id), { signal: AbortSignal.timeout(1000) }))
+      .catch(err => { this.log.debug({ err, member: id }, 'cannot close the connection to a dead member') })
   }
 
   private emitTransition (id: string, state: MemberState): void {

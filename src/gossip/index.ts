@@ -6,11 +6,15 @@
  * - Replication: local Yjs updates are published on a gossipsub topic; updates over
  *   256 KiB skip gossip and travel by sync instead. A sync protocol exchanges state
  *   vectors and missing diffs on every new connection, every antiEntropyMs with a
- *   random peer, and when a peer subscribes, so a node that was away catches up.
+ *   random peer, when a peer subscribes, and onwards to a few peers whenever a sync
+ *   brought news, so a node that was away or cut off catches up.
  * - Connections: the members of the document and the join addresses are redialled
- *   with backoff until connected, so the mesh re-forms after restarts and partitions.
- * - Failure detection: gossip-style heartbeats (each node sends its table of beat
- *   counters to BEAT_FANOUT random peers per heartbeat), alive → suspect → dead.
+ *   with backoff until connected, so the mesh re-forms after restarts and partitions;
+ *   the connection to a member declared dead is closed (stale TCP would hold the
+ *   first bytes after a heal back for seconds).
+ * - Failure detection: gossip-style heartbeats, push-pull (each node exchanges its
+ *   table of beat counters with BEAT_FANOUT random peers per heartbeat: O(1)
+ *   messages per node whatever the size), alive → suspect → dead.
  *
  * @example
  * ```ts

@@ -38,7 +38,7 @@ export class Membership {
   private started = false
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
     // A new peer learns everything we know at once instead of over a few rounds.
-    this.links.send(evt.detail, this.digest())
+    this.links.push(evt.detail, this.digest())
   }
 
   constructor (init: MembershipInit) {
@@ -47,7 +47,8 @@ export class Membership {
     this.links = new BeatLinks({
       node: init.node,
       log: init.log,
-      onDigest: (from, beats) => { this.detector.observe(beats, from.toString(), performance.now()) }
+      onDigest: (from, beats) => { this.detector.observe(beats, from.toString(), performance.now()) },
+      digest: () => this.digest()
     })
   }
 
@@ -61,7 +62,13 @@ export class Membership {
     this.nextBeatAt = now
     this.lastCheck = now
     this.beat()
-    this.checkTimer = setInterval(() => { this.check() }, DETECTOR_CHECK_MS)
+    this.checkTimer = setInterval(() => {
+      try {
+        this.check()
+      } catch (err) {
+        this.init.log.error({ err }, 'evaluating member states failed')
+      }
+    }, DETECTOR_CHECK_MS)
   }
 
   async stop (): Promise<void> {
@@ -92,16 +99,20 @@ export class Membership {
     const now = performance.now()
     // Far behind schedule means this process was paused or blocked: everyone may be
     // about to suspect us, so tell every peer at once rather than a few.
-    const late = now - this.nextBeatAt > this.init.heartbeatMs
+    const late = now - this.nextBeatAt > this.init.suspectMs / 2
     if (late) this.init.log.debug({ lateMs: Math.round(now - this.nextBeatAt) }, 'heartbeat late: telling every peer')
-    this.detector.beat()
-    const digest = this.digest()
-    const peers = this.init.node.getPeers()
-    for (const peer of late ? peers : sample(peers, this.init.fanout)) this.links.send(peer, digest)
+    try {
+      this.detector.beat()
+      const digest = this.digest()
+      const peers = this.init.node.getPeers()
+      for (const peer of late ? peers : sample(peers, this.init.fanout)) this.links.push(peer, digest)
+    } catch (err) {
+      this.init.log.error({ err }, 'sending heartbeats failed')
+    }
     // ±10% jitter, so beats of nodes started together drift apart.
     const delay = this.init.heartbeatMs * (0.9 + 0.2 * Math.random())
     this.nextBeatAt = now + delay
-    this.beatTimer = setTimeout(() => { this.beat() }, delay)
+    if (this.started) this.beatTimer = setTimeout(() => { this.beat() }, delay)
   }
 
   private check (): void {

@@ -8,10 +8,11 @@
 //     DIFF…, DIFF_END     ──►
 //
 // It runs on every new connection (after identify), every antiEntropyMs with one
-// random peer, and on demand (updates too large for gossip, subscriptions).
+// random peer, and on demand (updates too large for gossip, subscriptions, and
+// relaying what a sync brought).
 
 import { FrameReader, writeFrame } from './frames.ts'
-import { MAX_FRAME_BYTES, MAX_SYNC_BYTES, SYNC_CHUNK_BYTES, SYNC_PROTOCOL, SYNC_TIMEOUT_MS } from './constants.ts'
+import { MAX_FRAME_BYTES, MAX_SYNC_BYTES, SYNC_CHUNK_BYTES, SYNC_PROTOCOL, SYNC_RELAY_FANOUT, SYNC_TIMEOUT_MS } from './constants.ts'
 import type { ClusterDocument, Logger } from '../crdt/index.ts'
 import type { AbortOptions, Connection, Libp2p, MessageStream, PeerId, Stream } from '@libp2p/interface'
 
@@ -105,7 +106,9 @@ export class DocumentSync {
   /** Fire-and-forget syncWith. */
   syncSoon (peer: PeerId): void {
     if (!this.started) return
-    this.syncWith(peer).catch(err => { this.log.debug({ err, peer: peer.toString() }, 'sync with a peer failed') })
+    this.syncWith(peer).catch(err => {
+      if (this.started) this.log.debug({ err, peer: peer.toString() }, 'sync with a peer failed')
+    })
   }
 
   /** Starts an exchange with every connected peer (after an update too large for gossip). */
@@ -197,7 +200,31 @@ export class DocumentSync {
 
   private apply (diff: Uint8Array, peer: PeerId): void {
     this.stats.bytesIn += diff.byteLength
-    this.init.document.applyUpdate(diff, peer.toString())
+    let changed = false
+    const onUpdate = (): void => { changed = true }
+    this.init.document.on('update', onUpdate)
+    try {
+      this.init.document.applyUpdate(diff, peer.toString())
+    } catch (err) {
+      // Not routine like a peer going away mid-exchange: say so above debug.
+      this.log.warn({ err, peer: peer.toString(), bytes: diff.byteLength }, 'cannot apply the diff a peer sent')
+      throw err
+    } finally {
+      this.init.document.off('update', onUpdate)
+    }
+    if (changed) this.relay(peer)
+  }
+
+  // What arrives by sync is not re-published on gossip, so a node that learnt
+  // something (typically after a partition healed or a restart) passes it on by
+  // syncing with a few other peers, who do the same if it was news to them: the
+  // news spreads epidemically in milliseconds instead of waiting for anti-entropy.
+  private relay (source: PeerId): void {
+    const others = this.init.node.getPeers().filter(peer => !peer.equals(source))
+    for (let i = 0; i < SYNC_RELAY_FANOUT && others.length > 0; i++) {
+      const [peer] = others.splice(Math.floor(Math.random() * others.length), 1)
+      if (peer !== undefined) this.syncSoon(peer)
+    }
   }
 }
 
