@@ -14,7 +14,7 @@ import { COMPACT_BYTES, COMPACT_RECORDS } from './constants.ts'
 import { clonePlain, plainEqual, toPlain } from './json.ts'
 import { DocumentDisk } from './disk.ts'
 import { ReplicaArrays } from './replica-arrays.ts'
-import type { Logger, NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord } from './types.ts'
+import type { DrainRecord, Logger, NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord } from './types.ts'
 
 /** The origin of writes made on this node without an explicit origin. */
 export const LOCAL = Symbol('meshd:crdt:local')
@@ -46,6 +46,7 @@ export interface DocumentChange {
   nodes: boolean
   replicas: boolean
   rollouts: boolean
+  drains: boolean
 }
 
 interface DocumentEvents {
@@ -66,6 +67,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   private readonly nodeMap: Y.Map<unknown>
   private readonly replicaArrays: ReplicaArrays
   private readonly rolloutMap: Y.Map<unknown>
+  private readonly drainMap: Y.Map<unknown>
   private readonly disk: DocumentDisk | undefined
   private started = false
   /** Nesting depth of transact()/applyUpdate(): persistence failures surface at depth 0. */
@@ -83,6 +85,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     this.nodeMap = this.doc.getMap('nodes')
     this.replicaArrays = new ReplicaArrays(this.doc)
     this.rolloutMap = this.doc.getMap('rollouts')
+    this.drainMap = this.doc.getMap('drains')
     this.disk = init.dataDir === undefined
       ? undefined
       : new DocumentDisk({
@@ -159,6 +162,11 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   rollouts (): Record<string, RolloutRecord> { return readAll(this.rolloutMap) }
   putRollout (service: string, rec: RolloutRecord): void { this.put(this.rolloutMap, service, rec) }
   deleteRollout (service: string): void { this.remove(this.rolloutMap, service) }
+
+  drain (nodeId: string): DrainRecord | undefined { return read(this.drainMap, nodeId) }
+  /** Every drain request by node id: written by the API of whichever node took it. */
+  drains (): Record<string, DrainRecord> { return readAll(this.drainMap) }
+  putDrain (nodeId: string, rec: DrainRecord): void { this.put(this.drainMap, nodeId, rec) }
 
   /**
    * Runs fn as one transaction: one update, one change event, persisted before this
@@ -240,7 +248,8 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
       services: touched.has(this.serviceMap),
       nodes: touched.has(this.nodeMap),
       replicas: this.replicaArrays.touchedBy(touched),
-      rollouts: touched.has(this.rolloutMap)
+      rollouts: touched.has(this.rolloutMap),
+      drains: touched.has(this.drainMap)
     }
     try {
       this.emit('update', update, origin)

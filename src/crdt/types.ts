@@ -32,6 +32,14 @@ export interface ServiceSpec {
   ports: PortSpec[]
   health?: HealthSpec
   labels: Record<string, string>
+  /** "replicated" (default): `replicas` slots; "global": one slot per eligible node. */
+  mode?: 'replicated' | 'global'
+  /** Placement constraints: `node.name==x`, `node.labels.zone!=b`, … */
+  constraints?: string[]
+  /** At most this many replicas of the service on one node. */
+  maxPerNode?: number
+  /** Reserved by each replica against the node's capacity. */
+  resources?: { cpus?: number, memory?: number }
 }
 
 /** `services[name]`: written by the API of whichever node took the request. */
@@ -83,8 +91,20 @@ export interface NodeRecord {
   apiPort: number
   p2pPort: number
   labels: Record<string, string>
+  /** What the node offers for placement: cpus, memory in bytes. */
+  capacity?: { cpus: number, memory: number }
   draining: boolean
   startedAt: number
+}
+
+/**
+ * `drains[nodeId]`: whether a node should hand its replicas to others. Written by the
+ * API of whichever node took the drain or undrain request (any node can), so it lives
+ * apart from `nodes[id]`, whose only writer is the node itself.
+ */
+export interface DrainRecord {
+  draining: boolean
+  updatedAt: number
 }
 
 /** `rollouts[service]`: written by the service's coordinator. */

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
+import { availableParallelism, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 
 export interface DaemonConfig {
@@ -11,6 +12,8 @@ export interface DaemonConfig {
   apiPort: number
   p2pPort: number
   labels: Record<string, string>
+  /** What this node offers to placement: cpus, memory in bytes. */
+  capacity: { cpus: number, memory: number }
   /** Bearer token the API requires; always required when host is not loopback. */
   apiToken?: string
   /** Peers to join: "host:port" or multiaddrs. */
@@ -33,6 +36,7 @@ export interface RawDaemonOptions {
   apiPort?: string | number
   p2pPort?: string | number
   label?: string[]
+  capacity?: string
   apiToken?: string
   join?: string[]
   secret?: string
@@ -60,6 +64,7 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     apiPort: port('--api-port', raw.apiPort ?? DEFAULT_API_PORT),
     p2pPort: port('--p2p-port', raw.p2pPort ?? DEFAULT_P2P_PORT),
     labels,
+    capacity: parseCapacity(raw.capacity),
     ...(raw.apiToken === undefined ? {} : { apiToken: raw.apiToken }),
     join: (raw.join ?? []).map(joinAddress),
     ...secretOption(raw),
@@ -71,6 +76,24 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
 /** True for 127.0.0.0/8. */
 export function isLoopback (host: string): boolean {
   return host.startsWith('127.')
+}
+
+const MEMORY_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }
+
+/** "cpus=2,memory=4G" (either part may be left out) over the machine's own figures. */
+export function parseCapacity (text: string | undefined): { cpus: number, memory: number } {
+  const capacity = { cpus: availableParallelism(), memory: totalmem() }
+  for (const part of (text ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const [key = '', value = ''] = part.split('=').map((p) => p.trim())
+    if (key === 'cpus' && Number(value) > 0) capacity.cpus = Number(value)
+    else if (key === 'memory' && /^\d+(\.\d+)?[kmgt]?i?b?$/i.test(value)) {
+      const unit = /[kmgt]/i.exec(value)?.[0]?.toLowerCase() ?? ''
+      capacity.memory = Math.round(parseFloat(value) * (MEMORY_UNITS[unit] ?? 1))
+    } else {
+      throw new Error(`--capacity: expected cpus=N,memory=SIZE (e.g. cpus=2,memory=4G), got "${part}"`)
+    }
+  }
+  return capacity
 }
 
 /** "host:port" or a multiaddr; throws naming --join otherwise. */

@@ -16,7 +16,9 @@ import type { DaemonConfig } from './config.ts'
 import { loadIdentity } from './identity.ts'
 import { logger } from './logger.ts'
 import { Reconciler } from './reconciler/index.ts'
-import { roundRobinSlots } from './reconciler/desired.ts'
+import { awaitingHandoff, ownersOf, placeCluster, slotsOf } from './reconciler/placement.ts'
+import type { ClusterView } from './reconciler/placement.ts'
+import type { Placement } from '../placement/index.ts'
 import { dockerRuntime, RuntimeUnavailableError } from './runtime/index.ts'
 import type { Runtime } from './runtime/index.ts'
 import { resolveHealth } from './spec/index.ts'
@@ -36,6 +38,7 @@ export class Daemon {
   private runtime: Runtime | undefined
   private document: ClusterDocument | undefined
   private gossip: Gossip | undefined
+  private view: ClusterView | undefined
   private reconciler: Reconciler | undefined
   private api: FastifyInstance | undefined
 
@@ -69,7 +72,7 @@ export class Daemon {
     await this.document.start()
     this.document.putNode(this.id, {
       name: config.name, host: config.host, apiPort: config.apiPort, p2pPort: config.p2pPort,
-      labels: config.labels, draining: this.document.node(this.id)?.draining ?? false, startedAt: Date.now()
+      labels: config.labels, capacity: config.capacity, draining: false, startedAt: Date.now()
     })
 
     this.gossip = gossip({
@@ -83,10 +86,19 @@ export class Daemon {
     })
 
     const members = this.gossip
+    this.view = { document: this.document, self: this.id, memberState: (id) => members.memberState(id) }
+    const view = this.view
     this.reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document: this.document, runtime: this.runtime,
       log: logger('meshd:node:reconciler'), resolveHealth,
-      assign: (services) => roundRobinSlots(services, this.id, this.document?.nodes() ?? {}, (id) => members.memberState(id) === 'alive')
+      assign: (services) => {
+        const placement = placeCluster(view)
+        const owners = ownersOf(placement)
+        return {
+          desired: slotsOf(placement, services, this.id),
+          hold: (key) => awaitingHandoff(owners.get(key), view, key, services[key.slice(0, key.lastIndexOf('#'))]?.generation ?? 0)
+        }
+      }
     })
     for (const event of ['node:alive', 'node:suspect', 'node:dead'] as const) {
       this.gossip.on(event, ({ id }) => {
@@ -99,7 +111,7 @@ export class Daemon {
     const token = config.apiToken ?? (isLoopback(config.host) ? undefined : await this.apiToken())
     this.api = buildApi({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
-      document: this.document, members: () => this.members(), log: logger('meshd:node:api'), token
+      document: this.document, members: () => this.members(), placement: () => this.placement(), log: logger('meshd:node:api'), token
     })
     await this.api.listen({ host: config.host, port: config.apiPort }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(err.code === 'EADDRINUSE'
@@ -120,12 +132,20 @@ export class Daemon {
     this.log.info('meshd stopped')
   }
 
+  /** Where every slot of the cluster belongs, as this node computes it. */
+  private placement (): Placement {
+    return this.view === undefined ? { assignments: [], unplaced: [] } : placeCluster(this.view)
+  }
+
   /** Members of the cluster with the failure detector's view of each. */
   private members (): MemberView[] {
     const nodes = this.document?.nodes() ?? {}
+    const drains = this.document?.drains() ?? {}
     return Object.entries(nodes).map(([id, node]) => ({
       id, name: node.name, host: node.host, labels: node.labels,
-      state: this.gossip?.memberState(id) ?? (id === this.id ? 'alive' as const : 'dead' as const)
+      state: this.gossip?.memberState(id) ?? (id === this.id ? 'alive' as const : 'dead' as const),
+      draining: drains[id]?.draining ?? false,
+      ...(node.capacity === undefined ? {} : { capacity: node.capacity })
     })).sort((a, b) => a.name.localeCompare(b.name))
   }
 

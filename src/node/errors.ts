@@ -9,6 +9,7 @@ export const ERRORS = {
   MESHD_NAME_MISMATCH: { status: 400, doc: 'The name in the URL and the name in the spec differ.' },
   MESHD_PORT_CONFLICT: { status: 409, doc: 'A published port is already used by another service.' },
   MESHD_SERVICE_NOT_FOUND: { status: 404, doc: 'No service has that name.' },
+  MESHD_NODE_NOT_FOUND: { status: 404, doc: 'No node has that name or id (or several share the name).' },
   MESHD_NOT_FOUND: { status: 404, doc: 'No such API route.' },
   MESHD_UNAUTHORIZED: { status: 401, doc: 'The API requires a bearer token and none or a wrong one was given.' },
   MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' }

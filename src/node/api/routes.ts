@@ -15,6 +15,8 @@ export interface MemberView {
   host: string
   state: 'alive' | 'suspect' | 'dead'
   labels: Record<string, string>
+  draining: boolean
+  capacity?: { cpus: number, memory: number }
 }
 
 interface NameParams { name: string }
@@ -27,26 +29,37 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
 
   app.get('/v1/nodes', async () => init.members())
 
-  app.get('/v1/services', async () =>
-    Object.values(document.services())
+  for (const [action, draining] of [['drain', true], ['undrain', false]] as const) {
+    app.post<{ Params: NameParams }>(`/v1/nodes/:name/${action}`, async (req) => {
+      const member = requireMember(init.members(), req.params.name)
+      document.putDrain(member.id, { draining, updatedAt: Date.now() })
+      init.log.info({ node: member.name, draining }, `node ${action}ed`)
+      return { ...member, draining }
+    })
+  }
+
+  app.get('/v1/services', async () => {
+    const placement = init.placement?.()
+    return Object.values(document.services())
       .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
-      .map((record) => serviceView(document, record)))
+      .map((record) => serviceView(document, record, placement))
+  })
 
   app.get<{ Params: NameParams }>('/v1/services/:name', async (req) =>
-    serviceView(document, requireService(document, req.params.name)))
+    serviceView(document, requireService(document, req.params.name), init.placement?.()))
 
   app.put<{ Params: NameParams }>('/v1/services/:name', async (req, reply) => {
     const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
     const result = writeService(document, spec)
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
-    return await reply.status(result.created ? 201 : 200).send(serviceView(document, result.record))
+    return await reply.status(result.created ? 201 : 200).send(serviceView(document, result.record, init.placement?.()))
   })
 
   app.post<{ Params: NameParams }>('/v1/services/:name/scale', async (req) => {
     const { replicas } = parseScaleRequest(requireBody(req.body))
     const result = scaleService(document, req.params.name, replicas)
     init.log.info({ service: req.params.name, replicas }, 'service scaled')
-    return serviceView(document, result.record)
+    return serviceView(document, result.record, init.placement?.())
   })
 
   app.delete<{ Params: NameParams }>('/v1/services/:name', async (req) => {
@@ -65,6 +78,14 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     const services = req.query.service === undefined ? Object.keys(document.services()) : [req.query.service]
     return services.flatMap((service) => replicaViews(document, service).map((r) => ({ service, ...r })))
   })
+}
+
+function requireMember (members: MemberView[], name: string): MemberView {
+  const matches = members.filter((m) => m.name === name || m.id === name)
+  if (matches.length === 1) return matches[0]!
+  throw matches.length === 0
+    ? new MeshdError('MESHD_NODE_NOT_FOUND', `node "${name}" not found`, 'name')
+    : new MeshdError('MESHD_NODE_NOT_FOUND', `${matches.length} nodes are named "${name}": use the node id`, 'name')
 }
 
 function requireBody (body: unknown): unknown {

@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ClusterDocument, Logger } from '../../crdt/index.ts'
+import type { Placement } from '../../placement/index.ts'
 import { MeshdError } from '../errors.ts'
 import { registerRoutes } from './routes.ts'
 import type { MemberView } from './routes.ts'
@@ -20,6 +21,8 @@ export interface ApiInit {
   node: { id: string, name: string }
   document: ClusterDocument
   members: () => MemberView[]
+  /** The cluster's current placement, for desired counts and unplaced explanations. */
+  placement?: () => Placement
   log: Logger
   token?: string
 }

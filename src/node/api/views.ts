@@ -1,6 +1,7 @@
 // What the API returns for services and replicas: plain views built from the document.
 
 import type { ClusterDocument, ReplicaRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
+import type { Placement } from '../../placement/index.ts'
 
 export interface ReplicaView {
   slot: number
@@ -17,6 +18,8 @@ export interface ReplicaView {
 export interface ServiceView extends ServiceRecord {
   replicas: ReplicaView[]
   status: { desired: number, healthy: number, updated: number }
+  /** Slots no node can take, and why ("0 of 3 nodes eligible: 3 failed node.labels.zone==a"). */
+  unplaced: Array<{ slot: number, reason: string }>
 }
 
 /** Every replica record of a service across the cluster, ordered by slot then node. */
@@ -38,14 +41,17 @@ export function replicaViews (document: ClusterDocument, service: string): Repli
 }
 
 /** A service as GET /v1/services/NAME shows it. */
-export function serviceView (document: ClusterDocument, record: ServiceRecord): ServiceView {
-  const replicas = replicaViews(document, record.spec.name)
+export function serviceView (document: ClusterDocument, record: ServiceRecord, placement?: Placement): ServiceView {
+  const name = record.spec.name
+  const replicas = replicaViews(document, name)
   const healthy = replicas.filter((r) => r.state === 'healthy')
+  const placed = placement?.assignments.filter((a) => a.service === name).length
   return {
     ...record,
     replicas,
+    unplaced: (placement?.unplaced ?? []).filter((u) => u.service === name).map((u) => ({ slot: u.slot, reason: u.reason })),
     status: {
-      desired: record.spec.replicas,
+      desired: record.spec.mode === 'global' ? placed ?? 0 : record.spec.replicas,
       healthy: healthy.length,
       updated: healthy.filter((r) => r.generation === record.generation).length
     }

@@ -2,6 +2,7 @@
 
 import { Command, CommanderError } from 'commander'
 import { registerDeployCommand } from './deploy.ts'
+import { registerNodeCommands } from './node.ts'
 import { registerSecretCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
 import { registerStartCommand } from './start.ts'
@@ -19,6 +20,7 @@ export async function main (argv: string[]): Promise<void> {
   registerUpCommand(program)
   registerSecretCommand(program)
   registerServiceCommands(program)
+  registerNodeCommands(program)
   registerDeployCommand(program)
   try {
     await program.parseAsync(argv)

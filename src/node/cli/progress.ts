@@ -24,7 +24,10 @@ export function progressLine (view: ServiceView, elapsedMs: number): string {
   const filled = desired === 0 ? width : Math.round(width * Math.min(updated, desired) / desired)
   const surplus = view.replicas.length > desired ? `, removing ${view.replicas.length - desired}` : ''
   const error = view.replicas.find((r) => r.error !== undefined && r.state !== 'healthy')
-  const note = error === undefined ? '' : `  slot ${error.slot}: ${error.state}: ${error.error}`
+  const unplaced = view.unplaced?.[0]
+  const note = unplaced !== undefined
+    ? `  ${view.unplaced.length} unplaced: ${unplaced.reason}`
+    : error === undefined ? '' : `  slot ${error.slot}: ${error.state}: ${error.error}`
   return `${view.spec.name}  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.min(updated, desired)}/${desired} healthy (generation ${view.generation}${surplus})  ${(elapsedMs / 1000).toFixed(1)}s${note}`
 }
 

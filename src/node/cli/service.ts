@@ -111,6 +111,7 @@ export function registerServiceCommands (program: Command): void {
         `${name}.${r.slot}`, r.node, r.error === undefined ? r.state : `${r.state}: ${r.error}`, String(r.generation), r.container.slice(0, 12), r.endpoint,
         r.lastFailure === undefined ? '' : `${ago(r.lastFailure.at)} ago ${r.lastFailure.state}: ${r.lastFailure.error}`
       ])))
+      for (const u of view.unplaced) process.stdout.write(`${name}.${u.slot < 0 ? '*' : u.slot}: not placed: ${u.reason}\n`)
     })
 
   withClientOptions(service.command('inspect').description('show a service as JSON').argument('<name>'))

@@ -32,6 +32,7 @@ function startOptions (command: Command): Command {
     .option('--mdns', 'find peers on the LAN by mDNS (default: on unless --host is loopback)')
     .option('--no-mdns', 'do not look for peers on the LAN')
     .option('--label <K=V>', 'node label (repeatable)', collect)
+    .option('--capacity <cpus=N,memory=SIZE>', 'what this node offers to placement (default: the machine\'s cpus and memory)')
     .option('--api-token <token>', 'bearer token the API requires (default: none on loopback, generated otherwise)')
 }
 

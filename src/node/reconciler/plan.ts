@@ -30,9 +30,11 @@ export interface PlanInput {
   now: number
   /** Slot key → earliest time a new start may be tried (crash-loop backoff). */
   retryAt: ReadonlyMap<string, number>
+  /** Keys of slots placed elsewhere whose live replica stays until the new owner's is healthy (make-before-break). */
+  hold?: (key: string) => boolean
 }
 
-export type StopReason = 'exited' | 'unhealthy' | 'failed' | 'duplicate' | 'superseded' | 'not-desired'
+export type StopReason = 'exited' | 'unhealthy' | 'failed' | 'duplicate' | 'superseded' | 'not-desired' | 'handed-off'
 
 export interface Plan {
   start: DesiredSlot[]
@@ -58,8 +60,12 @@ export function plan (input: PlanInput): Plan {
     planSlot(slot, byKey.get(slot.key) ?? [], input, result)
     byKey.delete(slot.key)
   }
-  for (const replicas of byKey.values()) {
-    for (const replica of replicas) stopUnlessPending(result, replica, 'not-desired')
+  for (const [key, replicas] of byKey) {
+    const held = input.hold?.(key) === true
+    for (const replica of replicas) {
+      if (held && isLive(replica)) result.keep.push(replica)
+      else stopUnlessPending(result, replica, input.hold === undefined ? 'not-desired' : isLive(replica) ? 'handed-off' : 'exited')
+    }
   }
   return result
 }

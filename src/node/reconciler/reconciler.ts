@@ -3,7 +3,7 @@
 // tick plans and applies; a periodic full resync catches anything an event missed.
 
 import { EventEmitter } from 'node:events'
-import type { ClusterDocument, Logger, ServiceSpec } from '../../crdt/index.ts'
+import type { ClusterDocument, DocumentChange, Logger, ServiceSpec } from '../../crdt/index.ts'
 import { RuntimeUnavailableError } from '../runtime/index.ts'
 import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
 import { HealthMonitor } from '../health/index.ts'
@@ -89,8 +89,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.runner.mark()
   }
 
-  private readonly onDocumentChange = (change: { services: boolean, nodes: boolean }): void => {
-    if (change.services || change.nodes) this.runner.mark()
+  private readonly onDocumentChange = (change: DocumentChange): void => {
+    // Another node's replica turning healthy may complete a handoff of ours.
+    if (change.services || change.nodes || change.drains || (change.replicas && !change.local)) this.runner.mark()
   }
 
   private readonly onContainerEvent = (event: ContainerEvent): void => {
@@ -117,10 +118,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       this.runner.mark(2000)
       return
     }
-    const desired = this.assign(this.init.document.services())
+    const { desired, hold } = this.assign(this.init.document.services())
     const now = Date.now()
     const live = [...this.tracked.values()].filter((t) => t.stopping !== true)
-    const result = plan({ desired, replicas: live, now, retryAt: this.backoff.retryAt() })
+    const result = plan({ desired, replicas: live, now, retryAt: this.backoff.retryAt(), ...(hold === undefined ? {} : { hold }) })
 
     for (const { replica, reason } of result.stop) this.stopReplica(this.tracked.get(replica.id), reason)
     for (const slot of result.start) this.startReplica(slot)
@@ -259,7 +260,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.error = undefined
     this.backoff.healthy(tracked.key, Date.now())
     this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key }, 'replica healthy')
-    this.publish(this.assign(this.init.document.services()))
+    this.publish(this.assign(this.init.document.services()).desired)
     this.runner.mark()
   }
 
@@ -268,7 +269,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.error = reason
     tracked.monitor?.stop()
     this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: reason, at: Date.now() })
-    this.publish(this.assign(this.init.document.services()))
+    this.publish(this.assign(this.init.document.services()).desired)
     const retryAt = this.backoff.failure(tracked.key, Date.now())
     this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - Date.now() }, 'replica failed')
     this.runner.mark()

@@ -33,3 +33,9 @@ export const HEALTH_DEFAULTS = {
   startPeriodMs: 0,
   path: '/'
 } as const
+
+/** Placement constraints per service. */
+export const MAX_CONSTRAINTS = 32
+/** Largest reservation a replica may ask for: cpus, memory in bytes (1 TiB). */
+export const MAX_CPUS = 1024
+export const MAX_MEMORY = 2 ** 40

@@ -18,7 +18,11 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     replicas: input.replicas ?? DEFAULT_REPLICAS,
     ports: (input.ports ?? []).map((port) => ({ published: port.published, target: port.target })),
     ...(input.health === undefined ? {} : { health: copyHealth(input.health) }),
-    labels: Object.fromEntries(Object.entries(input.labels ?? {}))
+    labels: Object.fromEntries(Object.entries(input.labels ?? {})),
+    ...(input.mode === undefined ? {} : { mode: input.mode }),
+    ...(input.constraints === undefined ? {} : { constraints: input.constraints.map((text) => text.trim()) }),
+    ...(input.maxPerNode === undefined ? {} : { maxPerNode: input.maxPerNode }),
+    ...(input.resources === undefined ? {} : { resources: { ...input.resources } })
   }
 }
 

@@ -10,7 +10,17 @@ import type { ServiceSpecInput } from './schema.ts'
 /** The first rule across fields that `spec` breaks, or undefined. */
 export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefined {
   const ports = spec.ports ?? []
-  return duplicatePublishedPort(ports) ?? (spec.health === undefined ? undefined : healthProblem(spec.health, ports))
+  return duplicatePublishedPort(ports) ??
+    (spec.health === undefined ? undefined : healthProblem(spec.health, ports)) ??
+    globalModeProblem(spec)
+}
+
+// A global service runs one replica per eligible node: a count would be ignored, so it is refused.
+function globalModeProblem (spec: ServiceSpecInput): SpecProblem | undefined {
+  if (spec.mode !== 'global') return undefined
+  if (spec.replicas !== undefined) return { path: ['replicas'], message: 'not allowed when mode is "global", expected no replicas (one runs on every eligible node)' }
+  if (spec.maxPerNode !== undefined) return { path: ['maxPerNode'], message: 'not allowed when mode is "global", expected no maxPerNode (one runs per node already)' }
+  return undefined
 }
 
 // Each published port is bound on every node, so a spec cannot bind one twice.

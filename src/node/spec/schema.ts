@@ -3,8 +3,9 @@
 // field's path and what was actually given. Rules that span fields live in rules.ts.
 
 import { z } from 'zod'
+import { parseConstraint } from '../../placement/index.ts'
 import {
-  MAX_COMMAND_ITEMS, MAX_HEALTH_DURATION_MS, MAX_HEALTH_PATH_LENGTH, MAX_NAME_LENGTH, MAX_PORT,
+  MAX_COMMAND_ITEMS, MAX_CONSTRAINTS, MAX_CPUS, MAX_HEALTH_DURATION_MS, MAX_HEALTH_PATH_LENGTH, MAX_MEMORY, MAX_NAME_LENGTH, MAX_PORT,
   MAX_PORTS, MAX_REPLICAS, MAX_RETRIES, MIN_PORT, MIN_RETRIES, RESERVED_LABEL_PREFIX
 } from './constants.ts'
 import { formatDuration, parseDuration } from './duration.ts'
@@ -98,6 +99,20 @@ const health = strictObject({
   startPeriod: duration(0, MAX_HEALTH_DURATION_MS).optional()
 }, 'an object {type, port, path, cmd, interval, timeout, retries, startPeriod}')
 
+const constraintsError = `an array of at most ${MAX_CONSTRAINTS} constraints such as "node.labels.zone==a" or "node.name!=n1"`
+const constraints = z.array(z.string({ error: 'a constraint string such as "node.labels.zone==a"' }).superRefine((text, ctx) => {
+  try {
+    parseConstraint(text)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `a constraint such as "node.labels.zone==a" (${(err as Error).message})` })
+  }
+}), { error: constraintsError }).max(MAX_CONSTRAINTS, { error: constraintsError })
+
+const resources = strictObject({
+  cpus: z.number({ error: `a number of cpus above 0, at most ${MAX_CPUS}` }).gt(0, { error: `a number of cpus above 0, at most ${MAX_CPUS}` }).max(MAX_CPUS, { error: `a number of cpus above 0, at most ${MAX_CPUS}` }).optional(),
+  memory: integer(1, MAX_MEMORY).optional()
+}, 'an object {cpus, memory} (memory in bytes)')
+
 /** A service spec as written, before the rules across fields and the defaults. */
 export const serviceSpecSchema = strictObject({
   name,
@@ -107,8 +122,12 @@ export const serviceSpecSchema = strictObject({
   replicas: replicas.optional(),
   ports: ports.optional(),
   health: health.optional(),
-  labels: labels.optional()
-}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels}')
+  labels: labels.optional(),
+  mode: z.enum(['replicated', 'global'], { error: 'one of "replicated", "global"' }).optional(),
+  constraints: constraints.optional(),
+  maxPerNode: integer(1, MAX_REPLICAS).optional(),
+  resources: resources.optional()
+}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')

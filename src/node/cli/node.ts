@@ -1,0 +1,30 @@
+// `meshd node ls|drain|undrain`: the members of the cluster, and moving replicas off one.
+
+import type { Command } from 'commander'
+import type { MemberView } from '../api/index.ts'
+import { clientOf, withClientOptions } from './service.ts'
+import type { ClientFlags } from './service.ts'
+import { table } from './table.ts'
+
+export function registerNodeCommands (program: Command): void {
+  const node = program.command('node').description('manage the nodes of the cluster')
+
+  withClientOptions(node.command('ls').description('list the members and their state'))
+    .action(async (flags: ClientFlags) => {
+      const members = await clientOf(flags).get<MemberView[]>('/v1/nodes')
+      if (flags.json === true) { process.stdout.write(`${JSON.stringify(members, null, 2)}\n`); return }
+      process.stdout.write(table(['NAME', 'HOST', 'STATE', 'AVAILABILITY', 'LABELS', 'ID'], members.map((m) => [
+        m.name, m.host, m.state, m.draining ? 'drain' : 'active',
+        Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(','), m.id
+      ])))
+    })
+
+  for (const [action, what] of [['drain', 'move every replica off a node (make-before-break)'], ['undrain', 'let a node take replicas again']] as const) {
+    withClientOptions(node.command(action).description(what).argument('<name>', 'node name or id'))
+      .action(async (name: string, flags: ClientFlags) => {
+        const member = await clientOf(flags).post<MemberView>(`/v1/nodes/${encodeURIComponent(name)}/${action}`, {})
+        if (flags.json === true) process.stdout.write(`${JSON.stringify(member, null, 2)}\n`)
+        else process.stdout.write(`${member.name}: ${member.draining ? 'draining' : 'active'}\n`)
+      })
+  }
+}

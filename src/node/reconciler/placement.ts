@@ -1,0 +1,82 @@
+// The cluster as placement sees it, from this node's snapshot of the document and its
+// failure detector: members, liveness under the partition policy, drains. Every node
+// computes the same placement from the same inputs; each runs its own slots.
+
+import { place } from '../../placement/index.ts'
+import type { Placement, PlacementMember, PlacementService } from '../../placement/index.ts'
+import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
+import type { DesiredSlot } from './plan.ts'
+
+export type MemberState = 'alive' | 'suspect' | 'dead'
+
+export interface ClusterView {
+  document: ClusterDocument
+  self: string
+  memberState: (id: string) => MemberState
+}
+
+/**
+ * Which members count as alive for placement. A suspect member keeps its slots (one
+ * missed beat must not move replicas). Dead members' slots are taken over only by a
+ * side that sees a majority of the known members, so a split does not double every
+ * replica; one- and two-node clusters always take over (there is no majority to wait for).
+ */
+export function placementLiveness (ids: string[], self: string, memberState: (id: string) => MemberState): (id: string) => boolean {
+  const reachable = new Set(ids.filter((id) => id === self || memberState(id) !== 'dead'))
+  const quorum = ids.length <= 2 ? 1 : Math.floor(ids.length / 2) + 1
+  if (reachable.size >= quorum) return (id) => reachable.has(id)
+  return () => true
+}
+
+/** The placement of every service on the members this node knows. */
+export function placeCluster (view: ClusterView): Placement {
+  const { document, self, memberState } = view
+  const nodes = document.nodes()
+  const drains = document.drains()
+  const alive = placementLiveness(Object.keys(nodes), self, memberState)
+  const members: PlacementMember[] = Object.entries(nodes).map(([id, node]) => ({
+    id,
+    name: node.name,
+    labels: node.labels,
+    capacity: node.capacity ?? { cpus: 0, memory: 0 },
+    alive: alive(id),
+    draining: drains[id]?.draining ?? false
+  }))
+  return place(Object.values(document.services()).map(placementService), members)
+}
+
+/** A service record as placement sees it. */
+export function placementService (record: ServiceRecord): PlacementService {
+  const { spec } = record
+  return {
+    name: spec.name,
+    replicas: spec.replicas,
+    mode: spec.mode ?? 'replicated',
+    constraints: spec.constraints ?? [],
+    ...(spec.maxPerNode === undefined ? {} : { maxPerNode: spec.maxPerNode }),
+    ...(spec.resources === undefined ? {} : { resources: spec.resources })
+  }
+}
+
+/** Slot key → the member it is placed on. */
+export function ownersOf (placement: Placement): Map<string, string> {
+  return new Map(placement.assignments.map((a) => [a.key, a.node]))
+}
+
+/** The slots placed on `self`, with the generation each must run. */
+export function slotsOf (placement: Placement, services: Record<string, ServiceRecord>, self: string): DesiredSlot[] {
+  return placement.assignments
+    .filter((a) => a.node === self)
+    .map((a) => ({ key: a.key, service: a.service, slot: a.slot, generation: services[a.service]?.generation ?? 0 }))
+}
+
+/**
+ * Make-before-break: whether this node must keep its replica of a slot that is now
+ * placed elsewhere, because the new owner is alive and its replica of the current
+ * generation is not healthy yet.
+ */
+export function awaitingHandoff (owner: string | undefined, view: ClusterView, key: string, generation: number): boolean {
+  if (owner === undefined || owner === view.self || view.memberState(owner) === 'dead') return false
+  const replica = view.document.replicasOf(owner)[key]
+  return !(replica?.state === 'healthy' && replica.generation >= generation)
+}
