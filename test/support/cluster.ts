@@ -18,14 +18,14 @@ export function secretOf (dataDir: string): string {
   return out.trim().split('\n').at(-1) ?? ''
 }
 
-/** Starts `hosts.length` nodes named `${prefix}-1…` on those hosts, all joined to the first. */
-export async function startCluster (prefix: string, hosts: string[]): Promise<ClusterNode[]> {
+/** Starts `hosts.length` nodes named `${prefix}-1…` on those hosts, all joined to the first; `extra(i)` adds options to node i (0-based). */
+export async function startCluster (prefix: string, hosts: string[], extra: (index: number) => string[] = () => []): Promise<ClusterNode[]> {
   const [first, ...rest] = hosts
   if (first === undefined) return []
-  const seed = await startNode(`${prefix}-1`, first, tempDataDir(), ['--no-mdns'])
+  const seed = await startNode(`${prefix}-1`, first, tempDataDir(), ['--no-mdns', ...extra(0)])
   const secret = secretOf(seed.dataDir)
   const others = await Promise.all(rest.map(async (host, i) =>
-    await startNode(`${prefix}-${i + 2}`, host, tempDataDir(), ['--no-mdns', '--join', `${first}:${P2P_PORT}`, '--secret', secret])))
+    await startNode(`${prefix}-${i + 2}`, host, tempDataDir(), ['--no-mdns', '--join', `${first}:${P2P_PORT}`, '--secret', secret, ...extra(i + 1)])))
   return [seed, ...others]
 }
 

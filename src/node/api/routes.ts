@@ -24,6 +24,10 @@ interface NameParams { name: string }
 /** Registers every /v1 route on app. */
 export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   const { document } = init
+  const deadCheck = (): ((nodeId: string) => boolean) => {
+    const dead = new Set(init.members().filter((m) => m.state === 'dead').map((m) => m.id))
+    return (nodeId) => dead.has(nodeId)
+  }
 
   app.get('/v1/health', async () => ({ ok: true, node: init.node }))
 
@@ -40,26 +44,27 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
 
   app.get('/v1/services', async () => {
     const placement = init.placement?.()
+    const isDead = deadCheck()
     return Object.values(document.services())
       .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
-      .map((record) => serviceView(document, record, placement))
+      .map((record) => serviceView(document, record, placement, isDead))
   })
 
   app.get<{ Params: NameParams }>('/v1/services/:name', async (req) =>
-    serviceView(document, requireService(document, req.params.name), init.placement?.()))
+    serviceView(document, requireService(document, req.params.name), init.placement?.(), deadCheck()))
 
   app.put<{ Params: NameParams }>('/v1/services/:name', async (req, reply) => {
     const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
     const result = writeService(document, spec)
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
-    return await reply.status(result.created ? 201 : 200).send(serviceView(document, result.record, init.placement?.()))
+    return await reply.status(result.created ? 201 : 200).send(serviceView(document, result.record, init.placement?.(), deadCheck()))
   })
 
   app.post<{ Params: NameParams }>('/v1/services/:name/scale', async (req) => {
     const { replicas } = parseScaleRequest(requireBody(req.body))
     const result = scaleService(document, req.params.name, replicas)
     init.log.info({ service: req.params.name, replicas }, 'service scaled')
-    return serviceView(document, result.record, init.placement?.())
+    return serviceView(document, result.record, init.placement?.(), deadCheck())
   })
 
   app.delete<{ Params: NameParams }>('/v1/services/:name', async (req) => {

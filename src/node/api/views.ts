@@ -41,10 +41,11 @@ export function replicaViews (document: ClusterDocument, service: string): Repli
 }
 
 /** A service as GET /v1/services/NAME shows it. */
-export function serviceView (document: ClusterDocument, record: ServiceRecord, placement?: Placement): ServiceView {
+export function serviceView (document: ClusterDocument, record: ServiceRecord, placement?: Placement, isDead: (nodeId: string) => boolean = () => false): ServiceView {
   const name = record.spec.name
   const replicas = replicaViews(document, name)
-  const healthy = replicas.filter((r) => r.state === 'healthy')
+  // A dead node's records keep their last state; its replicas serve nobody.
+  const healthy = replicas.filter((r) => r.state === 'healthy' && !isDead(r.nodeId))
   const placed = placement?.assignments.filter((a) => a.service === name).length
   return {
     ...record,
