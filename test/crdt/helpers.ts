@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger, NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord } from '../../src/crdt/index.ts'
+export { prng } from '../support/prng.ts'
 
 export interface RecordingLogger extends Logger {
   warns: Array<{ obj: unknown, msg?: string }>
@@ -25,19 +26,6 @@ export function recordingLogger (): RecordingLogger {
   return log
 }
 
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
-export function prng (seed: number): { next(): number, int(max: number): number, pick<T>(items: readonly T[]): T } {
-  let state = seed >>> 0
-  const next = (): number => {
-    state = (state + 0x6D2B79F5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (max: number): number => Math.floor(next() * max)
-  return { next, int, pick: items => items[int(items.length)] as (typeof items)[number] }
-}
 
 /** A fresh temp dir and a function removing it. */
 export function tempDir (): { dir: string, remove(): void } {

@@ -3,29 +3,14 @@
 
 import { diffPlacement, place } from '../../src/placement/index.ts'
 import type { Placement, PlacementMember, PlacementService } from '../../src/placement/index.ts'
+import { prng } from '../support/prng.ts'
+import type { Rng } from '../support/prng.ts'
+
+export { prng }
+export type { Rng }
 
 export const GiB = 2 ** 30
 export const MiB = 2 ** 20
-
-export interface Rng {
-  next(): number
-  int(max: number): number
-  pick<T>(items: readonly T[]): T
-}
-
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
-export function prng (seed: number): Rng {
-  let state = seed >>> 0
-  const next = (): number => {
-    state = (state + 0x6D2B79F5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (max: number): number => Math.floor(next() * max)
-  return { next, int, pick: items => items[int(items.length)] as (typeof items)[number] }
-}
 
 /** A Fisher–Yates shuffled copy. */
 export function shuffle<T> (rng: Rng, items: readonly T[]): T[] {

@@ -1,22 +1,12 @@
 // The health check as the prober needs it: every default applied and every duration
 // in milliseconds, so the prober never parses or guesses.
 
-import type { HealthSpec, ServiceSpec } from '../../crdt/types.ts'
+import type { ServiceSpec } from '../../crdt/types.ts'
+import type { ResolvedHealth } from '../health/index.ts'
 import { HEALTH_DEFAULTS } from './constants.ts'
 import { parseDuration } from './duration.ts'
 
-/** A service's health check with defaults applied and durations in milliseconds. */
-export interface ResolvedHealth {
-  type: HealthSpec['type']
-  /** health.port, else the first port's target; absent when neither exists. */
-  port?: number
-  path: string
-  cmd: string[]
-  intervalMs: number
-  timeoutMs: number
-  retries: number
-  startPeriodMs: number
-}
+export type { ResolvedHealth }
 
 /** The resolved check of a spec returned by parseServiceSpec, or undefined when it has none. */
 export function resolveHealth (spec: ServiceSpec): ResolvedHealth | undefined {
