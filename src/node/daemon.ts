@@ -16,7 +16,7 @@ import type { DaemonConfig } from './config.ts'
 import { loadIdentity } from './identity.ts'
 import { logger } from './logger.ts'
 import { Reconciler } from './reconciler/index.ts'
-import { awaitingHandoff, ownersOf, placeCluster, slotsOf } from './reconciler/placement.ts'
+import { allowedToStart, awaitingHandoff, ownersOf, placeCluster, slotsOf } from './reconciler/placement.ts'
 import type { ClusterView } from './reconciler/placement.ts'
 import type { Placement } from '../placement/index.ts'
 import { dockerRuntime, RuntimeUnavailableError } from './runtime/index.ts'
@@ -94,8 +94,10 @@ export class Daemon {
       assign: (services) => {
         const placement = placeCluster(view)
         const owners = ownersOf(placement)
+        const mayStart = allowedToStart(placement, view)
         return {
-          desired: slotsOf(placement, services, this.id),
+          // A slot held back by the rebalancing throttle is not desired here yet; its old holder keeps it.
+          desired: slotsOf(placement, services, this.id).filter((slot) => mayStart(slot.key)),
           hold: (key) => awaitingHandoff(owners.get(key), view, key, services[key.slice(0, key.lastIndexOf('#'))]?.generation ?? 0)
         }
       }

@@ -80,3 +80,40 @@ export function awaitingHandoff (owner: string | undefined, view: ClusterView, k
   const replica = view.document.replicasOf(owner)[key]
   return !(replica?.state === 'healthy' && replica.generation >= generation)
 }
+
+/** Moves of one service allowed at once when no `update.parallelism` says otherwise. */
+export const DEFAULT_MOVE_PARALLELISM = 1
+
+/**
+ * Rebalancing throttle: which slot keys may start now. A slot is *moving* when its
+ * owner has no healthy replica of the current generation while another member that is
+ * not dead still serves one (a join, a drain, a member coming back). At most
+ * `parallelism` moves per service run at once: moves already started count first, the
+ * rest wait their turn in key order — the same answer on every node. Slots nobody
+ * serves (new, scaled up, or lost with a dead member) are never held back.
+ */
+export function allowedToStart (placement: Placement, view: ClusterView, parallelism: (service: string) => number = () => DEFAULT_MOVE_PARALLELISM): (key: string) => boolean {
+  const servedBy = new Map<string, string[]>()
+  const records = new Map<string, { state: string, generation: number }>()
+  const generations = new Map(Object.entries(view.document.services()).map(([name, r]) => [name, r.generation]))
+  for (const { nodeId, key, replica } of view.document.replicas()) {
+    records.set(`${nodeId}/${key}`, replica)
+    if (replica.state === 'healthy' && view.memberState(nodeId) !== 'dead' && replica.generation >= (generations.get(replica.service) ?? 0)) {
+      servedBy.set(key, [...(servedBy.get(key) ?? []), nodeId])
+    }
+  }
+  const moving = new Map<string, { started: string[], waiting: string[] }>()
+  for (const { key, node, service } of placement.assignments) {
+    const holders = servedBy.get(key) ?? []
+    if (holders.includes(node) || holders.length === 0) continue
+    const entry = moving.get(service) ?? { started: [], waiting: [] }
+    ;(records.has(`${node}/${key}`) ? entry.started : entry.waiting).push(key)
+    moving.set(service, entry)
+  }
+  const blocked = new Set<string>()
+  for (const [service, { started, waiting }] of moving) {
+    const room = Math.max(0, parallelism(service) - started.length)
+    for (const key of waiting.sort().slice(room)) blocked.add(key)
+  }
+  return (key) => !blocked.has(key)
+}
