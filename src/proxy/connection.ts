@@ -1,0 +1,189 @@
+// One client connection: dial an upstream (retrying others on a connect failure), then
+// relay both ways with backpressure and half-close. The hot path: handlers are shared
+// functions that find their state on the socket, so a connection allocates one object.
+
+import { Socket } from 'node:net'
+import { pick } from './balancer.ts'
+import { proxyHeader } from './proxy-protocol.ts'
+import type { Endpoint, Relay } from './endpoint.ts'
+import type { Logger } from '../crdt/index.ts'
+
+/** Counters of one service, shared by its listeners. */
+export interface ServiceCounters {
+  total: number
+  active: number
+  bytesIn: number
+  bytesOut: number
+  errors: number
+  retries: number
+  refused: number
+}
+
+/** What proxy-wide settings a connection needs. */
+export interface RelaySettings {
+  /** Upstream dials bind here; undefined lets the kernel choose. */
+  localAddress: string | undefined
+  connectTimeoutMs: number
+  idleTimeoutMs: number
+  endpointDownMs: number
+  maxAttempts: number
+  log: Logger
+}
+
+/** The route a connection arrived on, as the connection sees it. */
+export interface RouteContext {
+  readonly service: string
+  readonly counters: ServiceCounters
+  readonly proxyProtocol: boolean
+  readonly settings: RelaySettings
+  /** The endpoints taking new connections. */
+  readonly live: readonly Endpoint[]
+  /** Called once when the client connection is gone. */
+  release: () => void
+}
+
+const STATE = Symbol('meshd.proxy.connection')
+type Tagged = Socket & { [STATE]: Connection }
+
+class Connection implements Relay {
+  readonly client: Socket
+  readonly route: RouteContext
+  upstream: Socket | null = null
+  endpoint: Endpoint | null = null
+  attempts = 0
+  connected = false
+  clientClosed = false
+
+  constructor (client: Socket, route: RouteContext) {
+    this.client = client
+    this.route = route
+  }
+}
+
+/** Take over an accepted (paused) client socket and relay it to an endpoint of route. */
+export function relay (client: Socket, route: RouteContext): void {
+  const c = new Connection(client, route)
+  ;(client as Tagged)[STATE] = c
+  route.counters.total++
+  route.counters.active++
+  client.on('error', onClientError)
+  client.on('close', onClientClose)
+  client.on('timeout', onIdle)
+  dial(c)
+}
+
+function dial (c: Connection): void {
+  const { route } = c
+  const ep = pick(route.live, Date.now())
+  if (ep === undefined) {
+    route.counters.errors++
+    route.settings.log.debug({ service: route.service }, 'no endpoint')
+    c.client.destroy()
+    return
+  }
+  c.attempts++
+  c.endpoint = ep
+  ep.active++
+  ep.relays.add(c)
+  const up = new Socket({ allowHalfOpen: true }) as Tagged
+  up[STATE] = c
+  c.upstream = up
+  up.setTimeout(route.settings.connectTimeoutMs)
+  up.on('timeout', onConnectTimeout)
+  up.on('error', onUpstreamError)
+  up.on('close', onUpstreamClose)
+  up.once('connect', onUpstreamConnect)
+  up.setNoDelay(true)
+  up.connect({ host: ep.host, port: ep.port, localAddress: route.settings.localAddress })
+}
+
+function onUpstreamConnect (this: Tagged): void {
+  const c = this[STATE]
+  if (c.upstream !== this) return
+  if (c.clientClosed) { this.destroy(); return }
+  c.connected = true
+  c.endpoint!.total++
+  this.setTimeout(0)
+  this.removeListener('timeout', onConnectTimeout)
+  const client = c.client
+  if (c.route.proxyProtocol) {
+    this.write(proxyHeader(client.remoteAddress, client.remotePort, client.localAddress, client.localPort))
+  }
+  client.setTimeout(c.route.settings.idleTimeoutMs)
+  client.pipe(this)
+  this.pipe(client)
+  client.resume()
+}
+
+function onConnectTimeout (this: Tagged): void {
+  this.destroy(new Error('connect timeout'))
+}
+
+function onUpstreamError (this: Tagged, err: Error): void {
+  const c = this[STATE]
+  const ep = c.endpoint
+  if (c.upstream !== this || ep === null) return
+  ep.errors++
+  c.route.counters.errors++
+  if (c.connected) { c.client.destroy(); return }
+  // A connect failure: the endpoint sits out a moment and another one is tried.
+  const now = Date.now()
+  const { settings } = c.route
+  if (ep.downUntil <= now) settings.log.warn({ service: c.route.service, endpoint: ep.address, err: err.message }, 'endpoint marked down')
+  ep.downUntil = now + settings.endpointDownMs
+  detach(c)
+  if (c.clientClosed) return
+  if (c.attempts >= settings.maxAttempts) { c.client.destroy(); return }
+  c.route.counters.retries++
+  dial(c)
+}
+
+function onUpstreamClose (this: Tagged, hadError: boolean): void {
+  const c = this[STATE]
+  if (c.upstream !== this) return
+  // The upstream is gone: flush what it sent, then close the client too.
+  if (hadError) c.client.destroy()
+  else c.client.destroySoon()
+}
+
+function onClientError (this: Tagged): void {
+  const c = this[STATE]
+  if (!c.connected) return
+  c.route.counters.errors++
+  if (c.endpoint !== null) c.endpoint.errors++
+}
+
+function onIdle (this: Tagged): void {
+  const c = this[STATE]
+  c.upstream?.destroy()
+  this.destroy()
+}
+
+function onClientClose (this: Tagged, hadError: boolean): void {
+  const c = this[STATE]
+  c.clientClosed = true
+  const { counters } = c.route
+  counters.active--
+  counters.bytesIn += this.bytesRead
+  counters.bytesOut += this.bytesWritten
+  const up = c.upstream
+  if (up !== null) {
+    const ep = c.endpoint!
+    ep.bytesIn += this.bytesRead
+    ep.bytesOut += this.bytesWritten
+    if (hadError || !c.connected) up.destroy()
+    else up.destroySoon()
+    detach(c)
+  }
+  c.route.release()
+}
+
+// The connection no longer counts against its endpoint (its upstream socket may linger).
+function detach (c: Connection): void {
+  const ep = c.endpoint
+  if (ep === null) return
+  ep.active--
+  ep.relays.delete(c)
+  c.endpoint = null
+  if (!c.clientClosed) c.upstream = null
+}

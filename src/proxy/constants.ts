@@ -1,0 +1,23 @@
+// Defaults of the routing mesh: timeouts, limits, how long a failed endpoint sits out.
+
+/** An upstream that has not accepted the TCP connection by then counts as failed. */
+export const CONNECT_TIMEOUT_MS = 3000
+
+/** A proxied connection with no bytes either way for this long is closed. */
+export const IDLE_TIMEOUT_MS = 300_000
+
+/** An endpoint that left keeps its open connections this long, then they are closed. */
+export const DRAIN_TIMEOUT_MS = 30_000
+
+/** Open client connections across all listeners; beyond it new ones are closed at once. */
+export const MAX_CONNECTIONS = 10_000
+
+/**
+ * An endpoint that refused or timed out gets no new connections for this long on this
+ * node: long enough to stop hammering a dead replica, short enough that a restarted
+ * one is back before the health checker and the document catch up.
+ */
+export const ENDPOINT_DOWN_MS = 2000
+
+/** Upstreams tried for one client connection before giving up on it. */
+export const MAX_CONNECT_ATTEMPTS = 3
