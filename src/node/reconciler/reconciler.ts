@@ -49,6 +49,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private engineDown = false
   private started = false
   private pendingSeq = 0
+  /** The slots of the last tick: a state change between ticks republishes against them instead of placing again. */
+  private lastDesired: DesiredSlot[] = []
 
   constructor (init: ReconcilerInit) {
     super()
@@ -119,6 +121,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       return
     }
     const { desired, hold } = this.assign(this.init.document.services())
+    this.lastDesired = desired
     const now = Date.now()
     const live = [...this.tracked.values()].filter((t) => t.stopping !== true)
     const result = plan({ desired, replicas: live, now, retryAt: this.backoff.retryAt(), ...(hold === undefined ? {} : { hold }) })
@@ -260,7 +263,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.error = undefined
     this.backoff.healthy(tracked.key, Date.now())
     this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key }, 'replica healthy')
-    this.publish(this.assign(this.init.document.services()).desired)
+    this.publish(this.lastDesired)
     this.runner.mark()
   }
 
@@ -269,7 +272,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.error = reason
     tracked.monitor?.stop()
     this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: reason, at: Date.now() })
-    this.publish(this.assign(this.init.document.services()).desired)
+    this.publish(this.lastDesired)
     const retryAt = this.backoff.failure(tracked.key, Date.now())
     this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - Date.now() }, 'replica failed')
     this.runner.mark()
