@@ -4,7 +4,7 @@
 // plain HRW, ≤ 1.3× with bounded load.
 // Run directly: node bench/placement.ts
 
-import { diffPlacement, place } from '../src/placement/index.ts'
+import { diffPlacement, place, settle } from '../src/placement/index.ts'
 import type { Placement, PlacementMember, PlacementService } from '../src/placement/index.ts'
 
 export interface PlacementBenchResult {
@@ -87,14 +87,16 @@ function maxOverAvg (placement: Placement): number {
 /** Moved over ideal for JOINS joins of a new node and JOINS leaves of a random one. */
 function movement (random: () => number, specs: PlacementService[], cluster: PlacementMember[], loadFactor: number): { join: number, leave: number } {
   const before = place(specs, cluster, { loadFactor })
+  // As the daemon moves slots: place()'s counts, settled against where the slots run.
+  const running = before.assignments.map(({ key, node }) => ({ key, node, since: 0 }))
   let joinMoved = 0
   let leaveMoved = 0
   let leaveIdeal = 0
   for (let i = 0; i < JOINS; i++) {
     const newcomer = member(random, NODES + i, 4)
-    joinMoved += diffPlacement(before, place(specs, [...cluster, newcomer], { loadFactor })).moved.length
+    joinMoved += diffPlacement(before, settle(place(specs, [...cluster, newcomer], { loadFactor }), running)).moved.length
     const leaving = cluster[Math.floor(random() * cluster.length)]!.id
-    leaveMoved += diffPlacement(before, place(specs, cluster.filter(m => m.id !== leaving), { loadFactor })).moved.length
+    leaveMoved += diffPlacement(before, settle(place(specs, cluster.filter(m => m.id !== leaving), { loadFactor }), running)).moved.length
     leaveIdeal += before.assignments.filter(a => a.node === leaving).length
   }
   const joinIdeal = JOINS * before.assignments.length / (NODES + 1)

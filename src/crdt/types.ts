@@ -5,6 +5,8 @@
 export interface PortSpec {
   published: number
   target: number
+  /** The mesh sends a PROXY protocol v2 header with the client's address to the replica. */
+  proxyProtocol?: boolean
 }
 
 /** A health check; durations are compose-style strings ("500ms", "5s", "1m30s"). */
@@ -73,6 +75,8 @@ export interface ReplicaRecord {
   error?: string
   /** The slot's last failed replica, so people can see why it was replaced. */
   lastFailure?: SlotFailure
+  /** When this node took the slot (ms): of two replicas of a slot, placement keeps the newer. */
+  since?: number
   updatedAt: number
 }
 

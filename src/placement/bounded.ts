@@ -9,11 +9,11 @@
 // slot after slot (each on its best free node) would cascade down the order. Resources
 // are first come, first served, in canonical slot order.
 //
-// Two rounds. In the first, a node takes at most one slot of each service, so a
-// service with at least as many replicas as nodes has one on every node before any
-// node has two (and a service with fewer keeps one per node for good). The second
-// places the rest of the large services within their spread caps, without moving the
-// first round's slots.
+// Rounds. In round k a node holds at most k slots of each service (and never more than
+// its spread cap), and the slots placed in earlier rounds stay put: a service with at
+// least as many replicas as nodes has one on every node before any node has two, two
+// before any has three, and so on — counts that differ by at most one between nodes of
+// equal weight (and a service with fewer replicas than nodes keeps one per node).
 
 import { fits, reserve, spreadCap } from './cluster.ts'
 import type { NodeTable, ServiceEntry } from './cluster.ts'
@@ -38,7 +38,8 @@ export interface PlacementRun {
    * at its load cap keeps out every slot scoring below it.
    */
   floor: Int32Array
-  firstRound: boolean
+  /** The round being proposed, from 1: a node takes at most `round` slots of a service. */
+  round: number
 }
 
 const ACCEPTED = -1
@@ -47,18 +48,21 @@ const REJECTED = -2
 /** Places every replicated slot it can; returns the slots no node would keep, ascending. */
 export function proposeAll (run: PlacementRun): number[] {
   const { slots } = run
-  run.firstRound = true
-  const failed = proposeRound(run, Array.from({ length: slots.size }, (_, x) => x))
-  for (let x = 0; x < slots.size; x++) {
-    if (slots.node[x]! >= 0) slots.pinned[x] = 1
+  let todo = Array.from({ length: slots.size }, (_, x) => x)
+  const largest = run.services.reduce((most, service) => Math.max(most, service.caps === undefined ? 1 : Math.max(...service.caps)), 1)
+  for (run.round = 1; ; run.round++) {
+    const failed = proposeRound(run, todo)
+    if (failed.length === 0 || (failed.length === todo.length && run.round >= largest)) return failed
+    for (let x = 0; x < slots.size; x++) {
+      if (slots.node[x]! >= 0) slots.pinned[x] = 1
+    }
+    run.floor.fill(-1)
+    for (const x of failed) {
+      slots.lastScore[x] = Infinity
+      slots.lastNode[x] = -1
+    }
+    todo = failed
   }
-  run.floor.fill(-1)
-  for (const x of failed) {
-    slots.lastScore[x] = Infinity
-    slots.lastNode[x] = -1
-  }
-  run.firstRound = false
-  return proposeRound(run, failed)
 }
 
 function proposeRound (run: PlacementRun, todo: readonly number[]): number[] {
@@ -93,7 +97,7 @@ function proposeRound (run: PlacementRun, todo: readonly number[]): number[] {
 
 /** Whether the service may have only one slot per node in this round. */
 function oneEach (run: PlacementRun, service: ServiceEntry): boolean {
-  return run.firstRound || service.caps === undefined
+  return run.round === 1 || service.caps === undefined
 }
 
 /**
@@ -107,32 +111,24 @@ function nextChoice (run: PlacementRun, x: number): number {
   const { slots } = run
   const service = run.services[slots.service[x]!]!
   if (service.maxPerNode < 1) return -1
-  const single = oneEach(run, service)
-  const first = slots.lastScore[x] === Infinity
-  const top = slots.topPos[x]!
-  if (first && !single && top >= 0) {
-    slots.topPos[x] = -1
-    return propose(slots, x, top, service.eligible, slots.topScore[x]!)
-  }
-  // A large service's first round also finds each slot's unrestricted top node, where
-  // its second round starts, so that round does not scan again.
-  return scan(run, x, service, single, first && single && service.caps !== undefined)
+  return scan(run, x, service, oneEach(run, service))
 }
 
 /** nextChoice's loop over the eligible nodes: proposes to the best and returns it, or -1. */
-function scan (run: PlacementRun, x: number, service: ServiceEntry, single: boolean, track: boolean): number {
+function scan (run: PlacementRun, x: number, service: ServiceEntry, single: boolean): number {
   const { nodes, slots, holder } = run
   const { eligible, nodeOffset } = service
   const { hash, weight, weighted, load, loadCap } = nodes
-  const a = slots.hash[2 * x]!
-  const b = slots.hash[2 * x + 1]!
+  // After the first round the service's own rank orders the nodes, alike for all its
+  // slots: the nodes that take one more than others are its top-ranked ones, a set a
+  // join or leave changes by at most that node.
+  const a = single ? slots.hash[2 * x]! : service.hash[0]!
+  const b = single ? slots.hash[2 * x + 1]! : service.hash[1]!
   const limitScore = slots.lastScore[x]!
   const limitNode = slots.lastNode[x]!
   const needs = service.milliCpus > 0 || service.memory > 0
   let bestPos = -1
   let bestScore = -1
-  let topPos = -1
-  let topScore = -1
   // Ascending node order, so a strict > keeps the lowest index on a tie.
   for (let i = 0; i < eligible.length; i++) {
     const n = eligible[i]!
@@ -142,24 +138,17 @@ function scan (run: PlacementRun, x: number, service: ServiceEntry, single: bool
       // −ln u ≥ 1 − u, so w / (1 − u) bounds the score: most nodes need no logarithm.
       const w = weight[n]!
       const bound = w / (1 - u)
-      if (!(track && bound > topScore) && (bound <= bestScore || (single && bound < holder[nodeOffset + i]!))) continue
+      if (bound <= bestScore || (single && bound < holder[nodeOffset + i]!)) continue
       score = -w / Math.log(u)
-    }
-    if (track && score > topScore) {
-      topPos = i
-      topScore = score
     }
     if (score > limitScore || (score === limitScore && n <= limitNode)) continue
     if (single && holder[nodeOffset + i]! > score) continue
     if (score <= bestScore) continue
+    if (!single && run.held[nodeOffset + i]! >= capOf(run, service, i)) continue
     if (load[n]! >= loadCap[n]! && belowFloor(run, service, n, i, score)) continue
     if (needs && refuses(run, service, n, i)) continue
     bestPos = i
     bestScore = score
-  }
-  if (track) {
-    slots.topPos[x] = topPos
-    slots.topScore[x] = topScore
   }
   return bestPos < 0 ? -1 : propose(slots, x, bestPos, eligible, bestScore)
 }
@@ -183,7 +172,7 @@ function belowFloor (run: PlacementRun, service: ServiceEntry, n: number, pos: n
 
 /** How many slots of `service` the node at eligible position `pos` takes in this round. */
 function capOf (run: PlacementRun, service: ServiceEntry, pos: number): number {
-  return run.firstRound ? Math.min(1, service.maxPerNode) : spreadCap(service, pos)
+  return Math.min(run.round, spreadCap(service, pos))
 }
 
 /** Records the proposal of slot x to the node at eligible position `pos`; returns the node. */
@@ -203,6 +192,9 @@ function offer (run: PlacementRun, x: number, n: number): number {
   const score = slots.lastScore[x]!
   const pos = slots.lastPos[x]!
   const full = run.held[service.nodeOffset + pos]! >= capOf(run, service, pos)
+  // After the first round a service's slots take the nodes with room in slot order: no
+  // slot displaces another of its service (the counts come out the same, and cheaply).
+  if (full && !oneEach(run, service)) return REJECTED
   if (!full && nodes.load[n]! < nodes.loadCap[n]!) return fits(nodes, n, service) ? take(run, x, n, score) : REJECTED
   // Full for this service (or overall): x gets in only in place of the lowest-scoring
   // such slot that is not pinned.

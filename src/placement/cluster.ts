@@ -50,6 +50,8 @@ export interface ServiceEntry {
   nodeOffset: number
   /** First slot id of this service in the SlotTable (replicated services only). */
   firstSlot: number
+  /** The service name's two hash lanes: its own rank of the nodes. */
+  hash: Int32Array
 }
 
 /** Code-unit order: the same on every machine, unlike localeCompare. */
@@ -60,6 +62,12 @@ export function byText (a: string, b: string): number {
 /** ⌈x⌉ that forgives the rounding error of a sum of floats. */
 export function ceilShare (x: number): number {
   return Math.ceil(x - SHARE_EPSILON)
+}
+
+function serviceHash (name: string): Int32Array {
+  const lanes = new Int32Array(2)
+  hashInto(name, lanes, 0)
+  return lanes
 }
 
 /** A capacity placement enforces: a positive number. Anything else is unknown. */
@@ -131,7 +139,8 @@ function buildService (spec: PlacementService, nodes: NodeTable): ServiceEntry {
     maxPerNode,
     caps: replicas <= eligible.length ? undefined : spreadCaps(replicas, eligible, totalWeight, nodes),
     nodeOffset: 0,
-    firstSlot: 0
+    firstSlot: 0,
+    hash: serviceHash(spec.name)
   }
 }
 

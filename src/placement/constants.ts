@@ -13,4 +13,4 @@ export const SHARE_EPSILON = 1e-9
  * A service with more replicas than eligible nodes puts at most ⌈SPREAD_FACTOR × a
  * node's share⌉ of them on one node (with no more replicas than nodes: one per node).
  */
-export const SPREAD_FACTOR = 2
+export const SPREAD_FACTOR = 1

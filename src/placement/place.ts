@@ -33,7 +33,7 @@ export function place (services: readonly PlacementService[], members: readonly 
     held: new Int32Array(counters),
     holder: new Float64Array(counters).fill(-1),
     floor: new Int32Array(nodes.size).fill(-1),
-    firstRound: true
+    round: 1
   }
   const reasons = placeLeftovers(run, proposeAll(run))
 

@@ -18,9 +18,6 @@ export interface SlotTable {
   lastNode: Int32Array
   /** Position of lastNode in the service's eligible nodes. */
   lastPos: Int32Array
-  /** A large service's slot's best node (eligible position) and score, found in round one for round two; -1 when used. */
-  topPos: Int32Array
-  topScore: Float64Array
   /** Placed in the first round: later rounds do not displace it. */
   pinned: Uint8Array
   /** Per node: the first held slot; per slot: its neighbours in that list. */
@@ -45,8 +42,6 @@ export function buildSlots (services: ServiceEntry[], nodeCount: number): SlotTa
     lastScore: new Float64Array(size).fill(Infinity),
     lastNode: new Int32Array(size).fill(-1),
     lastPos: new Int32Array(size).fill(-1),
-    topPos: new Int32Array(size).fill(-1),
-    topScore: new Float64Array(size),
     head: new Int32Array(nodeCount).fill(-1),
     pinned: new Uint8Array(size),
     next: new Int32Array(size).fill(-1),

@@ -1,7 +1,7 @@
 // Shared fixtures of the placement tests: a seeded PRNG, random clusters and services,
 // shuffles, and movement measured the way the design states it.
 
-import { diffPlacement, place } from '../../src/placement/index.ts'
+import { diffPlacement, place, settle } from '../../src/placement/index.ts'
 import type { Placement, PlacementMember, PlacementService } from '../../src/placement/index.ts'
 import { prng } from '../support/prng.ts'
 import type { Rng } from '../support/prng.ts'
@@ -113,9 +113,11 @@ export function movement (seed: number, trials: number, loadFactor: number, clus
     const { members: current, services } = cluster(rng)
     const newcomer = member(`12D3KooWnew${trial}`, { capacity: { cpus: rng.pick(current).capacity.cpus, memory: 0 } })
     const leaving = rng.pick(current).id
+    // As the daemon does: the counts from place(), the slots settled against where they run.
     const before = place(services, current, { loadFactor })
-    const joined = place(services, [...current, newcomer], { loadFactor })
-    const left = place(services, current.filter(m => m.id !== leaving), { loadFactor })
+    const running = before.assignments.map(({ key, node }) => ({ key, node, since: 0 }))
+    const joined = settle(place(services, [...current, newcomer], { loadFactor }), running)
+    const left = settle(place(services, current.filter(m => m.id !== leaving), { loadFactor }), running)
     const weight = current.reduce((sum, m) => sum + m.capacity.cpus, 0)
     joinMoved += diffPlacement(before, joined).moved.length
     joinIdeal += before.assignments.length * newcomer.capacity.cpus / (weight + newcomer.capacity.cpus)

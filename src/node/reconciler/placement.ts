@@ -1,9 +1,10 @@
 // The cluster as placement sees it, from this node's snapshot of the document and its
-// failure detector: members, liveness under the partition policy, drains. Every node
-// computes the same placement from the same inputs; each runs its own slots.
+// failure detector: members, liveness under the partition policy, drains, and where the
+// replicas run now. Every node computes the same placement from the same inputs; each
+// runs its own slots.
 
-import { place } from '../../placement/index.ts'
-import type { Placement, PlacementMember, PlacementService } from '../../placement/index.ts'
+import { place, settle } from '../../placement/index.ts'
+import type { Placement, PlacementMember, PlacementService, SlotLocation } from '../../placement/index.ts'
 import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
 import type { DesiredSlot } from './plan.ts'
 
@@ -42,7 +43,13 @@ export function placeCluster (view: ClusterView): Placement {
     alive: alive(id),
     draining: drains[id]?.draining ?? false
   }))
-  return place(Object.values(document.services()).map(placementService), members)
+  const placed = place(Object.values(document.services()).map(placementService), members)
+  // Slots stay where they run while place()'s counts allow: moves are only the surplus.
+  const located: SlotLocation[] = []
+  for (const { nodeId, key, replica } of document.replicas()) {
+    if (alive(nodeId)) located.push({ key, node: nodeId, since: replica.since ?? replica.updatedAt })
+  }
+  return settle(placed, located)
 }
 
 /** A service record as placement sees it. */

@@ -60,6 +60,7 @@ export class ReplicaPublisher {
     for (const key of this.lastFailures.keys()) if (!desiredKeys.has(key)) this.lastFailures.delete(key)
 
     const current = document.replicasOf(nodeId)
+    for (const [key, record] of next) record.since = current[key]?.since ?? now
     const writes = [...next].filter(([key, record]) => recordChanged(current[key], record))
     const deletes = Object.keys(current).filter((key) => !next.has(key))
     if (writes.length === 0 && deletes.length === 0) return
