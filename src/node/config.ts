@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
 import { availableParallelism, totalmem } from 'node:os'
 import { resolve } from 'node:path'
+import { IDLE_TIMEOUT_MS } from '../proxy/constants.ts'
+import { parseDuration } from './spec/index.ts'
 
 export interface DaemonConfig {
   name: string
@@ -22,6 +24,8 @@ export interface DaemonConfig {
   secret?: string
   /** Find peers on the LAN by mDNS (default: on unless host is loopback). */
   mdns: boolean
+  /** The routing mesh closes a connection idle this long (ms). */
+  meshIdleTimeoutMs: number
 }
 
 export const DEFAULT_API_PORT = 7700
@@ -42,6 +46,7 @@ export interface RawDaemonOptions {
   secret?: string
   secretFile?: string
   mdns?: boolean
+  meshIdleTimeout?: string
 }
 
 /** Validates raw start options; throws an Error naming the bad option. */
@@ -69,8 +74,18 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     join: (raw.join ?? []).map(joinAddress),
     ...secretOption(raw),
     // A node on loopback cannot be reached from the LAN, and its multicast would leave the machine for nothing.
-    mdns: raw.mdns ?? !isLoopback(host)
+    mdns: raw.mdns ?? !isLoopback(host),
+    meshIdleTimeoutMs: meshIdleTimeout(raw.meshIdleTimeout)
   }
+}
+
+function meshIdleTimeout (text: string | undefined): number {
+  if (text === undefined) return IDLE_TIMEOUT_MS
+  try {
+    const ms = parseDuration(text)
+    if (ms >= 1) return ms
+  } catch {}
+  throw new Error(`--mesh-idle-timeout: expected a duration such as "30s" or "5m", got "${text}"`)
 }
 
 /** True for 127.0.0.0/8. */

@@ -1,5 +1,5 @@
-// The daemon: starts the parts in order (crdt → gossip → reconciler → API) and stops them in
-// reverse. Containers outlive the daemon; the next start adopts them.
+// The daemon: starts the parts in order (crdt → gossip → reconciler → mesh → API) and stops
+// them in reverse. Containers outlive the daemon; the next start adopts them.
 
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -15,6 +15,7 @@ import { isLoopback } from './config.ts'
 import type { DaemonConfig } from './config.ts'
 import { loadIdentity } from './identity.ts'
 import { logger } from './logger.ts'
+import { Mesh } from './mesh.ts'
 import { Reconciler } from './reconciler/index.ts'
 import { allowedToStart, awaitingHandoff, ownersOf, placeCluster, slotsOf } from './reconciler/placement.ts'
 import type { ClusterView } from './reconciler/placement.ts'
@@ -40,6 +41,7 @@ export class Daemon {
   private gossip: Gossip | undefined
   private view: ClusterView | undefined
   private reconciler: Reconciler | undefined
+  private mesh: Mesh | undefined
   private api: FastifyInstance | undefined
 
   constructor (config: DaemonConfig) {
@@ -106,14 +108,22 @@ export class Daemon {
       this.gossip.on(event, ({ id }) => {
         this.log.info({ member: id, name: this.document?.node(id)?.name, state: event.slice(5) }, 'member state changed')
         this.reconciler?.markDirty()
+        this.mesh?.refresh()
       })
     }
     await this.reconciler.start()
 
+    this.mesh = new Mesh({
+      host: config.host, self: this.id, document: this.document, memberState: (id) => members.memberState(id),
+      log: logger('meshd:proxy', { node: config.name }), idleTimeoutMs: config.meshIdleTimeoutMs
+    })
+    await this.mesh.start()
+    const mesh = this.mesh
+
     const token = config.apiToken ?? (isLoopback(config.host) ? undefined : await this.apiToken())
     this.api = buildApi({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
-      document: this.document, members: () => this.members(), placement: () => this.placement(), log: logger('meshd:node:api'), token
+      document: this.document, members: () => this.members(), placement: () => this.placement(), mesh, log: logger('meshd:node:api'), token
     })
     await this.api.listen({ host: config.host, port: config.apiPort }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(err.code === 'EADDRINUSE'
@@ -126,11 +136,12 @@ export class Daemon {
   /** Stops every part in reverse order; idempotent. Containers keep running. */
   async stop (): Promise<void> {
     await this.api?.close()
+    await this.mesh?.stop()
     await this.reconciler?.stop()
     await this.gossip?.stop()
     await this.runtime?.stop()
     await this.document?.stop()
-    this.api = this.reconciler = this.gossip = this.runtime = this.document = undefined
+    this.api = this.mesh = this.reconciler = this.gossip = this.runtime = this.document = undefined
     this.log.info('meshd stopped')
   }
 

@@ -45,6 +45,14 @@ export interface RouteContext {
 const STATE = Symbol('meshd.proxy.connection')
 type Tagged = Socket & { [STATE]: Connection }
 
+/**
+ * Client bytes kept until the upstream answers. An upstream that accepts and then
+ * closes without a byte — Docker's userland proxy does exactly that for a container
+ * that just died — gets the connection replayed on another endpoint, so a replica's
+ * death costs no request. A client that sends more than this first is not replayed.
+ */
+export const REPLAY_LIMIT = 64 * 1024
+
 class Connection implements Relay {
   readonly client: Socket
   readonly route: RouteContext
@@ -53,6 +61,13 @@ class Connection implements Relay {
   attempts = 0
   connected = false
   clientClosed = false
+  /** The client has half-closed (its FIN is to be passed on after any replay). */
+  clientEnded = false
+  /** The upstream has sent a byte: from then on no replay. */
+  answered = false
+  /** Client bytes sent to the upstream before it answered; null once too many or answered. */
+  replay: Buffer[] | null = []
+  replayBytes = 0
 
   constructor (client: Socket, route: RouteContext) {
     this.client = client
@@ -69,7 +84,28 @@ export function relay (client: Socket, route: RouteContext): void {
   client.on('error', onClientError)
   client.on('close', onClientClose)
   client.on('timeout', onIdle)
+  // Explicitly paused, so the replay listener does not start the flow before an upstream is there.
+  client.pause()
+  client.on('data', onClientData)
+  client.once('end', onClientEnd)
   dial(c)
+}
+
+function onClientData (this: Tagged, chunk: Buffer): void {
+  const c = this[STATE]
+  if (c.replay === null) return
+  c.replayBytes += chunk.length
+  if (c.replayBytes > REPLAY_LIMIT) forgetReplay(c)
+  else c.replay.push(chunk)
+}
+
+function onClientEnd (this: Tagged): void {
+  this[STATE].clientEnded = true
+}
+
+function forgetReplay (c: Connection): void {
+  c.replay = null
+  c.client.removeListener('data', onClientData)
 }
 
 function dial (c: Connection): void {
@@ -110,9 +146,52 @@ function onUpstreamConnect (this: Tagged): void {
     this.write(proxyHeader(client.remoteAddress, client.remotePort, client.localAddress, client.localPort))
   }
   client.setTimeout(c.route.settings.idleTimeoutMs)
-  client.pipe(this)
-  this.pipe(client)
+  if (c.replay !== null) {
+    // A retry after an empty answer: what the client sent so far, then its FIN if it came.
+    for (const chunk of c.replay) this.write(chunk)
+    if (c.clientEnded) this.end()
+    this.once('data', onFirstAnswer)
+  }
+  if (!c.clientEnded) client.pipe(this)
+  // Not end: an upstream that closes without answering may be retried; onUpstreamEnd passes the FIN on.
+  this.pipe(client, { end: false })
+  this.on('end', onUpstreamEnd)
   client.resume()
+}
+
+function onFirstAnswer (this: Tagged): void {
+  const c = this[STATE]
+  if (c.upstream !== this) return
+  c.answered = true
+  if (c.replay !== null) forgetReplay(c)
+}
+
+/** Whether an upstream that went away without a byte can be replaced by another. */
+function replayable (c: Connection): boolean {
+  return c.connected && !c.answered && c.replay !== null && !c.clientClosed && c.attempts < c.route.settings.maxAttempts
+}
+
+/** The upstream closed or failed before answering: mark its endpoint down and try another. */
+function retryEmpty (c: Connection, up: Tagged): void {
+  const ep = c.endpoint!
+  ep.errors++
+  c.route.counters.errors++
+  markDown(c, ep, 'closed without answering')
+  c.client.unpipe(up)
+  up.unpipe(c.client)
+  up.destroy()
+  c.connected = false
+  detach(c)
+  c.route.counters.retries++
+  c.client.pause()
+  dial(c)
+}
+
+function onUpstreamEnd (this: Tagged): void {
+  const c = this[STATE]
+  if (c.upstream !== this) return
+  if (replayable(c)) { retryEmpty(c, this); return }
+  c.client.end()
 }
 
 function onConnectTimeout (this: Tagged): void {
@@ -123,14 +202,13 @@ function onUpstreamError (this: Tagged, err: Error): void {
   const c = this[STATE]
   const ep = c.endpoint
   if (c.upstream !== this || ep === null) return
+  if (replayable(c)) { retryEmpty(c, this); return }
   ep.errors++
   c.route.counters.errors++
   if (c.connected) { c.client.destroy(); return }
   // A connect failure: the endpoint sits out a moment and another one is tried.
-  const now = Date.now()
   const { settings } = c.route
-  if (ep.downUntil <= now) settings.log.warn({ service: c.route.service, endpoint: ep.address, err: err.message }, 'endpoint marked down')
-  ep.downUntil = now + settings.endpointDownMs
+  markDown(c, ep, err.message)
   detach(c)
   if (c.clientClosed) return
   if (c.attempts >= settings.maxAttempts) { c.client.destroy(); return }
@@ -138,9 +216,17 @@ function onUpstreamError (this: Tagged, err: Error): void {
   dial(c)
 }
 
+function markDown (c: Connection, ep: Endpoint, why: string): void {
+  const now = Date.now()
+  const { settings } = c.route
+  if (ep.downUntil <= now) settings.log.warn({ service: c.route.service, endpoint: ep.address, err: why }, 'endpoint marked down')
+  ep.downUntil = now + settings.endpointDownMs
+}
+
 function onUpstreamClose (this: Tagged, hadError: boolean): void {
   const c = this[STATE]
   if (c.upstream !== this) return
+  if (replayable(c)) { retryEmpty(c, this); return }
   // The upstream is gone: flush what it sent, then close the client too.
   if (hadError) c.client.destroy()
   else c.client.destroySoon()

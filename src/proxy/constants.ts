@@ -21,3 +21,6 @@ export const ENDPOINT_DOWN_MS = 2000
 
 /** Upstreams tried for one client connection before giving up on it. */
 export const MAX_CONNECT_ATTEMPTS = 3
+
+/** Accept queue of each listener (the kernel caps it at net.core.somaxconn). */
+export const LISTEN_BACKLOG = 4096

@@ -3,6 +3,7 @@
 import { createServer } from 'node:net'
 import { Endpoint } from './endpoint.ts'
 import { relay } from './connection.ts'
+import { LISTEN_BACKLOG } from './constants.ts'
 import type { Server, Socket } from 'node:net'
 import type { RelaySettings, RouteContext, ServiceCounters } from './connection.ts'
 import type { EndpointStats, Route } from './types.ts'
@@ -48,7 +49,8 @@ export class RouteListener implements RouteContext {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => { reject(err) }
       this.server.once('error', onError)
-      this.server.listen({ host, port: this.published }, () => {
+      // A deep accept queue: a burst of connections waits for accept() instead of SYN retries.
+      this.server.listen({ host, port: this.published, backlog: LISTEN_BACKLOG }, () => {
         this.server.removeListener('error', onError)
         if (this.closed) this.server.close()
         resolve()

@@ -82,6 +82,31 @@ describe('proxy', () => {
     expect(e.connections.total).toBe(0)
   })
 
+  it('replays a connection an upstream accepted and closed without answering (a dead container behind Docker\'s proxy)', async () => {
+    for (const close of ['end', 'destroy'] as const) {
+      const slammer = await upstream(serve(B, UP, (sock) => { sock.on('error', () => {}); sock[close]() }))
+      await upstream(echo(A, UP))
+      const p = await started()
+      await p.update([{ service: 'web', published: 19012, endpoints: [`${B}:${UP}`, `${A}:${UP}`] }])
+      for (let i = 0; i < 20; i++) expect(await request(19012, `ping ${i}`)).toBe(`ping ${i}`)
+      const s = service(p, 'web')
+      expect(s.retries).toBeGreaterThan(0)
+      expect(s.endpoints.find(x => x.endpoint === `${B}:${UP}`)!.down).toBe(true)
+      await p.stop()
+      await shut(slammer)
+      await Promise.all(servers.map(shut))
+      servers = []
+    }
+  })
+
+  it('passes on an upstream\'s close once it has answered, without replaying', async () => {
+    await upstream(namer(A, UP))
+    const p = await started()
+    await p.update([{ service: 'web', published: 19013, endpoints: [`${A}:${UP}`] }])
+    expect(await request(19013, 'hello')).toBe(`${A}:${UP}`)
+    expect(service(p, 'web').retries).toBe(0)
+  })
+
   it('sends no new connections to a removed endpoint, drains its open ones, then closes them', async () => {
     await upstream(echo(A, UP))
     await upstream(namer(B, UP))

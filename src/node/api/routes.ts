@@ -47,11 +47,11 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     const isDead = deadCheck()
     return Object.values(document.services())
       .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
-      .map((record) => serviceView(document, record, placement, isDead))
+      .map((record) => serviceView(document, record, placement, isDead, init.mesh?.service(record.spec.name)))
   })
 
   app.get<{ Params: NameParams }>('/v1/services/:name', async (req) =>
-    serviceView(document, requireService(document, req.params.name), init.placement?.(), deadCheck()))
+    serviceView(document, requireService(document, req.params.name), init.placement?.(), deadCheck(), init.mesh?.service(req.params.name)))
 
   app.put<{ Params: NameParams }>('/v1/services/:name', async (req, reply) => {
     const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
@@ -72,6 +72,9 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     init.log.info({ service: req.params.name }, 'service deleted')
     return { deleted: req.params.name }
   })
+
+  // This node's routing mesh: open connections, per-service and per-endpoint counters, listener problems.
+  app.get('/v1/mesh', async () => init.mesh?.stats() ?? { connections: { active: 0, max: 0 }, services: [], problems: [] })
 
   // The digest of the encoded document: equal digests mean byte-identical state.
   app.get('/v1/debug/document', async () => {

@@ -7,6 +7,8 @@ import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ClusterDocument, Logger } from '../../crdt/index.ts'
 import type { Placement } from '../../placement/index.ts'
+import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
+import type { ServiceMeshView } from '../mesh.ts'
 import { MeshdError } from '../errors.ts'
 import { registerRoutes } from './routes.ts'
 import type { MemberView } from './routes.ts'
@@ -23,8 +25,15 @@ export interface ApiInit {
   members: () => MemberView[]
   /** The cluster's current placement, for desired counts and unplaced explanations. */
   placement?: () => Placement
+  /** This node's routing mesh: counters and listener problems. */
+  mesh?: MeshStatus
   log: Logger
   token?: string
+}
+
+export interface MeshStatus {
+  service: (name: string) => ServiceMeshView
+  stats: () => ProxyStats & { problems: RouteProblem[] }
 }
 
 /** Builds the API server (not yet listening). */

@@ -2,6 +2,7 @@
 
 import type { ClusterDocument, ReplicaRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
 import type { Placement } from '../../placement/index.ts'
+import type { ServiceMeshView } from '../mesh.ts'
 
 export interface ReplicaView {
   slot: number
@@ -20,6 +21,8 @@ export interface ServiceView extends ServiceRecord {
   status: { desired: number, healthy: number, updated: number }
   /** Slots no node can take, and why ("0 of 3 nodes eligible: 3 failed node.labels.zone==a"). */
   unplaced: Array<{ slot: number, reason: string }>
+  /** This node's routing mesh for the service: counters, and published ports it could not listen on. */
+  mesh?: ServiceMeshView
 }
 
 /** Every replica record of a service across the cluster, ordered by slot then node. */
@@ -41,7 +44,7 @@ export function replicaViews (document: ClusterDocument, service: string): Repli
 }
 
 /** A service as GET /v1/services/NAME shows it. */
-export function serviceView (document: ClusterDocument, record: ServiceRecord, placement?: Placement, isDead: (nodeId: string) => boolean = () => false): ServiceView {
+export function serviceView (document: ClusterDocument, record: ServiceRecord, placement?: Placement, isDead: (nodeId: string) => boolean = () => false, mesh?: ServiceMeshView): ServiceView {
   const name = record.spec.name
   const replicas = replicaViews(document, name)
   // A dead node's records keep their last state; its replicas serve nobody.
@@ -55,6 +58,7 @@ export function serviceView (document: ClusterDocument, record: ServiceRecord, p
       desired: record.spec.mode === 'global' ? placed ?? 0 : record.spec.replicas,
       healthy: healthy.length,
       updated: healthy.filter((r) => r.generation === record.generation).length
-    }
+    },
+    ...(mesh === undefined ? {} : { mesh })
   }
 }

@@ -99,7 +99,7 @@ export function registerServiceCommands (program: Command): void {
       if (flags.json === true) { process.stdout.write(`${JSON.stringify(views, null, 2)}\n`); return }
       process.stdout.write(table(['NAME', 'REPLICAS', 'IMAGE', 'PORTS', 'GENERATION', 'UPDATED'], views.map((v) => [
         v.spec.name, `${v.status.healthy}/${v.status.desired}`, v.spec.image,
-        v.spec.ports.map((p) => `*:${p.published}->${p.target}/tcp`).join(','), String(v.generation), ago(v.updatedAt)
+        v.spec.ports.map((p) => `*:${p.published}->${p.target}/tcp${portProblem(v, p.published)}`).join(','), String(v.generation), ago(v.updatedAt)
       ])))
     })
 
@@ -112,6 +112,11 @@ export function registerServiceCommands (program: Command): void {
         r.lastFailure === undefined ? '' : `${ago(r.lastFailure.at)} ago ${r.lastFailure.state}: ${r.lastFailure.error}`
       ])))
       for (const u of view.unplaced) process.stdout.write(`${name}.${u.slot < 0 ? '*' : u.slot}: not placed: ${u.reason}\n`)
+      for (const p of view.mesh?.problems ?? []) process.stdout.write(`${name}: port ${p.published} not served by the mesh on this node: ${p.error}\n`)
+      const stats = view.mesh?.stats
+      if (stats !== undefined) {
+        process.stdout.write(`mesh on this node: ${stats.connections.active} open, ${stats.connections.total} connections, ${stats.errors} errors, ${stats.retries} retries\n`)
+      }
     })
 
   withClientOptions(service.command('inspect').description('show a service as JSON').argument('<name>'))
@@ -188,4 +193,10 @@ function healthOptions (command: Command): Command {
     .option('--health-timeout <duration>', 'probe timeout, e.g. 1s')
     .option('--health-retries <n>', 'consecutive failures before unhealthy')
     .option('--health-start-period <duration>', 'grace period after start')
+}
+
+/** " (not listening: …)" when this node's mesh could not open the published port. */
+function portProblem (view: ServiceView, published: number): string {
+  const problem = view.mesh?.problems.find((p) => p.published === published)
+  return problem === undefined ? '' : ` (not listening: ${problem.error})`
 }

@@ -34,6 +34,7 @@ function startOptions (command: Command): Command {
     .option('--label <K=V>', 'node label (repeatable)', collect)
     .option('--capacity <cpus=N,memory=SIZE>', 'what this node offers to placement (default: the machine\'s cpus and memory)')
     .option('--api-token <token>', 'bearer token the API requires (default: none on loopback, generated otherwise)')
+    .option('--mesh-idle-timeout <duration>', 'the routing mesh closes connections idle this long (default 5m)')
 }
 
 /** Starts the daemon, stops it on SIGTERM/SIGINT; a start-up failure exits 1 with one message. */

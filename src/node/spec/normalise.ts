@@ -16,7 +16,7 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     // Object.fromEntries defines own properties, so no key can reach a prototype.
     env: Object.fromEntries(Object.entries(input.env ?? {})),
     replicas: input.replicas ?? DEFAULT_REPLICAS,
-    ports: (input.ports ?? []).map((port) => ({ published: port.published, target: port.target })),
+    ports: (input.ports ?? []).map((port) => ({ published: port.published, target: port.target, ...(port.proxyProtocol === true ? { proxyProtocol: true } : {}) })),
     ...(input.health === undefined ? {} : { health: copyHealth(input.health) }),
     labels: Object.fromEntries(Object.entries(input.labels ?? {})),
     ...(input.mode === undefined ? {} : { mode: input.mode }),

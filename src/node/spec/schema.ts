@@ -75,8 +75,12 @@ const labels = stringRecord(
 
 const replicas = integer(0, MAX_REPLICAS)
 
-const portsError = `an array of at most ${MAX_PORTS} {published, target} objects`
-const ports = z.array(strictObject({ published: port, target: port }, 'an object {published, target}'), { error: portsError })
+const portsError = `an array of at most ${MAX_PORTS} {published, target, proxyProtocol} objects`
+const ports = z.array(strictObject({
+  published: port,
+  target: port,
+  proxyProtocol: z.boolean({ error: 'true or false' }).optional()
+}, 'an object {published, target, proxyProtocol}'), { error: portsError })
   .max(MAX_PORTS, { error: portsError })
 
 const healthCmdError = `a non-empty array of at most ${MAX_COMMAND_ITEMS} strings`

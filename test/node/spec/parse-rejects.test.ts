@@ -90,6 +90,7 @@ const BAD_SPECS: BadCase[] = [
   { what: 'port 70000', input: spec({ ports: [{ published: 80, target: 70000 }] }), path: 'ports[0].target' },
   { what: 'port 1.5', input: spec({ ports: [{ published: 1.5, target: 80 }] }), path: 'ports[0].published' },
   { what: 'port "80"', input: spec({ ports: [{ published: '80', target: 80 }] }), path: 'ports[0].published' },
+  { what: 'proxyProtocol "yes"', input: spec({ ports: [{ published: 80, target: 80, proxyProtocol: 'yes' }] }), path: 'ports[0].proxyProtocol' },
   { what: 'port without target', input: spec({ ports: [{ published: 80 }] }), path: 'ports[0].target', says: 'missing' },
   { what: 'ports publishing 80 twice', input: spec({ ports: [{ published: 80, target: 80 }, { published: 443, target: 443 }, { published: 80, target: 81 }] }), path: 'ports[2].published', says: 'ports[0]' },
   { what: 'ports with a protocol', input: spec({ ports: [{ published: 53, target: 53, protocol: 'udp' }] }), path: 'ports[0].protocol', says: 'unknown field' },
