@@ -23,9 +23,13 @@ export interface ClusterView {
  * replica; one- and two-node clusters always take over (there is no majority to wait for).
  */
 export function placementLiveness (ids: string[], self: string, memberState: (id: string) => MemberState): (id: string) => boolean {
-  const reachable = new Set(ids.filter((id) => id === self || memberState(id) !== 'dead'))
+  const notDead = new Set(ids.filter((id) => id === self || memberState(id) !== 'dead'))
+  // The majority counts only members that answer now: on the minority side of a split,
+  // members are declared dead one beat apart, and a suspect one must not lend its vote
+  // to a takeover in that moment.
+  const answering = ids.filter((id) => id === self || memberState(id) === 'alive').length
   const quorum = ids.length <= 2 ? 1 : Math.floor(ids.length / 2) + 1
-  if (reachable.size >= quorum) return (id) => reachable.has(id)
+  if (answering >= quorum) return (id) => notDead.has(id)
   return () => true
 }
 
