@@ -50,7 +50,7 @@ export async function benchMesh (progress: (line: string) => void = () => {}): P
 
     const config = join(dir, 'haproxy.cfg')
     writeFileSync(config, [
-      'global', '  maxconn 20000', '  nbthread 1',
+      'global', '  maxconn 8000', '  nbthread 1',
       'defaults', '  mode tcp', '  timeout connect 3s', '  timeout client 300s', '  timeout server 300s',
       'frontend bench', `  bind ${HAPROXY_HOST}:${PORT}`, '  default_backend replicas',
       'backend replicas', '  balance leastconn',

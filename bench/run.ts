@@ -8,6 +8,8 @@ import { benchDeploy } from './deploy.ts'
 import { benchDetection, benchPropagation, benchStarvation } from './cluster.ts'
 import { benchGossip } from './gossip.ts'
 import { benchPlacement } from './placement.ts'
+import { benchMesh } from './mesh.ts'
+import type { LoadResult } from './mesh.ts'
 
 const say = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 
@@ -62,6 +64,28 @@ async function main (): Promise<void> {
     '',
     `CPU starvation: one node at nice 19 while two busy loops at nice 0 hold both cores for ${starvation.seconds} s: ` +
       `${starvation.suspects} suspicions, **${starvation.deaths} false deaths**.`
+  ].join('\n'))
+
+  say('routing mesh: direct, meshd and HAProxy over the same replicas (wrk)')
+  const mesh = await benchMesh(say)
+  const row = (name: string, r: LoadResult): string =>
+    `| ${name} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${Math.round(r.connsPerSec)} | ${Math.round(r.bulkMBps)} MB/s |`
+  sections.push([
+    '## Routing mesh: direct, through meshd, through HAProxy',
+    '',
+    'One node, three busybox httpd replicas; wrk (one thread) on the same two cores. Direct is one replica\'s published',
+    'port (Docker\'s proxy in front of the container); meshd and HAProxy 2.6 (TCP mode, leastconn, one thread) balance',
+    'over all three. Latency: one connection at a time, small GET; new connections/s: 16 concurrent, one small GET per',
+    'connection (busybox closes after each answer); bulk: 4 concurrent GETs of a 64 MiB file. Median of 3 interleaved rounds.',
+    '',
+    '| path | p50 | p99 | new connections/s | bulk |',
+    '|---|---:|---:|---:|---:|',
+    row('direct', mesh.direct),
+    row('meshd', mesh.meshd),
+    row('HAProxy', mesh.haproxy),
+    '',
+    `meshd added p50 latency: **${ratio(mesh.meshd.p50Ms, mesh.direct.p50Ms)}× direct** (goal ≤ 1.5); throughput **${ratio(mesh.meshd.bulkMBps, mesh.haproxy.bulkMBps)}× HAProxy** ` +
+      `(goal ≥ 0.8); new connections/s **${ratio(mesh.meshd.connsPerSec, mesh.haproxy.connsPerSec)}× HAProxy** (goal ≥ 0.8). meshd peak RSS during the run: ${mesh.meshdRssMb} MB.`
   ].join('\n'))
 
   say('gossip layer in one process: detector traffic and propagation as the cluster grows')
@@ -128,3 +152,7 @@ main().catch((err) => {
   process.stderr.write(`bench failed: ${(err as Error).stack}\n`)
   process.exit(1)
 })
+
+function ratio (a: number, b: number): number {
+  return b === 0 ? 0 : Math.round((a / b) * 100) / 100
+}

@@ -121,7 +121,9 @@ function dial (c: Connection): void {
   c.endpoint = ep
   ep.active++
   ep.relays.add(c)
-  const up = new Socket({ allowHalfOpen: true }) as Tagged
+  // Upstream bytes arrive through onread, straight into a fresh buffer that is handed to
+  // the client as is: no stream machinery on the hot direction of a download.
+  const up = new Socket({ allowHalfOpen: true, onread: { buffer: readChunk, callback: onUpstreamRead } }) as Tagged
   up[STATE] = c
   c.upstream = up
   up.setTimeout(route.settings.connectTimeoutMs)
@@ -150,20 +152,50 @@ function onUpstreamConnect (this: Tagged): void {
     // A retry after an empty answer: what the client sent so far, then its FIN if it came.
     for (const chunk of c.replay) this.write(chunk)
     if (c.clientEnded) this.end()
-    this.once('data', onFirstAnswer)
   }
   if (!c.clientEnded) client.pipe(this)
-  // Not end: an upstream that closes without answering may be retried; onUpstreamEnd passes the FIN on.
-  this.pipe(client, { end: false })
+  // An upstream that closes without answering may be retried; onUpstreamEnd passes the FIN on.
   this.on('end', onUpstreamEnd)
   client.resume()
 }
 
-function onFirstAnswer (this: Tagged): void {
+/** Bytes each upstream read may fill, carved from shared slabs. */
+const READ_CHUNK = 64 * 1024
+const SLAB = 1024 * 1024
+let slab = Buffer.allocUnsafeSlow(SLAB)
+let slabUsed = 0
+
+/**
+ * A window of the current slab for the next read (a new slab when it is used up). A
+ * read's bytes stay where they landed until the client socket has written them, so
+ * windows are never reused: onUpstreamRead moves past what each read filled.
+ */
+function readChunk (): Buffer {
+  if (SLAB - slabUsed < READ_CHUNK) {
+    slab = Buffer.allocUnsafeSlow(SLAB)
+    slabUsed = 0
+  }
+  return slab.subarray(slabUsed, slabUsed + READ_CHUNK)
+}
+
+/** Upstream → client, with backpressure: returning false pauses the upstream until the client drains. */
+function onUpstreamRead (this: Tagged, length: number, chunk: Buffer): boolean {
+  // Keep the next window 8-byte aligned.
+  slabUsed += (length + 7) & ~7
   const c = this[STATE]
-  if (c.upstream !== this) return
-  c.answered = true
-  if (c.replay !== null) forgetReplay(c)
+  if (c.upstream !== this || c.clientClosed) return false
+  if (!c.answered) {
+    c.answered = true
+    if (c.replay !== null) forgetReplay(c)
+  }
+  if (c.client.write(length === chunk.length ? chunk : chunk.subarray(0, length))) return true
+  c.client.once('drain', onClientDrain)
+  return false
+}
+
+function onClientDrain (this: Tagged): void {
+  const c = this[STATE]
+  if (c.upstream !== null && !c.upstream.destroyed) c.upstream.resume()
 }
 
 /** Whether an upstream that went away without a byte can be replaced by another. */
@@ -178,7 +210,6 @@ function retryEmpty (c: Connection, up: Tagged): void {
   c.route.counters.errors++
   markDown(c, ep, 'closed without answering')
   c.client.unpipe(up)
-  up.unpipe(c.client)
   up.destroy()
   c.connected = false
   detach(c)
