@@ -42,6 +42,38 @@ export interface ServiceSpec {
   maxPerNode?: number
   /** Reserved by each replica against the node's capacity. */
   resources?: { cpus?: number, memory?: number }
+  /** How a new generation rolls out (defaults in UPDATE_DEFAULTS). */
+  update?: UpdateSpec
+  /** When an exited replica is started again (default: always, with backoff). */
+  restart?: RestartSpec
+}
+
+/** A rolling update's pace and what it does when replicas of the new generation fail. */
+export interface UpdateSpec {
+  /** Slots updated at once (default 1); also the moves per service when rebalancing. */
+  parallelism?: number
+  /** Wait between batches, a duration ("0s"). */
+  delay?: string
+  /** "start-first" (default): the new replica is healthy before the old one stops; "stop-first". */
+  order?: 'start-first' | 'stop-first'
+  /** "rollback" (default), "pause" or "continue" once too many updated slots fail. */
+  failureAction?: 'rollback' | 'pause' | 'continue'
+  /** How long an updated replica must stay healthy before it counts ("1s"). */
+  monitor?: string
+  /** Failed slots over the total tolerated before the failure action (0). */
+  maxFailureRatio?: number
+}
+
+/** Docker's restart policy, per slot. */
+export interface RestartSpec {
+  /** "any" (default), "on-failure" (exit code not 0) or "none". */
+  condition?: 'any' | 'on-failure' | 'none'
+  /** First wait before a restart ("500ms"); it doubles up to 30 s. */
+  delay?: string
+  /** Restarts within `window` before the slot gives up (unlimited). */
+  maxAttempts?: number
+  /** The window maxAttempts counts in ("2m"; unlimited when absent). */
+  window?: string
 }
 
 /** `services[name]`: written by the API of whichever node took the request. */
@@ -86,6 +118,8 @@ export interface SlotFailure {
   state: ReplicaState
   error: string
   at: number
+  /** The generation the failed replica ran. */
+  generation?: number
 }
 
 /** `nodes[id]`: written only by that node. */
@@ -112,11 +146,23 @@ export interface DrainRecord {
 }
 
 /** `rollouts[service]`: written by the service's coordinator. */
+/** `rollouts[name]`: a rolling update's progress, written by the service's coordinator. */
 export interface RolloutRecord {
+  /** The generation being rolled out, and the one its slots come from. */
   generation: number
-  phase: 'rolling' | 'paused' | 'rolling-back' | 'completed' | 'failed'
+  from: number
+  phase: 'rolling' | 'paused' | 'completed' | 'rolled-back'
+  /** Slots moved to `generation` (their desired generation); the others stay on `from`. */
   updated: number[]
+  /** Updated slots whose new replica failed. */
+  failed: number[]
   failures: number
+  /** A rollback (automatic or asked for) rather than an update. */
+  rollback?: boolean
+  /** When the last batch was started, and why the rollout stopped, if it did. */
+  batchAt?: number
+  reason?: string
+  startedAt: number
   updatedAt: number
 }
 

@@ -17,7 +17,8 @@ import { loadIdentity } from './identity.ts'
 import { logger } from './logger.ts'
 import { Mesh } from './mesh.ts'
 import { Reconciler } from './reconciler/index.ts'
-import { allowedToStart, awaitingHandoff, ownersOf, placeCluster, slotsOf } from './reconciler/placement.ts'
+import { allowedToStart, awaitingHandoff, generationsOf, moveParallelism, ownersOf, placeCluster, slotsOf } from './reconciler/placement.ts'
+import { RolloutDriver } from './rollout.ts'
 import type { ClusterView } from './reconciler/placement.ts'
 import type { Placement } from '../placement/index.ts'
 import { dockerRuntime, RuntimeUnavailableError } from './runtime/index.ts'
@@ -42,6 +43,7 @@ export class Daemon {
   private view: ClusterView | undefined
   private reconciler: Reconciler | undefined
   private mesh: Mesh | undefined
+  private rollouts: RolloutDriver | undefined
   private api: FastifyInstance | undefined
 
   constructor (config: DaemonConfig) {
@@ -96,11 +98,15 @@ export class Daemon {
       assign: (services) => {
         const placement = placeCluster(view)
         const owners = ownersOf(placement)
-        const mayStart = allowedToStart(placement, view)
+        const mayStart = allowedToStart(placement, view, moveParallelism(view.document))
+        const generationOf = generationsOf(view.document)
         return {
           // A slot held back by the rebalancing throttle is not desired here yet; its old holder keeps it.
-          desired: slotsOf(placement, services, this.id).filter((slot) => mayStart(slot.key)),
-          hold: (key) => awaitingHandoff(owners.get(key), view, key, services[key.slice(0, key.lastIndexOf('#'))]?.generation ?? 0)
+          desired: slotsOf(placement, services, this.id, generationOf).filter((slot) => mayStart(slot.key)),
+          hold: (key) => {
+            const at = key.lastIndexOf('#')
+            return awaitingHandoff(owners.get(key), view, key, generationOf(key.slice(0, at), Number(key.slice(at + 1))))
+          }
         }
       }
     })
@@ -120,6 +126,12 @@ export class Daemon {
     await this.mesh.start()
     const mesh = this.mesh
 
+    this.rollouts = new RolloutDriver({
+      document: this.document, self: this.id, memberState: (id) => members.memberState(id),
+      placement: () => placeCluster(view), log: logger('meshd:rollout', { node: config.name })
+    })
+    this.rollouts.start()
+
     const token = config.apiToken ?? (isLoopback(config.host) ? undefined : await this.apiToken())
     this.api = buildApi({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
@@ -136,12 +148,13 @@ export class Daemon {
   /** Stops every part in reverse order; idempotent. Containers keep running. */
   async stop (): Promise<void> {
     await this.api?.close()
+    this.rollouts?.stop()
     await this.mesh?.stop()
     await this.reconciler?.stop()
     await this.gossip?.stop()
     await this.runtime?.stop()
     await this.document?.stop()
-    this.api = this.mesh = this.reconciler = this.gossip = this.runtime = this.document = undefined
+    this.api = this.rollouts = this.mesh = this.reconciler = this.gossip = this.runtime = this.document = undefined
     this.log.info('meshd stopped')
   }
 

@@ -61,5 +61,5 @@ export function replicaRecord (service: string, slot: number, state: ReplicaReco
 }
 
 export function rolloutRecord (generation: number, phase: RolloutRecord['phase'] = 'rolling'): RolloutRecord {
-  return { generation, phase, updated: [0], failures: 0, updatedAt: 1_700_000_000_000 }
+  return { generation, from: generation - 1, phase, updated: [0], failed: [], failures: 0, startedAt: 1_700_000_000_000, updatedAt: 1_700_000_000_000 }
 }

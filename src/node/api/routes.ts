@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ApiInit } from './server.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
 import { MeshdError } from '../errors.ts'
-import { deleteService, requireService, scaleService, writeService } from './services.ts'
+import { deleteService, requireService, rollbackService, scaleService, writeService } from './services.ts'
 import { replicaViews, serviceView } from './views.ts'
 
 export interface MemberView {
@@ -65,6 +65,15 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     const result = scaleService(document, req.params.name, replicas)
     init.log.info({ service: req.params.name, replicas }, 'service scaled')
     return serviceView(document, result.record, init.placement?.(), deadCheck())
+  })
+
+  app.post<{ Params: NameParams }>('/v1/services/:name/rollback', async (req) => {
+    const name = req.params.name
+    const placement = init.placement?.()
+    const slots = (placement?.assignments ?? []).filter((a) => a.service === name).map((a) => a.slot)
+    const record = rollbackService(document, name, slots)
+    init.log.info({ service: name, generation: record.generation }, 'service rolled back')
+    return serviceView(document, record, placement, deadCheck(), init.mesh?.service(name))
   })
 
   app.delete<{ Params: NameParams }>('/v1/services/:name', async (req) => {

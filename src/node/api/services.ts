@@ -4,6 +4,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
+import { newRollout, rollbackOf } from '../rollout.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
@@ -17,12 +18,32 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
     return { created: true, changed: true, record }
   }
   if (isDeepStrictEqual(existing.spec, spec)) return { created: false, changed: false, record: existing }
-  const rollsContainers = !isDeepStrictEqual({ ...existing.spec, replicas: 0 }, { ...spec, replicas: 0 })
-  const record: ServiceRecord = rollsContainers
-    ? { spec, generation: existing.generation + 1, previous: { spec: existing.spec, generation: existing.generation }, createdAt: existing.createdAt, updatedAt: now }
-    : { ...existing, spec, updatedAt: now }
-  document.putService(spec.name, record)
+  const rollsContainers = !isDeepStrictEqual({ ...existing.spec, replicas: 0, update: undefined }, { ...spec, replicas: 0, update: undefined })
+  if (!rollsContainers) {
+    const record: ServiceRecord = { ...existing, spec, updatedAt: now }
+    document.putService(spec.name, record)
+    return { created: false, changed: true, record }
+  }
+  // After a rollback the previous generation is the higher one: numbers are never reused.
+  const generation = Math.max(existing.generation, existing.previous?.generation ?? 0) + 1
+  const record: ServiceRecord = { spec, generation, previous: { spec: existing.spec, generation: existing.generation }, createdAt: existing.createdAt, updatedAt: now }
+  document.transact(() => {
+    document.putService(spec.name, record)
+    document.putRollout(spec.name, newRollout(record, existing.generation, now))
+  })
   return { created: false, changed: true, record }
+}
+
+/** Rolls a service back to its previous spec and generation, in batches like an update. */
+export function rollbackService (document: ClusterDocument, name: string, slots: readonly number[], now = Date.now()): ServiceRecord {
+  const existing = requireService(document, name)
+  const back = rollbackOf(existing, document.rollout(name), slots, now, 'rollback requested')
+  if (back === undefined) throw new MeshdError('MESHD_NO_PREVIOUS_SPEC', `service "${name}" has no previous spec to roll back to`, 'name')
+  document.transact(() => {
+    document.putService(name, back.record)
+    document.putRollout(name, back.rollout)
+  })
+  return back.record
 }
 
 /** Sets the replica count of an existing service. */
@@ -34,7 +55,10 @@ export function scaleService (document: ClusterDocument, name: string, replicas:
 /** Deletes a service; its containers go as every node reconciles. */
 export function deleteService (document: ClusterDocument, name: string): void {
   requireService(document, name)
-  document.deleteService(name)
+  document.transact(() => {
+    document.deleteService(name)
+    document.deleteRollout(name)
+  })
 }
 
 /** The service's record, or MESHD_SERVICE_NOT_FOUND. */

@@ -1,6 +1,6 @@
 // What the API returns for services and replicas: plain views built from the document.
 
-import type { ClusterDocument, ReplicaRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
+import type { ClusterDocument, ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
 import type { Placement } from '../../placement/index.ts'
 import type { ServiceMeshView } from '../mesh.ts'
 
@@ -23,6 +23,21 @@ export interface ServiceView extends ServiceRecord {
   unplaced: Array<{ slot: number, reason: string }>
   /** This node's routing mesh for the service: counters, and published ports it could not listen on. */
   mesh?: ServiceMeshView
+  /** The last rolling update or rollback: its phase and how far it got. */
+  rollout?: RolloutView
+}
+
+export interface RolloutView {
+  phase: RolloutRecord['phase']
+  generation: number
+  from: number
+  rollback: boolean
+  updated: number
+  total: number
+  failures: number
+  reason?: string
+  startedAt: number
+  updatedAt: number
 }
 
 /** Every replica record of a service across the cluster, ordered by slot then node. */
@@ -50,6 +65,8 @@ export function serviceView (document: ClusterDocument, record: ServiceRecord, p
   // A dead node's records keep their last state; its replicas serve nobody.
   const healthy = replicas.filter((r) => r.state === 'healthy' && !isDead(r.nodeId))
   const placed = placement?.assignments.filter((a) => a.service === name).length
+  const rollout = document.rollout(name)
+  const total = record.spec.mode === 'global' ? placed ?? 0 : record.spec.replicas
   return {
     ...record,
     replicas,
@@ -59,6 +76,22 @@ export function serviceView (document: ClusterDocument, record: ServiceRecord, p
       healthy: healthy.length,
       updated: healthy.filter((r) => r.generation === record.generation).length
     },
-    ...(mesh === undefined ? {} : { mesh })
+    ...(mesh === undefined ? {} : { mesh }),
+    ...(rollout === undefined ? {} : { rollout: rolloutView(rollout, total) })
+  }
+}
+
+function rolloutView (rollout: RolloutRecord, total: number): RolloutView {
+  return {
+    phase: rollout.phase,
+    generation: rollout.generation,
+    from: rollout.from,
+    rollback: rollout.rollback === true,
+    updated: Math.min(total, rollout.updated.length),
+    total,
+    failures: rollout.failures,
+    ...(rollout.reason === undefined ? {} : { reason: rollout.reason }),
+    startedAt: rollout.startedAt,
+    updatedAt: rollout.updatedAt
   }
 }

@@ -14,7 +14,19 @@ export interface WaitOptions {
 
 /** True when a service runs exactly its desired replicas, all healthy and on the current generation. */
 export function converged (view: ServiceView): boolean {
-  return view.status.updated === view.status.desired && view.replicas.length === view.status.desired
+  const rolling = view.rollout !== undefined && view.rollout.generation === view.generation && view.rollout.phase === 'rolling'
+  return !rolling && view.status.updated === view.status.desired && view.replicas.length === view.status.desired
+}
+
+/** " rolling update 2/6" and the like while a rollout is running, paused or was rolled back. */
+function rolloutNote (view: ServiceView): string {
+  const r = view.rollout
+  if (r === undefined || r.generation !== view.generation) return ''
+  const what = r.rollback ? 'rollback' : 'update'
+  if (r.phase === 'rolling') return `, rolling ${what} ${r.updated}/${r.total}${r.failures > 0 ? `, ${r.failures} failed` : ''}`
+  if (r.phase === 'paused') return `, ${what} paused: ${r.reason ?? ''}`
+  if (r.rollback && r.reason !== undefined) return `, rolled back: ${r.reason}`
+  return ''
 }
 
 /** One line describing a service's progress, with a bar and the first replica error. */
@@ -28,7 +40,7 @@ export function progressLine (view: ServiceView, elapsedMs: number): string {
   const note = unplaced !== undefined
     ? `  ${view.unplaced.length} unplaced: ${unplaced.reason}`
     : error === undefined ? '' : `  slot ${error.slot}: ${error.state}: ${error.error}`
-  return `${view.spec.name}  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.min(updated, desired)}/${desired} healthy (generation ${view.generation}${surplus})  ${(elapsedMs / 1000).toFixed(1)}s${note}`
+  return `${view.spec.name}  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.min(updated, desired)}/${desired} healthy (generation ${view.generation}${surplus}${rolloutNote(view)})  ${(elapsedMs / 1000).toFixed(1)}s${note}`
 }
 
 /** Waits until every named service converges (or is gone when `gone`); throws on timeout with the last state. */

@@ -91,6 +91,19 @@ export function registerServiceCommands (program: Command): void {
       const view = await client.put<ServiceView>(`/v1/services/${encodeURIComponent(name)}`, updatedSpec(current, flags))
       if (flags.json !== true) process.stdout.write(`${name}: ${view.generation === current.generation ? 'updated' : `generation ${current.generation} → ${view.generation}`}\n`)
       await settle(flags, [name])
+      if (flags.detach === true) return
+      const after = await client.get<ServiceView>(`/v1/services/${encodeURIComponent(name)}`)
+      if (after.generation !== view.generation) {
+        throw new Error(`${name}: the update to generation ${view.generation} was rolled back to ${after.generation}: ${after.rollout?.reason ?? 'it failed'}`)
+      }
+    })
+
+  withWaitOptions(withClientOptions(service.command('rollback')
+    .description('roll a service back to its previous spec, in batches like an update').argument('<name>')))
+    .action(async (name: string, flags: ClientFlags) => {
+      const view = await clientOf(flags).post<ServiceView>(`/v1/services/${encodeURIComponent(name)}/rollback`, {})
+      if (flags.json !== true) process.stdout.write(`${name}: rolling back to generation ${view.generation}\n`)
+      await settle(flags, [name])
     })
 
   withClientOptions(service.command('ls').description('list services'))

@@ -7,6 +7,7 @@ import { place, settle } from '../../placement/index.ts'
 import type { Placement, PlacementMember, PlacementService, SlotLocation } from '../../placement/index.ts'
 import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
 import type { DesiredSlot } from './plan.ts'
+import { desiredGeneration, resolveUpdate } from '../rollout.ts'
 
 export type MemberState = 'alive' | 'suspect' | 'dead'
 
@@ -74,11 +75,25 @@ export function ownersOf (placement: Placement): Map<string, string> {
   return new Map(placement.assignments.map((a) => [a.key, a.node]))
 }
 
+/** The generation each slot must run: a rollout in progress keeps the slots it has not moved yet. */
+export function generationsOf (document: ClusterDocument): (service: string, slot: number) => number {
+  const services = document.services()
+  const rollouts = document.rollouts()
+  return (service, slot) => {
+    const record = services[service]
+    return record === undefined ? 0 : desiredGeneration(record, rollouts[service], slot)
+  }
+}
+
 /** The slots placed on `self`, with the generation each must run. */
-export function slotsOf (placement: Placement, services: Record<string, ServiceRecord>, self: string): DesiredSlot[] {
+export function slotsOf (placement: Placement, services: Record<string, ServiceRecord>, self: string, generationOf: (service: string, slot: number) => number = (service) => services[service]?.generation ?? 0): DesiredSlot[] {
   return placement.assignments
     .filter((a) => a.node === self)
-    .map((a) => ({ key: a.key, service: a.service, slot: a.slot, generation: services[a.service]?.generation ?? 0 }))
+    .map((a) => {
+      const spec = services[a.service]?.spec
+      const stopFirst = spec === undefined ? false : resolveUpdate(spec).stopFirst
+      return { key: a.key, service: a.service, slot: a.slot, generation: generationOf(a.service, a.slot), ...(stopFirst ? { stopFirst } : {}) }
+    })
 }
 
 /**
@@ -89,11 +104,20 @@ export function slotsOf (placement: Placement, services: Record<string, ServiceR
 export function awaitingHandoff (owner: string | undefined, view: ClusterView, key: string, generation: number): boolean {
   if (owner === undefined || owner === view.self || view.memberState(owner) === 'dead') return false
   const replica = view.document.replicasOf(owner)[key]
-  return !(replica?.state === 'healthy' && replica.generation >= generation)
+  return !(replica?.state === 'healthy' && replica.generation === generation)
 }
 
 /** Moves of one service allowed at once when no `update.parallelism` says otherwise. */
 export const DEFAULT_MOVE_PARALLELISM = 1
+
+/** A service's `update.parallelism`: how many of its slots may move at once. */
+export function moveParallelism (document: ClusterDocument): (service: string) => number {
+  const services = document.services()
+  return (service) => {
+    const spec = services[service]?.spec
+    return spec === undefined ? DEFAULT_MOVE_PARALLELISM : resolveUpdate(spec).parallelism
+  }
+}
 
 /**
  * Rebalancing throttle: which slot keys may start now. A slot is *moving* when its
@@ -106,10 +130,10 @@ export const DEFAULT_MOVE_PARALLELISM = 1
 export function allowedToStart (placement: Placement, view: ClusterView, parallelism: (service: string) => number = () => DEFAULT_MOVE_PARALLELISM): (key: string) => boolean {
   const servedBy = new Map<string, string[]>()
   const records = new Map<string, { state: string, generation: number }>()
-  const generations = new Map(Object.entries(view.document.services()).map(([name, r]) => [name, r.generation]))
   for (const { nodeId, key, replica } of view.document.replicas()) {
     records.set(`${nodeId}/${key}`, replica)
-    if (replica.state === 'healthy' && view.memberState(nodeId) !== 'dead' && replica.generation >= (generations.get(replica.service) ?? 0)) {
+    // Any generation serves: a rolling update on the owner is not a move.
+    if (replica.state === 'healthy' && view.memberState(nodeId) !== 'dead') {
       servedBy.set(key, [...(servedBy.get(key) ?? []), nodeId])
     }
   }

@@ -10,6 +10,8 @@ export interface DesiredSlot {
   service: string
   slot: number
   generation: number
+  /** update.order "stop-first": the replica of another generation stops before the new one starts. */
+  stopFirst?: boolean
 }
 
 /** A container of this node as the reconciler tracks it (or a start still in flight). */
@@ -51,6 +53,9 @@ export function isLive (replica: TrackedReplica): boolean {
   return LIVE.has(replica.state)
 }
 
+/** How soon a stop-first slot looks again whether its old replica is gone. */
+const STOP_FIRST_RECHECK_MS = 100
+
 /** Computes what to start, stop and keep so that each desired slot runs one live replica of its generation. */
 export function plan (input: PlanInput): Plan {
   const result: Plan = { start: [], stop: [], keep: [], waiting: [] }
@@ -87,6 +92,11 @@ function planSlot (slot: DesiredSlot, replicas: TrackedReplica[], input: PlanInp
   const [best, ...duplicates] = current
   for (const duplicate of duplicates) stopUnlessPending(result, duplicate, 'duplicate')
 
+  if (best === undefined && slot.stopFirst === true && others.length > 0) {
+    for (const other of others) stopUnlessPending(result, other, 'superseded')
+    result.waiting.push({ slot, until: input.now + STOP_FIRST_RECHECK_MS })
+    return
+  }
   if (best === undefined) {
     const until = input.retryAt.get(slot.key) ?? 0
     if (until > input.now) result.waiting.push({ slot, until })

@@ -25,7 +25,7 @@ export class ReplicaPublisher {
   /** Remembers why a slot could not be started, to show it until a start succeeds. */
   noteStartFailure (slot: DesiredSlot, error: string): void {
     this.startErrors.set(slot.key, { slot, error })
-    this.lastFailures.set(slot.key, { container: '', state: 'failed', error, at: Date.now() })
+    this.lastFailures.set(slot.key, { container: '', state: 'failed', error, at: Date.now(), generation: slot.generation })
   }
 
   /** Remembers that a slot's replica exited or turned unhealthy. */
@@ -34,7 +34,7 @@ export class ReplicaPublisher {
   }
 
   /** Brings replicas[nodeId] in line with the tracked replicas. */
-  publish (tracked: Tracked[], desiredKeys: ReadonlySet<string>): void {
+  publish (tracked: Tracked[], desiredKeys: ReadonlySet<string>, desiredGeneration: ReadonlyMap<string, number> = new Map()): void {
     const { document, nodeId, nodeName } = this.init
     const now = Date.now()
     const next = new Map<string, ReplicaRecord>()
@@ -42,7 +42,7 @@ export class ReplicaPublisher {
     for (const replica of tracked) byKey.set(replica.key, [...(byKey.get(replica.key) ?? []), replica])
 
     for (const [key, candidates] of byKey) {
-      const serving = servingReplica(candidates)
+      const serving = servingReplica(candidates, desiredGeneration.get(key))
       if (serving === undefined) continue
       if (serving.pending !== true) this.startErrors.delete(key)
       const failure = this.startErrors.get(key)

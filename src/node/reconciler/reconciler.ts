@@ -9,6 +9,7 @@ import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts
 import { HealthMonitor } from '../health/index.ts'
 import type { ResolvedHealth } from '../health/index.ts'
 import { plan } from './plan.ts'
+import { specOf } from '../rollout.ts'
 import type { DesiredSlot, StopReason } from './plan.ts'
 import { allSlots } from './desired.ts'
 import type { SlotAssignment } from './desired.ts'
@@ -29,7 +30,12 @@ export interface ReconcilerInit {
   gapMs?: number
   maxDelayMs?: number
   resyncMs?: number
+  /** How long a healthy replica stays up unpublished before it is stopped (UNPUBLISHED_BEFORE_STOP_MS). */
+  drainMs?: number
 }
+
+/** Time for the document change to reach every node's mesh (propagation p99 is tens of ms). */
+export const UNPUBLISHED_BEFORE_STOP_MS = 1000
 
 export interface ReconcilerEvents {
   'reconcile:done': [{ started: number, stopped: number, kept: number, waiting: number }]
@@ -93,7 +99,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   private readonly onDocumentChange = (change: DocumentChange): void => {
     // Another node's replica turning healthy may complete a handoff of ours.
-    if (change.services || change.nodes || change.drains || (change.replicas && !change.local)) this.runner.mark()
+    if (change.services || change.nodes || change.drains || change.rollouts || (change.replicas && !change.local)) this.runner.mark()
   }
 
   private readonly onContainerEvent = (event: ContainerEvent): void => {
@@ -184,8 +190,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const pending: Tracked = { ...slot, id: `pending:${++this.pendingSeq}`, state: 'starting', pending: true }
     this.tracked.set(pending.id, pending)
     const { runtime } = this.init
-    runtime.ensureImage(record.spec.image)
-      .then(async () => await runtime.run({ spec: record.spec, slot: slot.slot, generation: slot.generation }))
+    // A slot a rollout has not moved yet runs the previous spec.
+    const spec = specOf(record, slot.generation) ?? record.spec
+    runtime.ensureImage(spec.image)
+      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation }))
       .then((info) => {
         this.tracked.delete(pending.id)
         // A resync may have adopted the container while run() was still returning.
@@ -216,17 +224,24 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.stopping = true
     tracked.monitor?.stop()
     this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key, generation: tracked.generation, reason }, 'removing replica')
-    // A broken replica serves nobody: no grace period. A healthy one gets time to finish requests.
-    const graceSeconds = reason === 'exited' || reason === 'unhealthy' || reason === 'failed' ? 0 : undefined
-    this.init.runtime.remove(tracked.id, { graceSeconds })
-      .then(() => { this.untrack(tracked) })
-      .catch((err: Error) => {
-        tracked.stopping = false
-        if (err instanceof RuntimeUnavailableError) this.noteEngineError(err)
-        else this.log.warn({ container: tracked.id.slice(0, 12), err: err.message }, 'could not remove replica')
-        this.runner.mark(2000)
-      })
-      .finally(() => { this.runner.mark() })
+    // A broken replica serves nobody: no grace period. A healthy one gets time to finish
+    // requests, and first a moment unpublished (it is, from this tick on) so the mesh on
+    // every node stops sending it new connections before it stops.
+    const broken = reason === 'exited' || reason === 'unhealthy' || reason === 'failed'
+    const remove = (): void => {
+      this.init.runtime.remove(tracked.id, { graceSeconds: broken ? 0 : undefined })
+        .then(() => { this.untrack(tracked) })
+        .catch((err: Error) => {
+          tracked.stopping = false
+          if (err instanceof RuntimeUnavailableError) this.noteEngineError(err)
+          else this.log.warn({ container: tracked.id.slice(0, 12), err: err.message }, 'could not remove replica')
+          this.runner.mark(2000)
+        })
+        .finally(() => { this.runner.mark() })
+    }
+    const drainMs = broken || tracked.state !== 'healthy' ? 0 : this.init.drainMs ?? UNPUBLISHED_BEFORE_STOP_MS
+    if (drainMs === 0) remove()
+    else setTimeout(remove, drainMs)
   }
 
   private watchHealth (tracked: Tracked): void {
@@ -253,8 +268,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private healthCheckOf (tracked: Tracked): ResolvedHealth | undefined {
     const record = this.init.document.service(tracked.service)
     if (record === undefined) return undefined
-    const spec = record.previous?.generation === tracked.generation ? record.previous.spec : record.spec
-    return this.init.resolveHealth(spec)
+    return this.init.resolveHealth(specOf(record, tracked.generation) ?? record.spec)
   }
 
   private setState (tracked: Tracked, state: 'healthy'): void {
@@ -271,7 +285,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.state = state
     tracked.error = reason
     tracked.monitor?.stop()
-    this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: reason, at: Date.now() })
+    this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: reason, at: Date.now(), generation: tracked.generation })
     this.publish(this.lastDesired)
     const retryAt = this.backoff.failure(tracked.key, Date.now())
     this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - Date.now() }, 'replica failed')
@@ -291,7 +305,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private publish (desired: DesiredSlot[]): void {
     const desiredKeys = new Set(desired.map((slot) => slot.key))
     for (const key of this.backoff.retryAt().keys()) if (!desiredKeys.has(key)) this.backoff.forget(key)
-    this.publisher.publish([...this.tracked.values()].filter((t) => t.stopping !== true), desiredKeys)
+    const generations = new Map(desired.map((slot) => [slot.key, slot.generation]))
+    this.publisher.publish([...this.tracked.values()].filter((t) => t.stopping !== true), desiredKeys, generations)
   }
 
   private noteEngineError (err: unknown): void {

@@ -20,10 +20,11 @@ export function stateFromDocker (dockerState: string): ReplicaState {
   return dockerState === 'running' ? 'running' : dockerState === 'created' || dockerState === 'restarting' ? 'starting' : 'exited'
 }
 
-/** The replica that represents a slot: healthy first, then the newest generation. */
-export function servingReplica (candidates: Tracked[]): Tracked | undefined {
+/** The replica that represents a slot: healthy first, then the generation the slot must run, then the newest. */
+export function servingReplica (candidates: Tracked[], desired?: number): Tracked | undefined {
   return [...candidates].sort((a, b) =>
-    (SERVE_RANK[b.state] - SERVE_RANK[a.state]) || (b.generation - a.generation) || a.id.localeCompare(b.id))[0]
+    (SERVE_RANK[b.state] - SERVE_RANK[a.state]) || (Number(b.generation === desired) - Number(a.generation === desired)) ||
+    (b.generation - a.generation) || a.id.localeCompare(b.id))[0]
 }
 
 /** The document record of a tracked replica. */

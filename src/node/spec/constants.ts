@@ -39,3 +39,9 @@ export const MAX_CONSTRAINTS = 32
 /** Largest reservation a replica may ask for: cpus, memory in bytes (1 TiB). */
 export const MAX_CPUS = 1024
 export const MAX_MEMORY = 2 ** 40
+
+/** Longest update delay or monitor, restart delay or window: one hour. */
+export const MAX_UPDATE_DURATION_MS = 3_600_000
+
+/** Most restarts a restart policy may allow in its window. */
+export const MAX_RESTART_ATTEMPTS = 1000

@@ -22,7 +22,9 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.mode === undefined ? {} : { mode: input.mode }),
     ...(input.constraints === undefined ? {} : { constraints: input.constraints.map((text) => text.trim()) }),
     ...(input.maxPerNode === undefined ? {} : { maxPerNode: input.maxPerNode }),
-    ...(input.resources === undefined ? {} : { resources: { ...input.resources } })
+    ...(input.resources === undefined ? {} : { resources: { ...input.resources } }),
+    ...(input.update === undefined ? {} : { update: definedOnly(input.update) }),
+    ...(input.restart === undefined ? {} : { restart: definedOnly(input.restart) })
   }
 }
 
@@ -38,4 +40,9 @@ function copyHealth (health: HealthSpec): HealthSpec {
   if (health.retries !== undefined) copy.retries = health.retries
   if (health.startPeriod !== undefined) copy.startPeriod = health.startPeriod
   return copy
+}
+
+/** A copy without undefined-valued keys. */
+function definedOnly<T extends object> (value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }

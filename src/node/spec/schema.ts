@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { parseConstraint } from '../../placement/index.ts'
 import {
   MAX_COMMAND_ITEMS, MAX_CONSTRAINTS, MAX_CPUS, MAX_HEALTH_DURATION_MS, MAX_HEALTH_PATH_LENGTH, MAX_MEMORY, MAX_NAME_LENGTH, MAX_PORT,
-  MAX_PORTS, MAX_REPLICAS, MAX_RETRIES, MIN_PORT, MIN_RETRIES, RESERVED_LABEL_PREFIX
+  MAX_PORTS, MAX_REPLICAS, MAX_RESTART_ATTEMPTS, MAX_RETRIES, MAX_UPDATE_DURATION_MS, MIN_PORT, MIN_RETRIES, RESERVED_LABEL_PREFIX
 } from './constants.ts'
 import { formatDuration, parseDuration } from './duration.ts'
 import { imageReferenceProblem } from './image.ts'
@@ -117,6 +117,22 @@ const resources = strictObject({
   memory: integer(1, MAX_MEMORY).optional()
 }, 'an object {cpus, memory} (memory in bytes)')
 
+const update = strictObject({
+  parallelism: integer(1, MAX_REPLICAS).optional(),
+  delay: duration(0, MAX_UPDATE_DURATION_MS).optional(),
+  order: z.enum(['start-first', 'stop-first'], { error: 'one of "start-first", "stop-first"' }).optional(),
+  failureAction: z.enum(['rollback', 'pause', 'continue'], { error: 'one of "rollback", "pause", "continue"' }).optional(),
+  monitor: duration(0, MAX_UPDATE_DURATION_MS).optional(),
+  maxFailureRatio: z.number({ error: 'a number between 0 and 1' }).min(0, { error: 'a number between 0 and 1' }).max(1, { error: 'a number between 0 and 1' }).optional()
+}, 'an object {parallelism, delay, order, failureAction, monitor, maxFailureRatio}')
+
+const restart = strictObject({
+  condition: z.enum(['any', 'on-failure', 'none'], { error: 'one of "any", "on-failure", "none"' }).optional(),
+  delay: duration(0, MAX_UPDATE_DURATION_MS).optional(),
+  maxAttempts: integer(0, MAX_RESTART_ATTEMPTS).optional(),
+  window: duration(1, MAX_UPDATE_DURATION_MS).optional()
+}, 'an object {condition, delay, maxAttempts, window}')
+
 /** A service spec as written, before the rules across fields and the defaults. */
 export const serviceSpecSchema = strictObject({
   name,
@@ -130,8 +146,10 @@ export const serviceSpecSchema = strictObject({
   mode: z.enum(['replicated', 'global'], { error: 'one of "replicated", "global"' }).optional(),
   constraints: constraints.optional(),
   maxPerNode: integer(1, MAX_REPLICAS).optional(),
-  resources: resources.optional()
-}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources}')
+  resources: resources.optional(),
+  update: update.optional(),
+  restart: restart.optional()
+}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')

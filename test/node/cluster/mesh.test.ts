@@ -10,6 +10,8 @@ import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { api, cleanupAll, IMAGE, killDaemon, removeContainersOf, waitFor } from '../../support/daemon.ts'
 import { membersSeenBy, startCluster, waitForMembers } from '../../support/cluster.ts'
+import { get as getFrom, requestLoop as loopOn } from '../../support/mesh.ts'
+import type { Answer, LoopResult } from '../../support/mesh.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
 
 const HOSTS = ['127.0.0.121', '127.0.0.122', '127.0.0.123']
@@ -20,37 +22,8 @@ const IDLE_TIMEOUT_S = 4
 interface Replica { slot: number, node: string, state: string, container: string }
 interface View { replicas: Replica[], status: { healthy: number, desired: number } }
 
-/** One HTTP/1.0 GET on a fresh connection: the status code and body, or the error. */
-async function get (host: string, path: string): Promise<{ ok: boolean, body: string, error?: string }> {
-  return await new Promise((resolve) => {
-    const socket = connect({ host, port: PORT })
-    const chunks: Buffer[] = []
-    socket.setTimeout(5000, () => { socket.destroy(new Error('timeout')) })
-    socket.on('connect', () => { socket.write(`GET ${path} HTTP/1.0\r\nHost: ${host}\r\n\r\n`) })
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    socket.on('error', (err) => { resolve({ ok: false, body: '', error: err.message }) })
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString()
-      const body = text.slice(text.indexOf('\r\n\r\n') + 4)
-      resolve(text.startsWith('HTTP/1.0 200') || text.startsWith('HTTP/1.1 200') ? { ok: true, body } : { ok: false, body, error: `answer: ${JSON.stringify(text.slice(0, 40))}` })
-    })
-  })
-}
-
-/** Requests in a loop until stopped: how many, which failed (and when), which bodies came back. */
-function requestLoop (host: string): { stop: () => Promise<{ total: number, failures: Array<{ at: number, error: string }> }> } {
-  let running = true
-  let total = 0
-  const failures: Array<{ at: number, error: string }> = []
-  const loop = (async () => {
-    while (running) {
-      const answer = await get(host, '/id')
-      total++
-      if (!answer.ok) failures.push({ at: Date.now(), error: answer.error ?? '' })
-    }
-  })()
-  return { stop: async () => { running = false; await loop; return { total, failures } } }
-}
+const get = async (host: string, path: string): Promise<Answer> => await getFrom(host, PORT, path)
+const requestLoop = (host: string): { stop: () => Promise<LoopResult> } => loopOn(host, PORT)
 
 function rssOf (pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:')) ?? ''

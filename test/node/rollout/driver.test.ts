@@ -1,0 +1,120 @@
+// The rollout coordinator against an in-memory cluster document: batches of
+// `parallelism`, healthy for `monitor` before the next, automatic rollback and pause,
+// a manual rollback, and which generation each slot runs meanwhile.
+
+import { describe, expect, it } from 'vitest'
+import { ClusterDocument } from '../../../src/crdt/index.ts'
+import type { ReplicaRecord, ServiceSpec } from '../../../src/crdt/index.ts'
+import { rollbackService, writeService } from '../../../src/node/api/services.ts'
+import { generationsOf } from '../../../src/node/reconciler/placement.ts'
+import { coordinatorOf, RolloutDriver } from '../../../src/node/rollout.ts'
+import { recordingLogger } from '../../crdt/helpers.ts'
+
+const SELF = 'node-a'
+const T0 = 1_000_000
+
+function spec (env: string, fields: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { name: 'web', image: 'meshd/busybox:latest', env: { V: env }, replicas: 4, ports: [], labels: {}, update: { parallelism: 2, monitor: '1s' }, ...fields }
+}
+
+function cluster () {
+  const document = new ClusterDocument({ log: recordingLogger() })
+  document.putNode(SELF, { name: 'a', host: '127.0.0.1', apiPort: 1, p2pPort: 2, labels: {}, draining: false, startedAt: 0 })
+  const slots = [0, 1, 2, 3]
+  const placement = () => ({ assignments: slots.map((slot) => ({ service: 'web', slot, key: `web#${slot}`, node: SELF })), unplaced: [] })
+  const driver = new RolloutDriver({ document, self: SELF, memberState: () => 'alive', placement, log: recordingLogger() })
+  /** This node reports slot `slot` running `generation` in `state` since `at`. */
+  const report = (slot: number, generation: number, state: ReplicaRecord['state'], at: number) => {
+    document.putReplica(SELF, `web#${slot}`, { service: 'web', slot, generation, node: 'a', container: `c${slot}g${generation}`, endpoint: '', ports: [], state, updatedAt: at })
+  }
+  const generations = () => slots.map((slot) => generationsOf(document)('web', slot))
+  return { document, driver, report, generations }
+}
+
+describe('rolling updates', () => {
+  it('moves `parallelism` slots at a time, each batch healthy for `monitor` before the next', () => {
+    const { document, driver, report, generations } = cluster()
+    writeService(document, spec('one'), T0)
+    for (const slot of [0, 1, 2, 3]) report(slot, 1, 'healthy', T0)
+    writeService(document, spec('two'), T0 + 10)
+    expect(generations()).toEqual([1, 1, 1, 1])
+
+    driver.tick(T0 + 20)
+    expect(generations()).toEqual([2, 2, 1, 1])
+    report(0, 2, 'healthy', T0 + 500)
+    report(1, 2, 'healthy', T0 + 600)
+    driver.tick(T0 + 1200)
+    expect(generations()).toEqual([2, 2, 1, 1]) // slot 1 not healthy for 1 s yet
+    driver.tick(T0 + 1700)
+    expect(generations()).toEqual([2, 2, 2, 2])
+    report(2, 2, 'healthy', T0 + 1800)
+    report(3, 2, 'healthy', T0 + 1800)
+    driver.tick(T0 + 3000)
+    expect(document.rollout('web')).toMatchObject({ phase: 'completed', generation: 2, from: 1, failures: 0 })
+  })
+
+  it('rolls back by itself when an updated replica fails, keeping the slots it never moved', () => {
+    const { document, driver, report, generations } = cluster()
+    writeService(document, spec('one'), T0)
+    for (const slot of [0, 1, 2, 3]) report(slot, 1, 'healthy', T0)
+    writeService(document, spec('broken'), T0 + 10)
+    driver.tick(T0 + 20)
+    report(0, 2, 'unhealthy', T0 + 300)
+    driver.tick(T0 + 400)
+    const record = document.service('web')!
+    expect(record.generation).toBe(1)
+    expect(record.spec.env).toEqual({ V: 'one' })
+    expect(record.previous?.generation).toBe(2)
+    expect(document.rollout('web')).toMatchObject({ rollback: true, generation: 1, from: 2, updated: [2, 3] })
+    // Slots 2 and 3 never left generation 1; 0 and 1 go back in batches.
+    expect(generations()).toEqual([2, 2, 1, 1])
+    driver.tick(T0 + 500)
+    expect(generations()).toEqual([1, 1, 1, 1])
+    report(0, 1, 'healthy', T0 + 600)
+    report(1, 1, 'healthy', T0 + 600)
+    driver.tick(T0 + 2000)
+    expect(document.rollout('web')).toMatchObject({ phase: 'rolled-back', reason: '1 of 4 updated replicas failed' })
+    // A later update takes a fresh generation number.
+    expect(writeService(document, spec('three'), T0 + 3000).record.generation).toBe(3)
+  })
+
+  it('pauses instead when failureAction is pause', () => {
+    const { document, driver, report } = cluster()
+    writeService(document, spec('one'), T0)
+    writeService(document, spec('broken', { update: { parallelism: 1, failureAction: 'pause' } }), T0 + 10)
+    driver.tick(T0 + 20)
+    report(0, 2, 'failed', T0 + 30)
+    driver.tick(T0 + 40)
+    expect(document.rollout('web')).toMatchObject({ phase: 'paused', failures: 1 })
+    expect(document.service('web')!.generation).toBe(2)
+  })
+
+  it('rolls back on request, in batches, to the previous spec and generation', () => {
+    const { document, driver, generations } = cluster()
+    writeService(document, spec('one'), T0)
+    writeService(document, spec('two'), T0 + 10)
+    document.putRollout('web', { ...document.rollout('web')!, phase: 'completed', updated: [0, 1, 2, 3] })
+    const back = rollbackService(document, 'web', [0, 1, 2, 3], T0 + 20)
+    expect(back).toMatchObject({ generation: 1, spec: { env: { V: 'one' } }, previous: { generation: 2 } })
+    expect(generations()).toEqual([2, 2, 2, 2])
+    driver.tick(T0 + 30)
+    expect(generations()).toEqual([1, 1, 2, 2])
+  })
+
+  it('refuses a rollback with nothing to go back to', () => {
+    const { document } = cluster()
+    writeService(document, spec('one'), T0)
+    expect(() => rollbackService(document, 'web', [0], T0)).toThrow(/no previous spec/)
+  })
+
+  it('has one coordinator per service, the same on every node, never a dead one', () => {
+    const members = ['n1', 'n2', 'n3', 'n4']
+    const alive = () => 'alive' as const
+    const first = coordinatorOf('web', members, 'n1', alive)
+    expect(members.map((self) => coordinatorOf('web', members, self, alive))).toEqual(members.map(() => first))
+    const observer = members.find((id) => id !== first)!
+    const next = coordinatorOf('web', members, observer, (id) => (id === first ? 'dead' : 'alive'))
+    expect(next).not.toBe(first)
+    expect(members).toContain(next)
+  })
+})
