@@ -21,13 +21,15 @@ export class SlotBackoff {
   }
 
   /** Records a failure of the slot's replica at `now`; returns when the next start may happen. */
-  failure (key: string, now: number): number {
+  failure (key: string, now: number, firstDelayMs?: number): number {
     const since = this.healthySince.get(key)
     this.healthySince.delete(key)
     let count = this.failures.get(key)?.count ?? 0
     if (since !== undefined && now - since >= this.options.resetAfterMs) count = 0
     count += 1
-    const delay = count <= 1 ? 0 : Math.min(this.options.baseMs * 2 ** (count - 2), this.options.maxMs)
+    // restart.delay, when set, is the first wait and the base of the doubling.
+    const base = Math.max(this.options.baseMs, firstDelayMs ?? 0)
+    const delay = count <= 1 ? firstDelayMs ?? 0 : Math.min(base * 2 ** (count - 2), Math.max(this.options.maxMs, firstDelayMs ?? 0))
     const retryAt = now + delay
     this.failures.set(key, { count, retryAt })
     return retryAt

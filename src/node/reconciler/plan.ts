@@ -12,6 +12,8 @@ export interface DesiredSlot {
   generation: number
   /** update.order "stop-first": the replica of another generation stops before the new one starts. */
   stopFirst?: boolean
+  /** The restart policy says this slot's failed replica stays as it is: nothing is started. */
+  finished?: boolean
 }
 
 /** A container of this node as the reconciler tracks it (or a start still in flight). */
@@ -76,6 +78,10 @@ export function plan (input: PlanInput): Plan {
 }
 
 function planSlot (slot: DesiredSlot, replicas: TrackedReplica[], input: PlanInput, result: Plan): void {
+  if (slot.finished === true) {
+    result.keep.push(...replicas)
+    return
+  }
   const current: TrackedReplica[] = []
   const others: TrackedReplica[] = []
   for (const replica of replicas) {

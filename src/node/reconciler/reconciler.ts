@@ -10,6 +10,7 @@ import { HealthMonitor } from '../health/index.ts'
 import type { ResolvedHealth } from '../health/index.ts'
 import { plan } from './plan.ts'
 import { specOf } from '../rollout.ts'
+import { refusal, resolveRestart } from './restart.ts'
 import type { DesiredSlot, StopReason } from './plan.ts'
 import { allSlots } from './desired.ts'
 import type { SlotAssignment } from './desired.ts'
@@ -57,6 +58,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private pendingSeq = 0
   /** The slots of the last tick: a state change between ticks republishes against them instead of placing again. */
   private lastDesired: DesiredSlot[] = []
+  /** Failure times per slot, for restart.maxAttempts. */
+  private readonly failureTimes = new Map<string, number[]>()
+  /** Slots (key@generation) the restart policy leaves alone, and why. */
+  private readonly finished = new Map<string, string>()
 
   constructor (init: ReconcilerInit) {
     super()
@@ -109,8 +114,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       const tracked = this.tracked.get(event.id)
       // Our own starts emit events before run() returns their id; the periodic resync covers the rest.
       if (tracked === undefined) this.needsResync ||= !this.hasPendingStarts()
-      else if (tracked.stopping !== true && ['die', 'kill', 'oom', 'stop', 'destroy'].includes(event.action)) {
-        if (tracked.state !== 'exited') this.markFailed(tracked, 'exited', `container ${event.action === 'oom' ? 'ran out of memory' : 'exited'}`)
+      // 'kill' and 'stop' only announce a signal; 'die' follows with the exit code.
+      else if (tracked.stopping !== true && ['die', 'oom', 'destroy'].includes(event.action)) {
+        const what = event.action === 'oom' ? 'ran out of memory' : event.exitCode === undefined ? 'exited' : `exited with code ${event.exitCode}`
+        if (tracked.state !== 'exited') this.markFailed(tracked, 'exited', `container ${what}`, event.exitCode ?? (event.action === 'oom' ? 137 : 1))
         if (event.action === 'destroy') this.untrack(tracked)
       }
     }
@@ -126,7 +133,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       this.runner.mark(2000)
       return
     }
-    const { desired, hold } = this.assign(this.init.document.services())
+    const assigned = this.assign(this.init.document.services())
+    const { hold } = assigned
+    const desired = assigned.desired.map((slot) => this.finished.has(`${slot.key}@${slot.generation}`) ? { ...slot, finished: true } : slot)
     this.lastDesired = desired
     const now = Date.now()
     const live = [...this.tracked.values()].filter((t) => t.stopping !== true)
@@ -158,7 +167,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       if (tracked === undefined) this.adopt(info)
       else if (tracked.stopping !== true) {
         tracked.info = info
-        if (stateFromDocker(info.state) === 'exited' && tracked.state !== 'exited') this.markFailed(tracked, 'exited', `container exited (code ${info.exitCode ?? '?'})`)
+        if (stateFromDocker(info.state) === 'exited' && tracked.state !== 'exited') this.markFailed(tracked, 'exited', `container exited (code ${info.exitCode ?? '?'})`, info.exitCode ?? 1)
       }
     }
     for (const tracked of [...this.tracked.values()]) {
@@ -202,7 +211,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         this.tracked.set(info.id, tracked)
         this.log.info({ container: info.id.slice(0, 12), slot: slot.key, generation: slot.generation }, 'started replica')
         if (tracked.state === 'running') this.watchHealth(tracked)
-        else this.markFailed(tracked, 'exited', 'container exited right after start')
+        else this.markFailed(tracked, 'exited', `container exited right after start (code ${info.exitCode ?? '?'})`, info.exitCode ?? 1)
       })
       .catch((err: Error) => {
         this.tracked.delete(pending.id)
@@ -281,14 +290,29 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.runner.mark()
   }
 
-  private markFailed (tracked: Tracked, state: 'exited' | 'unhealthy', reason: string): void {
+  /** A replica exited (with `exitCode`) or turned unhealthy (no exit code): replaced, or left as the restart policy says. */
+  private markFailed (tracked: Tracked, state: 'exited' | 'unhealthy', reason: string, exitCode?: number): void {
+    const now = Date.now()
     tracked.state = state
     tracked.error = reason
     tracked.monitor?.stop()
-    this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: reason, at: Date.now(), generation: tracked.generation })
+    const times = [...(this.failureTimes.get(tracked.key) ?? []), now].slice(-1000)
+    this.failureTimes.set(tracked.key, times)
+    const record = this.init.document.service(tracked.service)
+    const policy = resolveRestart(record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec)
+    const refused = refusal(policy, state === 'exited' ? exitCode : undefined, times, now)
+    if (refused !== undefined) {
+      this.finished.set(`${tracked.key}@${tracked.generation}`, refused)
+      tracked.error = `${reason}; ${refused}`
+    }
+    this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: tracked.error, at: now, generation: tracked.generation })
     this.publish(this.lastDesired)
-    const retryAt = this.backoff.failure(tracked.key, Date.now())
-    this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - Date.now() }, 'replica failed')
+    if (refused === undefined) {
+      const retryAt = this.backoff.failure(tracked.key, now, policy.delayMs)
+      this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - now }, 'replica failed')
+    } else {
+      this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, policy: refused }, 'replica failed; not restarting it')
+    }
     this.runner.mark()
   }
 
@@ -305,6 +329,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private publish (desired: DesiredSlot[]): void {
     const desiredKeys = new Set(desired.map((slot) => slot.key))
     for (const key of this.backoff.retryAt().keys()) if (!desiredKeys.has(key)) this.backoff.forget(key)
+    for (const key of this.failureTimes.keys()) if (!desiredKeys.has(key)) this.failureTimes.delete(key)
+    const wanted = new Set(desired.map((slot) => `${slot.key}@${slot.generation}`))
+    for (const key of this.finished.keys()) if (!wanted.has(key)) this.finished.delete(key)
     const generations = new Map(desired.map((slot) => [slot.key, slot.generation]))
     this.publisher.publish([...this.tracked.values()].filter((t) => t.stopping !== true), desiredKeys, generations)
   }

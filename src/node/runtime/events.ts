@@ -30,9 +30,11 @@ export function toContainerEvent (raw: unknown): ContainerEvent | undefined {
   if (typeof id !== 'string') return undefined
   const attributes = message.Actor?.Attributes ?? {}
   const slot = Number(attributes[LABELS.slot])
+  const exitCode = Number(attributes.exitCode)
   return {
     id,
     action,
+    ...(action === 'die' && attributes.exitCode !== undefined && Number.isInteger(exitCode) ? { exitCode } : {}),
     ...(attributes[LABELS.service] === undefined ? {} : { service: attributes[LABELS.service] }),
     ...(Number.isInteger(slot) && attributes[LABELS.slot] !== undefined ? { slot } : {})
   }

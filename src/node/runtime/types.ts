@@ -34,6 +34,8 @@ export interface ContainerEvent {
   action: string
   service?: string
   slot?: number
+  /** On "die": the container's exit code. */
+  exitCode?: number
 }
 
 export interface CreateRequest {
