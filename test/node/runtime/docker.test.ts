@@ -136,7 +136,7 @@ describe('dockerRuntime against the engine', () => {
       await waitFor(() => events.find(e => e.id === info.id && e.action === 'start'), 5000, 'start event')
       await docker('kill', info.id)
       const died = await waitFor(() => events.find(e => e.id === info.id && e.action === 'die'), 5000, 'die event')
-      expect(died).toEqual({ id: info.id, action: 'die', service: 'web', slot: 5 })
+      expect(died).toEqual({ id: info.id, action: 'die', service: 'web', slot: 5, exitCode: 137 })
 
       // Containers of other nodes are not reported.
       const other = await docker('run', '-d', '--label', 'meshd.node=rt-test-other', '--label', 'meshd.service=x', IMAGE, 'true')

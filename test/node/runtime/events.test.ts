@@ -56,7 +56,7 @@ describe('toContainerEvent', () => {
     expect(toContainerEvent({
       status: 'die', id: 'abc', Type: 'container', Action: 'die',
       Actor: { ID: 'abc', Attributes: { 'meshd.service': 'web', 'meshd.slot': '3', exitCode: '137' } }
-    })).toEqual({ id: 'abc', action: 'die', service: 'web', slot: 3 })
+    })).toEqual({ id: 'abc', action: 'die', service: 'web', slot: 3, exitCode: 137 })
   })
 
   it('keeps only the verb of actions with details and drops exec events', () => {
