@@ -133,6 +133,8 @@ export interface NodeRecord {
   capacity?: { cpus: number, memory: number }
   draining: boolean
   startedAt: number
+  /** Services whose replicas keep failing here, and until when (ms) placement puts them elsewhere. */
+  avoid?: Record<string, number>
 }
 
 /**

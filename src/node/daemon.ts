@@ -25,6 +25,9 @@ import { dockerRuntime, RuntimeUnavailableError } from './runtime/index.ts'
 import type { Runtime } from './runtime/index.ts'
 import { resolveHealth } from './spec/index.ts'
 
+/** How long a node where a service's replicas keep failing is passed over for it. */
+const AVOID_MS = 60_000
+
 /** A start-up failure the CLI reports as one clear message. */
 export class StartupError extends Error {
   constructor (message: string) {
@@ -95,6 +98,7 @@ export class Daemon {
     this.reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document: this.document, runtime: this.runtime,
       log: logger('meshd:node:reconciler'), resolveHealth,
+      onCrashLoop: (service) => { this.avoid(service) },
       assign: (services) => {
         const placement = placeCluster(view)
         const owners = ownersOf(placement)
@@ -158,6 +162,21 @@ export class Daemon {
     this.log.info('meshd stopped')
   }
 
+  /**
+   * A replica of `service` keeps failing here: ask placement to put the service on other
+   * nodes for AVOID_MS (it stays here when no other node can take it).
+   */
+  private avoid (service: string): void {
+    const document = this.document
+    const record = document?.node(this.id)
+    if (document === undefined || record === undefined) return
+    const now = Date.now()
+    if ((record.avoid?.[service] ?? 0) > now + AVOID_MS / 2) return
+    const avoid = Object.fromEntries(Object.entries(record.avoid ?? {}).filter(([, until]) => until > now))
+    document.putNode(this.id, { ...record, avoid: { ...avoid, [service]: now + AVOID_MS } })
+    this.log.warn({ service, forMs: AVOID_MS }, 'replicas keep failing on this node: placing the service elsewhere for a while')
+  }
+
   /** Where every slot of the cluster belongs, as this node computes it. */
   private placement (): Placement {
     return this.view === undefined ? { assignments: [], unplaced: [] } : placeCluster(this.view)
@@ -171,7 +190,8 @@ export class Daemon {
       id, name: node.name, host: node.host, labels: node.labels,
       state: this.gossip?.memberState(id) ?? (id === this.id ? 'alive' as const : 'dead' as const),
       draining: drains[id]?.draining ?? false,
-      ...(node.capacity === undefined ? {} : { capacity: node.capacity })
+      ...(node.capacity === undefined ? {} : { capacity: node.capacity }),
+      ...avoidedServices(node.avoid)
     })).sort((a, b) => a.name.localeCompare(b.name))
   }
 
@@ -203,4 +223,11 @@ export class Daemon {
     this.log.info({ path }, 'API token created; clients pass it as MESHD_TOKEN')
     return token
   }
+}
+
+/** `{ avoiding: [...] }` for the services a node still passes over, or nothing. */
+function avoidedServices (avoid: Record<string, number> | undefined): { avoiding?: string[] } {
+  const now = Date.now()
+  const services = Object.entries(avoid ?? {}).filter(([, until]) => until > now).map(([service]) => service).sort()
+  return services.length === 0 ? {} : { avoiding: services }
 }

@@ -17,6 +17,8 @@ export interface MemberView {
   labels: Record<string, string>
   draining: boolean
   capacity?: { cpus: number, memory: number }
+  /** Services whose replicas kept failing on this node, placed elsewhere for a while. */
+  avoiding?: string[]
 }
 
 interface NameParams { name: string }

@@ -5,7 +5,7 @@
 
 import { place, settle } from '../../placement/index.ts'
 import type { Placement, PlacementMember, PlacementService, SlotLocation } from '../../placement/index.ts'
-import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
+import type { ClusterDocument, NodeRecord, ServiceRecord } from '../../crdt/index.ts'
 import type { DesiredSlot } from './plan.ts'
 import { desiredGeneration, resolveUpdate } from '../rollout.ts'
 
@@ -15,6 +15,8 @@ export interface ClusterView {
   document: ClusterDocument
   self: string
   memberState: (id: string) => MemberState
+  /** The clock placement compares avoid deadlines with (tests); Date.now by default. */
+  now?: () => number
 }
 
 /**
@@ -48,13 +50,25 @@ export function placeCluster (view: ClusterView): Placement {
     alive: alive(id),
     draining: drains[id]?.draining ?? false
   }))
-  const placed = place(Object.values(document.services()).map(placementService), members)
+  const placed = place(Object.values(document.services()).map((record) => avoiding(placementService(record), nodes, members, view.now?.() ?? Date.now())), members)
   // Slots stay where they run while place()'s counts allow: moves are only the surplus.
   const located: SlotLocation[] = []
   for (const { nodeId, key, replica } of document.replicas()) {
     if (alive(nodeId)) located.push({ key, node: nodeId, since: replica.since ?? replica.updatedAt })
   }
   return settle(placed, located)
+}
+
+/**
+ * A service with `node.id!=X` added for each member X where its replicas keep failing
+ * (NodeRecord.avoid), as long as another usable member remains to take them.
+ */
+export function avoiding (service: PlacementService, nodes: Record<string, NodeRecord>, members: readonly PlacementMember[], now: number): PlacementService {
+  const avoided = members.filter((m) => (nodes[m.id]?.avoid?.[service.name] ?? 0) > now).map((m) => m.id)
+  if (avoided.length === 0) return service
+  const others = members.filter((m) => m.alive && !m.draining && !avoided.includes(m.id))
+  if (others.length === 0) return service
+  return { ...service, constraints: [...service.constraints, ...avoided.map((id) => `node.id!=${id}`)] }
 }
 
 /** A service record as placement sees it. */

@@ -33,7 +33,12 @@ export interface ReconcilerInit {
   resyncMs?: number
   /** How long a healthy replica stays up unpublished before it is stopped (UNPUBLISHED_BEFORE_STOP_MS). */
   drainMs?: number
+  /** A slot of the service failed CRASH_LOOP_FAILURES times in a row here: try it on another node. */
+  onCrashLoop?: (service: string) => void
 }
+
+/** Consecutive failures of a slot's replica on one node before the node asks to be avoided. */
+export const CRASH_LOOP_FAILURES = 3
 
 /** Time for the document change to reach every node's mesh (propagation p99 is tens of ms). */
 export const UNPUBLISHED_BEFORE_STOP_MS = 1000
@@ -310,6 +315,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     if (refused === undefined) {
       const retryAt = this.backoff.failure(tracked.key, now, policy.delayMs)
       this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - now }, 'replica failed')
+      if (this.backoff.count(tracked.key) >= CRASH_LOOP_FAILURES) this.init.onCrashLoop?.(tracked.service)
     } else {
       this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, policy: refused }, 'replica failed; not restarting it')
     }

@@ -31,7 +31,11 @@ export function createOptions (req: CreateRequest, init: { host: string, nodeNam
     name: init.name,
     Image: spec.image,
     ...(spec.command === undefined ? {} : { Cmd: spec.command }),
-    Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+    // Where the replica runs, as Swarm's {{.Node.Hostname}} and {{.Task.Slot}} templates would say.
+    Env: [
+      ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      `MESHD_NODE=${init.nodeName}`, `MESHD_SERVICE=${spec.name}`, `MESHD_SLOT=${req.slot}`, `MESHD_GENERATION=${req.generation}`
+    ],
     // meshd's labels last: a user label must not disown a container.
     Labels: {
       ...spec.labels,

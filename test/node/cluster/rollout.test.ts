@@ -126,6 +126,35 @@ describe('failover, rolling updates and rollbacks on three real nodes', () => {
     expect(after.spec.env).toEqual({ V: 'one' })
   }, 120_000)
 
+  it('tries a replica that keeps failing on one node on another', async () => {
+    const picky = (failOn: string) => ({
+      name: 'picky',
+      image: IMAGE,
+      // MESHD_NODE is set in every replica: this one fails on one node only.
+      command: ['sh', '-c', `[ "$MESHD_NODE" != "${failOn}" ] || exit 1; exec httpd -f -p 8080 -h /www`],
+      replicas: 1,
+      update: { failureAction: 'continue' }
+    })
+    const running = async (): Promise<Replica | undefined> => {
+      const v = (await api<View>(nodes[0]!.api, 'GET', '/v1/services/picky')).body
+      return v.replicas.length === 1 && v.replicas[0]!.state === 'healthy' ? v.replicas[0] : undefined
+    }
+    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/picky', picky('nowhere'))).status).toBe(201)
+    const first = await waitFor(running, { timeoutMs: 30_000, what: 'picky to run' })
+    // Now make it fail where it runs.
+    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/picky', picky(first.node))).status).toBe(200)
+    const moved = await waitFor(async () => {
+      const r = await running()
+      return r !== undefined && r.generation === 2 ? r : undefined
+    }, { timeoutMs: 60_000, what: 'picky to move off the node it fails on' })
+    const members = (await api<Array<{ name: string, avoiding?: string[] }>>(nodes[0]!.api, 'GET', '/v1/nodes')).body
+    const avoided = members.filter((m) => m.avoiding?.includes('picky')).map((m) => m.name)
+    console.log(`picky failed on ${first.node}, runs on ${moved.node}; nodes passing it over: ${JSON.stringify(avoided)}`)
+    expect(moved.node).not.toBe(first.node)
+    expect(avoided).toEqual([first.node])
+    expect((await api(nodes[0]!.api, 'DELETE', '/v1/services/picky')).status).toBe(200)
+  }, 120_000)
+
   it('finishes a rollout on another node when its coordinator is killed in the middle', async () => {
     const members = (await api<Array<{ id: string, name: string }>>(nodes[0]!.api, 'GET', '/v1/nodes')).body
     const coordinator = coordinatorOf('web', members.map((m) => m.id), members[0]!.id, () => 'alive')
