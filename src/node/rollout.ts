@@ -74,7 +74,9 @@ export function newRollout (record: ServiceRecord, from: number, now: number, fi
 export function rollbackOf (record: ServiceRecord, rollout: RolloutRecord | undefined, slots: readonly number[], now: number, reason: string): { record: ServiceRecord, rollout: RolloutRecord } | undefined {
   const previous = record.previous
   if (previous === undefined) return undefined
-  const back: ServiceRecord = { ...record, spec: previous.spec, generation: previous.generation, previous: { spec: record.spec, generation: record.generation }, updatedAt: now }
+  // The replica count is not part of what rolls back: a scale since the update stays.
+  const spec = previous.spec.mode === 'global' ? previous.spec : { ...previous.spec, replicas: record.spec.replicas }
+  const back: ServiceRecord = { ...record, spec, generation: previous.generation, previous: { spec: record.spec, generation: record.generation }, updatedAt: now }
   const moved = inProgress(record, rollout) && rollout.from === previous.generation ? new Set(rollout.updated) : undefined
   const already = moved === undefined ? [] : slots.filter((slot) => !moved.has(slot))
   return { record: back, rollout: newRollout(back, record.generation, now, { rollback: true, updated: already, reason }) }
@@ -161,8 +163,11 @@ export class RolloutDriver {
     }
 
     const failed = new Set(rollout.failed)
+    const placed = new Set(slots)
     let inFlight = 0
+    // Slots scaled away or unplaced since they were moved no longer count.
     for (const slot of rollout.updated) {
+      if (!placed.has(slot)) continue
       if (failed.has(slot)) continue
       const records = replicas.get(slot) ?? []
       const healthy = records.find((r) => r.state === 'healthy')

@@ -121,9 +121,8 @@ function dial (c: Connection): void {
   c.endpoint = ep
   ep.active++
   ep.relays.add(c)
-  // Upstream bytes arrive through onread, straight into a fresh buffer that is handed to
-  // the client as is: no stream machinery on the hot direction of a download.
-  const up = new Socket({ allowHalfOpen: true, onread: { buffer: readChunk, callback: onUpstreamRead } }) as Tagged
+  // Upstream bytes arrive through onread: no stream machinery on the hot direction of a download.
+  const up = new Socket({ allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onUpstreamRead } }) as Tagged
   up[STATE] = c
   c.upstream = up
   up.setTimeout(route.settings.connectTimeoutMs)
@@ -159,36 +158,25 @@ function onUpstreamConnect (this: Tagged): void {
   client.resume()
 }
 
-/** Bytes each upstream read may fill, carved from shared slabs. */
-const READ_CHUNK = 64 * 1024
-const SLAB = 1024 * 1024
-let slab = Buffer.allocUnsafeSlow(SLAB)
-let slabUsed = 0
-
 /**
- * A window of the current slab for the next read (a new slab when it is used up). A
- * read's bytes stay where they landed until the client socket has written them, so
- * windows are never reused: onUpstreamRead moves past what each read filled.
+ * The one buffer every upstream read lands in. Reads are handled one at a time on the
+ * event loop and onUpstreamRead copies each out before returning, so sharing it is
+ * safe — and an idle upstream socket holds no read buffer of its own.
  */
-function readChunk (): Buffer {
-  if (SLAB - slabUsed < READ_CHUNK) {
-    slab = Buffer.allocUnsafeSlow(SLAB)
-    slabUsed = 0
-  }
-  return slab.subarray(slabUsed, slabUsed + READ_CHUNK)
-}
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024)
 
 /** Upstream → client, with backpressure: returning false pauses the upstream until the client drains. */
 function onUpstreamRead (this: Tagged, length: number, chunk: Buffer): boolean {
-  // Keep the next window 8-byte aligned.
-  slabUsed += (length + 7) & ~7
   const c = this[STATE]
   if (c.upstream !== this || c.clientClosed) return false
   if (!c.answered) {
     c.answered = true
     if (c.replay !== null) forgetReplay(c)
   }
-  if (c.client.write(length === chunk.length ? chunk : chunk.subarray(0, length))) return true
+  // A copy: the next read, of any socket, reuses READ_BUFFER (small copies come from Node's pool).
+  const data = Buffer.allocUnsafe(length)
+  chunk.copy(data, 0, 0, length)
+  if (c.client.write(data)) return true
   c.client.once('drain', onClientDrain)
   return false
 }
@@ -198,9 +186,15 @@ function onClientDrain (this: Tagged): void {
   if (c.upstream !== null && !c.upstream.destroyed) c.upstream.resume()
 }
 
-/** Whether an upstream that went away without a byte can be replaced by another. */
-function replayable (c: Connection): boolean {
-  return c.connected && !c.answered && c.replay !== null && !c.clientClosed && c.attempts < c.route.settings.maxAttempts
+/**
+ * Whether an upstream that went away without a byte can be replaced by another: only
+ * while the client is still sending (it has not half-closed), or when the upstream reset
+ * the connection. A server that read a whole request (FIN included) and closed cleanly
+ * without answering may have acted on it: that is passed on, never replayed.
+ */
+function replayable (c: Connection, reset: boolean): boolean {
+  return c.connected && !c.answered && c.replay !== null && !c.clientClosed && (reset || !c.clientEnded) &&
+    c.attempts < c.route.settings.maxAttempts
 }
 
 /** The upstream closed or failed before answering: mark its endpoint down and try another. */
@@ -221,7 +215,7 @@ function retryEmpty (c: Connection, up: Tagged): void {
 function onUpstreamEnd (this: Tagged): void {
   const c = this[STATE]
   if (c.upstream !== this) return
-  if (replayable(c)) { retryEmpty(c, this); return }
+  if (replayable(c, false)) { retryEmpty(c, this); return }
   c.client.end()
 }
 
@@ -233,7 +227,7 @@ function onUpstreamError (this: Tagged, err: Error): void {
   const c = this[STATE]
   const ep = c.endpoint
   if (c.upstream !== this || ep === null) return
-  if (replayable(c)) { retryEmpty(c, this); return }
+  if (replayable(c, true)) { retryEmpty(c, this); return }
   ep.errors++
   c.route.counters.errors++
   if (c.connected) { c.client.destroy(); return }
@@ -257,7 +251,7 @@ function markDown (c: Connection, ep: Endpoint, why: string): void {
 function onUpstreamClose (this: Tagged, hadError: boolean): void {
   const c = this[STATE]
   if (c.upstream !== this) return
-  if (replayable(c)) { retryEmpty(c, this); return }
+  if (replayable(c, hadError)) { retryEmpty(c, this); return }
   // The upstream is gone: flush what it sent, then close the client too.
   if (hadError) c.client.destroy()
   else c.client.destroySoon()

@@ -83,20 +83,44 @@ describe('proxy', () => {
   })
 
   it('replays a connection an upstream accepted and closed without answering (a dead container behind Docker\'s proxy)', async () => {
-    for (const close of ['end', 'destroy'] as const) {
-      const slammer = await upstream(serve(B, UP, (sock) => { sock.on('error', () => {}); sock[close]() }))
-      await upstream(echo(A, UP))
-      const p = await started()
-      await p.update([{ service: 'web', published: 19012, endpoints: [`${B}:${UP}`, `${A}:${UP}`] }])
-      for (let i = 0; i < 20; i++) expect(await request(19012, `ping ${i}`)).toBe(`ping ${i}`)
-      const s = service(p, 'web')
-      expect(s.retries).toBeGreaterThan(0)
-      expect(s.endpoints.find(x => x.endpoint === `${B}:${UP}`)!.down).toBe(true)
-      await p.stop()
-      await shut(slammer)
-      await Promise.all(servers.map(shut))
-      servers = []
-    }
+    // A reset, even after the client's FIN: the request never reached a server.
+    const resetter = await upstream(serve(B, UP, (sock) => { sock.on('error', () => {}); sock.destroy() }))
+    await upstream(echo(A, UP))
+    let p = await started()
+    await p.update([{ service: 'web', published: 19012, endpoints: [`${B}:${UP}`, `${A}:${UP}`] }])
+    for (let i = 0; i < 20; i++) expect(await request(19012, `ping ${i}`)).toBe(`ping ${i}`)
+    expect(service(p, 'web').retries).toBeGreaterThan(0)
+    expect(service(p, 'web').endpoints.find(x => x.endpoint === `${B}:${UP}`)!.down).toBe(true)
+    await p.stop()
+    await Promise.all([resetter, ...servers].map(shut))
+    servers = []
+
+    // A clean close while the client is still sending (no FIN yet): replayed too.
+    await upstream(serve(B, UP, (sock) => { sock.on('error', () => {}); sock.end() }))
+    await upstream(namer(A, UP))
+    p = await started()
+    await p.update([{ service: 'web', published: 19014, endpoints: [`${B}:${UP}`, `${A}:${UP}`] }])
+    for (let i = 0; i < 20; i++) expect(await request(19014, `ping ${i}`, false)).toBe(`${A}:${UP}`)
+    expect(service(p, 'web').retries).toBeGreaterThan(0)
+  })
+
+  it('never replays a whole request (FIN included) that a server closed cleanly without answering', async () => {
+    let received = 0
+    await upstream(serve(A, UP, (sock) => {
+      sock.on('error', () => {})
+      sock.on('data', () => { received++ })
+      sock.on('end', () => { sock.end() })
+    }, { allowHalfOpen: true }))
+    await upstream(serve(B, UP, (sock) => {
+      sock.on('error', () => {})
+      sock.on('data', () => { received++ })
+      sock.on('end', () => { sock.end() })
+    }, { allowHalfOpen: true }))
+    const p = await started()
+    await p.update([{ service: 'web', published: 19015, endpoints: [`${A}:${UP}`, `${B}:${UP}`] }])
+    for (let i = 0; i < 10; i++) expect(await request(19015, `upload ${i}`)).toBe('')
+    expect(received).toBe(10)
+    expect(service(p, 'web').retries).toBe(0)
   })
 
   it('passes on an upstream\'s close once it has answered, without replaying', async () => {

@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
-import { newRollout, rollbackOf } from '../rollout.ts'
+import { inProgress, newRollout, rollbackOf } from '../rollout.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
@@ -26,10 +26,14 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
   }
   // After a rollback the previous generation is the higher one: numbers are never reused.
   const generation = Math.max(existing.generation, existing.previous?.generation ?? 0) + 1
-  const record: ServiceRecord = { spec, generation, previous: { spec: existing.spec, generation: existing.generation }, createdAt: existing.createdAt, updatedAt: now }
+  // A change during a rollout in progress rolls out from where that one started: the
+  // slots it had not moved stay where they are, the few it had moved go back first.
+  const rollout = document.rollout(spec.name)
+  const from = inProgress(existing, rollout) && rollout.from === existing.previous?.generation ? existing.previous : { spec: existing.spec, generation: existing.generation }
+  const record: ServiceRecord = { spec, generation, previous: from, createdAt: existing.createdAt, updatedAt: now }
   document.transact(() => {
     document.putService(spec.name, record)
-    document.putRollout(spec.name, newRollout(record, existing.generation, now))
+    document.putRollout(spec.name, newRollout(record, from.generation, now))
   })
   return { created: false, changed: true, record }
 }

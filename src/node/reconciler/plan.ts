@@ -36,6 +36,8 @@ export interface PlanInput {
   retryAt: ReadonlyMap<string, number>
   /** Keys of slots placed elsewhere whose live replica stays until the new owner's is healthy (make-before-break). */
   hold?: (key: string) => boolean
+  /** Keys of slots with a replica still being stopped: a stop-first start waits for it. */
+  stopping?: ReadonlySet<string>
 }
 
 export type StopReason = 'exited' | 'unhealthy' | 'failed' | 'duplicate' | 'superseded' | 'not-desired' | 'handed-off'
@@ -98,7 +100,7 @@ function planSlot (slot: DesiredSlot, replicas: TrackedReplica[], input: PlanInp
   const [best, ...duplicates] = current
   for (const duplicate of duplicates) stopUnlessPending(result, duplicate, 'duplicate')
 
-  if (best === undefined && slot.stopFirst === true && others.length > 0) {
+  if (best === undefined && slot.stopFirst === true && (others.length > 0 || input.stopping?.has(slot.key) === true)) {
     for (const other of others) stopUnlessPending(result, other, 'superseded')
     result.waiting.push({ slot, until: input.now + STOP_FIRST_RECHECK_MS })
     return

@@ -63,10 +63,12 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private pendingSeq = 0
   /** The slots of the last tick: a state change between ticks republishes against them instead of placing again. */
   private lastDesired: DesiredSlot[] = []
-  /** Failure times per slot, for restart.maxAttempts. */
+  /** Failure times per slot and generation, for restart.maxAttempts. */
   private readonly failureTimes = new Map<string, number[]>()
   /** Slots (key@generation) the restart policy leaves alone, and why. */
   private readonly finished = new Map<string, string>()
+  /** Replicas unpublished and waiting out UNPUBLISHED_BEFORE_STOP_MS before their removal. */
+  private readonly drainTimers = new Set<NodeJS.Timeout>()
 
   constructor (init: ReconcilerInit) {
     super()
@@ -99,6 +101,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     clearTimeout(this.resyncTimer)
     clearInterval(this.resyncTimer)
     this.init.document.off('change', this.onDocumentChange)
+    // Replicas waiting to be removed keep running; the next start adopts and removes them.
+    for (const timer of this.drainTimers) clearTimeout(timer)
+    this.drainTimers.clear()
     for (const tracked of this.tracked.values()) tracked.monitor?.stop()
   }
 
@@ -122,7 +127,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       // 'kill' and 'stop' only announce a signal; 'die' follows with the exit code.
       else if (tracked.stopping !== true && ['die', 'oom', 'destroy'].includes(event.action)) {
         const what = event.action === 'oom' ? 'ran out of memory' : event.exitCode === undefined ? 'exited' : `exited with code ${event.exitCode}`
-        if (tracked.state !== 'exited') this.markFailed(tracked, 'exited', `container ${what}`, event.exitCode ?? (event.action === 'oom' ? 137 : 1))
+        // An unhealthy replica that dies before the next tick stops it has failed once, not twice.
+        if (tracked.state !== 'exited' && tracked.state !== 'unhealthy') this.markFailed(tracked, 'exited', `container ${what}`, event.exitCode ?? (event.action === 'oom' ? 137 : 1))
         if (event.action === 'destroy') this.untrack(tracked)
       }
     }
@@ -144,7 +150,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.lastDesired = desired
     const now = Date.now()
     const live = [...this.tracked.values()].filter((t) => t.stopping !== true)
-    const result = plan({ desired, replicas: live, now, retryAt: this.backoff.retryAt(), ...(hold === undefined ? {} : { hold }) })
+    const stopping = new Set([...this.tracked.values()].filter((t) => t.stopping === true).map((t) => t.key))
+    const result = plan({ desired, replicas: live, now, retryAt: this.backoff.retryAt(), stopping, ...(hold === undefined ? {} : { hold }) })
 
     for (const { replica, reason } of result.stop) this.stopReplica(this.tracked.get(replica.id), reason)
     for (const slot of result.start) this.startReplica(slot)
@@ -254,8 +261,15 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         .finally(() => { this.runner.mark() })
     }
     const drainMs = broken || tracked.state !== 'healthy' ? 0 : this.init.drainMs ?? UNPUBLISHED_BEFORE_STOP_MS
-    if (drainMs === 0) remove()
-    else setTimeout(remove, drainMs)
+    if (drainMs === 0) {
+      remove()
+      return
+    }
+    const timer = setTimeout(() => {
+      this.drainTimers.delete(timer)
+      if (this.started) remove()
+    }, drainMs)
+    this.drainTimers.add(timer)
   }
 
   private watchHealth (tracked: Tracked): void {
@@ -301,8 +315,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.state = state
     tracked.error = reason
     tracked.monitor?.stop()
-    const times = [...(this.failureTimes.get(tracked.key) ?? []), now].slice(-1000)
-    this.failureTimes.set(tracked.key, times)
+    const attempt = `${tracked.key}@${tracked.generation}`
+    const times = [...(this.failureTimes.get(attempt) ?? []), now].slice(-1000)
+    this.failureTimes.set(attempt, times)
     const record = this.init.document.service(tracked.service)
     const policy = resolveRestart(record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec)
     const refused = refusal(policy, state === 'exited' ? exitCode : undefined, times, now)
@@ -335,8 +350,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private publish (desired: DesiredSlot[]): void {
     const desiredKeys = new Set(desired.map((slot) => slot.key))
     for (const key of this.backoff.retryAt().keys()) if (!desiredKeys.has(key)) this.backoff.forget(key)
-    for (const key of this.failureTimes.keys()) if (!desiredKeys.has(key)) this.failureTimes.delete(key)
     const wanted = new Set(desired.map((slot) => `${slot.key}@${slot.generation}`))
+    for (const key of this.failureTimes.keys()) if (!wanted.has(key)) this.failureTimes.delete(key)
     for (const key of this.finished.keys()) if (!wanted.has(key)) this.finished.delete(key)
     const generations = new Map(desired.map((slot) => [slot.key, slot.generation]))
     this.publisher.publish([...this.tracked.values()].filter((t) => t.stopping !== true), desiredKeys, generations)

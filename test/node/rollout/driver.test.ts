@@ -101,6 +101,33 @@ describe('rolling updates', () => {
     expect(generations()).toEqual([1, 1, 2, 2])
   })
 
+  it('rolls a change made during a rollout out from where that rollout started', () => {
+    const { document, driver, report, generations } = cluster()
+    writeService(document, spec('one'), T0)
+    for (const slot of [0, 1, 2, 3]) report(slot, 1, 'healthy', T0)
+    writeService(document, spec('two'), T0 + 10)
+    driver.tick(T0 + 20)
+    expect(generations()).toEqual([2, 2, 1, 1])
+    // A fix pushed mid-way: the unmoved slots stay on 1, the moved ones go back to 1, then 3 rolls out.
+    const fixed = writeService(document, spec('three'), T0 + 30).record
+    expect(fixed).toMatchObject({ generation: 3, previous: { generation: 1, spec: { env: { V: 'one' } } } })
+    expect(generations()).toEqual([1, 1, 1, 1])
+    driver.tick(T0 + 40)
+    expect(generations()).toEqual([3, 3, 1, 1])
+  })
+
+  it('keeps the replica count of a scale made since the update when rolling back, and ignores slots scaled away', () => {
+    const { document, driver, report } = cluster()
+    writeService(document, spec('one'), T0)
+    writeService(document, spec('two'), T0 + 10)
+    document.putRollout('web', { ...document.rollout('web')!, updated: [0, 1, 2, 3, 7] })
+    for (const slot of [0, 1, 2, 3]) report(slot, 2, 'healthy', T0 + 20)
+    driver.tick(T0 + 5000)
+    expect(document.rollout('web')!.phase).toBe('completed')
+    writeService(document, spec('two', { replicas: 6 }), T0 + 6000)
+    expect(rollbackService(document, 'web', [0, 1, 2, 3, 4, 5], T0 + 7000).spec.replicas).toBe(6)
+  })
+
   it('refuses a rollback with nothing to go back to', () => {
     const { document } = cluster()
     writeService(document, spec('one'), T0)
