@@ -144,8 +144,10 @@ describe('failover, rolling updates and rollbacks on three real nodes', () => {
     // Now make it fail where it runs.
     expect((await api(nodes[0]!.api, 'PUT', '/v1/services/picky', picky(first.node))).status).toBe(200)
     const moved = await waitFor(async () => {
+      // Without a health check a container counts as healthy while it runs: it may look
+      // healthy for an instant on the node where it exits at once. Wait for it elsewhere.
       const r = await running()
-      return r !== undefined && r.generation === 2 ? r : undefined
+      return r !== undefined && r.generation === 2 && r.node !== first.node ? r : undefined
     }, { timeoutMs: 60_000, what: 'picky to move off the node it fails on' })
     const members = (await api<Array<{ name: string, avoiding?: string[] }>>(nodes[0]!.api, 'GET', '/v1/nodes')).body
     const avoided = members.filter((m) => m.avoiding?.includes('picky')).map((m) => m.name)
