@@ -24,21 +24,21 @@ export async function get (host: string, port: number, path: string): Promise<An
 
 export interface LoopResult { total: number, failures: Array<{ at: number, error: string }>, bodies: Map<string, number>, perSecond: number }
 
-/** GETs in a loop until stopped: how many, which failed (and when), which bodies came back. */
-export function requestLoop (host: string, port: number, path = '/id'): { stop: () => Promise<LoopResult> } {
+/** GETs in `concurrency` loops until stopped: how many, which failed (and when), which bodies came back. */
+export function requestLoop (host: string, port: number, path = '/id', concurrency = 1): { stop: () => Promise<LoopResult> } {
   let running = true
   let total = 0
   const started = Date.now()
   const failures: Array<{ at: number, error: string }> = []
   const bodies = new Map<string, number>()
-  const loop = (async () => {
+  const loop = Promise.all(Array.from({ length: concurrency }, async () => {
     while (running) {
       const answer = await get(host, port, path)
       total++
       if (!answer.ok) failures.push({ at: Date.now(), error: answer.error ?? '' })
       else bodies.set(answer.body, (bodies.get(answer.body) ?? 0) + 1)
     }
-  })()
+  }))
   return {
     stop: async () => {
       running = false

@@ -80,7 +80,8 @@ describe('failover, rolling updates and rollbacks on three real nodes', () => {
   })
 
   it('rolls out an update slot by slot under a request loop without failing a request', async () => {
-    const loop = requestLoop(HOSTS[0]!, PORT)
+    // Eight clients at once keep the load above 100 requests/s on a busy machine.
+    const loop = requestLoop(HOSTS[0]!, PORT, '/id', 8)
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect((await api(nodes[1]!.api, 'PUT', '/v1/services/web', web('two'))).status).toBe(200)
     const after = await settledOn(2)
