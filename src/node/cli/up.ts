@@ -108,7 +108,21 @@ async function deployDemo (nodes: LocalNode[]): Promise<void> {
   await client.put(`/v1/services/${DEMO_SERVICE.name}`, DEMO_SERVICE)
   process.stdout.write(`Deploying the demo service "${DEMO_SERVICE.name}":\n`)
   const [view] = await waitForServices(client, [DEMO_SERVICE.name], { timeoutMs: 120_000, out: process.stdout })
-  process.stdout.write('The demo answers HTTP on each replica:\n')
+  // Every node's mesh has the replicas as endpoints a moment after they turn healthy.
+  const deadline = Date.now() + 10_000
+  for (const node of nodes) {
+    const mesh = new ApiClient(node.api)
+    for (;;) {
+      const stats = await mesh.get<{ services: Array<{ service: string, endpoints: unknown[] }> }>('/v1/mesh')
+      if ((stats.services.find((s) => s.service === DEMO_SERVICE.name)?.endpoints.length ?? 0) >= DEMO_SERVICE.replicas) break
+      if (Date.now() > deadline) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  const published = DEMO_SERVICE.ports[0]!.published
+  process.stdout.write(`The demo answers HTTP on port ${published} of every node, through the routing mesh:\n`)
+  for (const node of nodes) process.stdout.write(`  curl http://${node.host}:${published}/   (${node.name}'s mesh, balanced over all replicas)\n`)
+  process.stdout.write('and on each replica directly:\n')
   for (const replica of view?.replicas ?? []) process.stdout.write(`  curl http://${replica.endpoint}/   (${replica.node}, slot ${replica.slot})\n`)
 }
 

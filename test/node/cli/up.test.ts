@@ -20,7 +20,9 @@ describe('meshd up', () => {
       expect(output).toContain('3 nodes up, one cluster')
       expect(await membersSeenBy({ api: 'http://127.0.0.12:7700' } as never)).toEqual({ 'node-1': 'alive', 'node-2': 'alive', 'node-3': 'alive' })
       const endpoints = [...output.matchAll(/curl http:\/\/(127\.0\.0\.1[123]:\d+)\//g)].map((m) => m[1])
-      expect(endpoints).toHaveLength(3)
+      // Three mesh addresses (port 8080 on every node), then the three replicas.
+      expect(endpoints).toHaveLength(6)
+      expect(endpoints.slice(0, 3)).toEqual(['127.0.0.11:8080', '127.0.0.12:8080', '127.0.0.13:8080'])
       for (const endpoint of endpoints) expect(await httpGet(`http://${endpoint}/`)).toContain('hello from meshd')
     } finally {
       child.kill('SIGINT')
