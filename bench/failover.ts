@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process'
 import { connect } from 'node:net'
 import { api, cleanupAll, IMAGE, killDaemon, removeContainersOf, waitFor } from '../test/support/daemon.ts'
-import { startCluster, waitForMembers } from '../test/support/cluster.ts'
+import { percentile, startCluster, waitForMembers } from '../test/support/cluster.ts'
 import type { ClusterNode } from '../test/support/cluster.ts'
 import { get } from '../test/support/mesh.ts'
 
@@ -28,9 +28,7 @@ export interface Stats { p50: number, p99: number, max: number }
 export interface RollingResult { replicas: number, rolloutMs: number, dockerSequentialMs: number, ratio: number, failedRequests: number, requests: number }
 
 function stats (values: number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b)
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 }
+  return { p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) }
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { api, cleanupAll, IMAGE, startDaemon, waitFor } from '../test/support/daemon.ts'
+import { percentile } from '../test/support/cluster.ts'
 
 const NODE = 'test-bench-mesh'
 const HOST = '127.0.0.45'
@@ -77,10 +78,10 @@ export async function benchMesh (progress: (line: string) => void = () => {}): P
     for (const name of Object.keys(targets) as Array<keyof typeof targets>) {
       const all = rounds.flatMap((row) => row[name] ?? [])
       results[name] = {
-        p50Ms: median(all.map((r) => r.p50Ms)),
-        p99Ms: median(all.map((r) => r.p99Ms)),
-        connsPerSec: median(all.map((r) => r.connsPerSec)),
-        bulkMBps: median(all.map((r) => r.bulkMBps))
+        p50Ms: percentile(all.map((r) => r.p50Ms), 50),
+        p99Ms: percentile(all.map((r) => r.p99Ms), 50),
+        connsPerSec: percentile(all.map((r) => r.connsPerSec), 50),
+        bulkMBps: percentile(all.map((r) => r.bulkMBps), 50)
       }
     }
     const rss = Number(/VmHWM:\s+(\d+)/.exec(execFileSync('cat', [`/proc/${daemon.child.pid!}/status`], { encoding: 'utf8' }))?.[1] ?? 0) / 1024
@@ -114,11 +115,6 @@ function wrk (url: string, connections: number, duration: string): WrkResult {
 /** wrk's units: latencies to ms, sizes to bytes. */
 function unit (suffix: string): number {
   return ({ us: 0.001, ms: 1, s: 1000, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[suffix] ?? 1
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
 /** HAProxy and wrk from Debian, installed when missing (the bench needs root, as setup does). */

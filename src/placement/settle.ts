@@ -26,17 +26,18 @@ export function settle (placement: Placement, located: readonly SlotLocation[]):
   const byKey = new Map<string, SlotLocation[]>()
   for (const location of located) byKey.set(location.key, [...(byKey.get(location.key) ?? []), location])
   const assignments: SlotAssignment[] = []
+  const rank = ranking()
   let start = 0
   const all = placement.assignments
   for (let end = 1; end <= all.length; end++) {
     if (end < all.length && all[end]!.service === all[start]!.service) continue
-    assignments.push(...settleService(all.slice(start, end), byKey))
+    assignments.push(...settleService(all.slice(start, end), byKey, rank))
     start = end
   }
   return { assignments, unplaced: placement.unplaced }
 }
 
-function settleService (home: readonly SlotAssignment[], byKey: ReadonlyMap<string, SlotLocation[]>): SlotAssignment[] {
+function settleService (home: readonly SlotAssignment[], byKey: ReadonlyMap<string, SlotLocation[]>, { score, order }: Ranking): SlotAssignment[] {
   const room = new Map<string, number>()
   for (const { node } of home) room.set(node, (room.get(node) ?? 0) + 1)
 
@@ -82,16 +83,32 @@ function settleService (home: readonly SlotAssignment[], byKey: ReadonlyMap<stri
   return home.map(slot => ({ ...slot, node: kept.get(slot.key)! }))
 }
 
-const lanes = new Int32Array(4)
-
-/** The rendezvous rank of a slot on a node (the unweighted u of place()). */
-function score (key: string, node: string): number {
-  hashInto(key, lanes, 0)
-  hashInto(node, lanes, 1)
-  return unitHash(lanes[0]!, lanes[1]!, lanes[2]!, lanes[3]!)
+/**
+ * The rendezvous rank of a slot on a node (the unweighted u of place()), each string
+ * hashed once per call of settle, and an order of nodes for a slot by it.
+ */
+interface Ranking {
+  score: (key: string, node: string) => number
+  order: (key: string, a: string, b: string) => number
 }
 
-/** Negative when node a ranks before node b for the slot: higher score, then lower id. */
-function order (key: string, a: string, b: string): number {
-  return score(key, b) - score(key, a) || (a < b ? -1 : a > b ? 1 : 0)
+function ranking (): Ranking {
+  const hashes = new Map<string, Int32Array>()
+  const lanesOf = (text: string): Int32Array => {
+    let lanes = hashes.get(text)
+    if (lanes === undefined) {
+      lanes = new Int32Array(2)
+      hashInto(text, lanes, 0)
+      hashes.set(text, lanes)
+    }
+    return lanes
+  }
+  const score = (key: string, node: string): number => {
+    const a = lanesOf(key)
+    const b = lanesOf(node)
+    return unitHash(a[0]!, a[1]!, b[0]!, b[1]!)
+  }
+  // Negative when node a ranks before node b for the slot: higher score, then lower id.
+  const order = (key: string, a: string, b: string): number => score(key, b) - score(key, a) || (a < b ? -1 : a > b ? 1 : 0)
+  return { score, order }
 }
