@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClusterDocument } from '../src/crdt/index.ts'
-import type { Logger, ReplicaRecord, ServiceRecord } from '../src/crdt/index.ts'
+import type { ReplicaRecord, ServiceRecord } from '../src/crdt/index.ts'
+import type { Logger } from '../src/logger.ts'
 
 export interface ColdLoadResult {
   updates: number

@@ -13,7 +13,8 @@ import { ClusterDocument } from '../src/crdt/index.ts'
 import { constants, generateSecret, gossip } from '../src/gossip/index.ts'
 import { FailureDetector } from '../src/gossip/detector.ts'
 import type { Gossip } from '../src/gossip/index.ts'
-import type { Logger, ServiceRecord } from '../src/crdt/index.ts'
+import type { ServiceRecord } from '../src/crdt/index.ts'
+import type { Logger } from '../src/logger.ts'
 
 export interface GossipBenchResult {
   nodes: number

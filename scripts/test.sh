@@ -19,13 +19,21 @@ cleanup
 
 echo "== typecheck"
 tsc --noEmit -p .
-echo "== tests"
+echo "== unit tests (pure: no Docker, no processes)"
 report="$(mktemp)"
 status=0
-vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
+vitest run --project unit --reporter=default --reporter=json --outputFile="$report.unit" "$@" || status=$?
+echo "== integration tests (real daemons, Docker, network faults)"
+vitest run --project integration --reporter=default --reporter=json --outputFile="$report.integration" "$@" || status=$?
 node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
-' "$report" 2>/dev/null || true
-rm -f "$report"
+  let passed = 0, failed = 0, skipped = 0
+  for (const file of process.argv.slice(1)) {
+    try {
+      const r = JSON.parse(require("fs").readFileSync(file, "utf8"))
+      passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests
+    } catch {}
+  }
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
+' "$report.unit" "$report.integration" 2>/dev/null || true
+rm -f "$report" "$report.unit" "$report.integration"
 exit "$status"

@@ -5,7 +5,7 @@
 import * as Y from 'yjs'
 import { DocumentStore } from './persistence.ts'
 import type { DocumentStoreInit } from './persistence.ts'
-import type { Logger } from './types.ts'
+import type { Logger } from '../logger.ts'
 
 /** A Y.Doc's persistence: load at start, persist each update, compact. */
 export class DocumentDisk {

@@ -1,5 +1,5 @@
 // The cluster document: the only code in meshd that touches Y.Doc. A typed facade
-// whose values are whole plain records, each with a single writer (DESIGN.md), so
+// whose values are whole plain records, each with a single writer (docs/architecture.md), so
 // Yjs' last-writer-wins never has to settle a real race. Services, nodes and rollouts
 // are top-level Y.Maps; replicas, by far the most rewritten, are one top-level Y.Array
 // per node (see replica-arrays.ts for why).
@@ -14,7 +14,8 @@ import { COMPACT_BYTES, COMPACT_RECORDS } from './constants.ts'
 import { clonePlain, plainEqual, toPlain } from './json.ts'
 import { DocumentDisk } from './disk.ts'
 import { ReplicaArrays } from './replica-arrays.ts'
-import type { DrainRecord, Logger, NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord } from './types.ts'
+import type { Logger } from '../logger.ts'
+import type { DocumentSnapshot, DrainRecord, NodeRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord } from './types.ts'
 
 /** The origin of writes made on this node without an explicit origin. */
 export const LOCAL = Symbol('meshd:crdt:local')
@@ -138,7 +139,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   }
 
   /** Every replica of every node, ordered by node id then slot key. */
-  replicas (): Array<{ nodeId: string, key: string, replica: ReplicaRecord }> {
+  replicas (): ReplicaEntry[] {
     return this.replicaArrays.nodeIds().flatMap(nodeId => [...this.replicaArrays.of(nodeId)]
       .map(([key, replica]) => ({ nodeId, key, replica: clonePlain(replica as ReplicaRecord) })))
   }
@@ -167,6 +168,11 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   /** Every drain request by node id: written by the API of whichever node took it. */
   drains (): Record<string, DrainRecord> { return readAll(this.drainMap) }
   putDrain (nodeId: string, rec: DrainRecord): void { this.put(this.drainMap, nodeId, rec) }
+
+  /** Every record at once, as plain copies: the input of the cluster's decisions. */
+  snapshot (): DocumentSnapshot {
+    return { services: this.services(), nodes: this.nodes(), replicas: this.replicas(), rollouts: this.rollouts(), drains: this.drains() }
+  }
 
   /**
    * Runs fn as one transaction: one update, one change event, persisted before this

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { LOG_FILE, SNAPSHOT_FILE } from './constants.ts'
 import { decodeRecords, encodeRecord } from './record.ts'
 import { readSnapshot, writeAll, writeSnapshot } from './snapshot.ts'
-import type { Logger } from './types.ts'
+import type { Logger } from '../logger.ts'
 
 export interface DocumentStoreInit {
   dir: string

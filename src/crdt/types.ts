@@ -1,5 +1,5 @@
 // The data model of the cluster document. Plain JSON values only: they are stored
-// as whole values in Yjs maps, and every entry has exactly one writer (DESIGN.md).
+// as whole values in Yjs maps, and every entry has exactly one writer (docs/architecture.md).
 
 /** A port published by a service: `published` on every node, `target` in the container. */
 export interface PortSpec {
@@ -168,16 +168,19 @@ export interface RolloutRecord {
   updatedAt: number
 }
 
-/** The slot key of a replica: "name#slot". */
-export function slotKey (service: string, slot: number): string {
-  return `${service}#${slot}`
+/** One replica record with where it is filed: `replicas[nodeId][key]`. */
+export interface ReplicaEntry {
+  nodeId: string
+  key: string
+  replica: ReplicaRecord
 }
 
-/** The minimal logger every component receives (pino satisfies it). */
-export interface Logger {
-  debug(obj: unknown, msg?: string): void
-  info(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
-  error(obj: unknown, msg?: string): void
-  child(bindings: Record<string, unknown>): Logger
+/** Every record of the document at one moment, as plain data. */
+export interface DocumentSnapshot {
+  services: Record<string, ServiceRecord>
+  nodes: Record<string, NodeRecord>
+  /** Ordered by node id, then slot key. */
+  replicas: ReplicaEntry[]
+  rollouts: Record<string, RolloutRecord>
+  drains: Record<string, DrainRecord>
 }

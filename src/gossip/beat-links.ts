@@ -12,7 +12,7 @@ import { FrameReader, encodeFrame } from './frames.ts'
 import { decodeDigest } from './digest.ts'
 import { BEAT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_FRAME_BYTES } from './constants.ts'
 import type { Beat } from './detector.ts'
-import type { Logger } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
 const FRAME = { push: 1, reply: 2 } as const

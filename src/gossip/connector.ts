@@ -6,7 +6,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcpMultiaddr } from './address.ts'
 import { DIAL_TIMEOUT_MS, RECONNECT_MAX_MS, RECONNECT_MIN_MS, RECONNECT_TICK_MS } from './constants.ts'
-import type { Logger } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

@@ -15,8 +15,10 @@ import { parseSecret } from './secret.ts'
 import { ANTI_ENTROPY_MS, BEAT_FANOUT, DEAD_MS, HEARTBEAT_MS, SUSPECT_MS } from './constants.ts'
 import type { Host } from './host.ts'
 import type { MemberState } from './detector.ts'
-import type { GossipEvents, GossipInit, GossipStats, Member } from './index.ts'
-import type { DocumentChange, Logger } from '../crdt/index.ts'
+import type { GossipEvents, GossipInit, GossipStats, Member } from './types.ts'
+import type { DocumentChange } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
+import { partLogger } from '../logger.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -125,15 +127,15 @@ export class Gossip extends EventEmitter<GossipEvents> {
 
   private async startParts (): Promise<void> {
     const { document } = this.init
-    const host = await createHost({ ...this.init, mdns: this.init.mdns ?? false, log: this.log.child({ part: 'secret' }) })
-    const sync = new DocumentSync({ node: host, document, log: this.log.child({ part: 'sync' }), antiEntropyMs: this.timings.antiEntropyMs })
-    const replication = new StateReplication({ pubsub: host.services.pubsub, document, sync, log: this.log.child({ part: 'replication' }) })
+    const host = await createHost({ ...this.init, mdns: this.init.mdns ?? false, log: partLogger(this.log, 'gossip:secret') })
+    const sync = new DocumentSync({ node: host, document, log: partLogger(this.log, 'gossip:sync'), antiEntropyMs: this.timings.antiEntropyMs })
+    const replication = new StateReplication({ pubsub: host.services.pubsub, document, sync, log: partLogger(this.log, 'gossip:replication') })
     const membership = new Membership({
       ...this.timings,
       self: this.id,
       node: host,
       members: () => this.memberIds,
-      log: this.log.child({ part: 'membership' }),
+      log: partLogger(this.log, 'gossip:membership'),
       fanout: BEAT_FANOUT,
       onChange: (id, state) => {
         this.emitTransition(id, state)
@@ -146,7 +148,7 @@ export class Gossip extends EventEmitter<GossipEvents> {
       join: this.join,
       members: () => Object.entries(document.nodes()).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort })),
       mdns: this.init.mdns ?? false,
-      log: this.log.child({ part: 'connector' })
+      log: partLogger(this.log, 'gossip:connector')
     })
     this.memberIds = new Set(Object.keys(document.nodes()))
     document.on('change', this.onChange)

@@ -25,55 +25,7 @@
  */
 
 import { Gossip } from './gossip.ts'
-import type { MemberState } from './detector.ts'
-import type { BeatStats } from './beat-links.ts'
-import type { ReplicationStats } from './replication.ts'
-import type { SyncStats } from './sync.ts'
-import type { ClusterDocument, Logger } from '../crdt/index.ts'
-import type { PrivateKey } from '@libp2p/interface'
-
-export interface GossipInit {
-  /** The node's libp2p key (src/node/identity.ts); its peer id is the member id. */
-  privateKey: PrivateKey
-  /** The address every socket binds to: listen and outgoing dials alike. */
-  host: string
-  /** The TCP port libp2p listens on. */
-  port: number
-  /** The cluster secret in pnet `swarm.key` format (see secret.ts). */
-  psk: Uint8Array
-  /** The document to replicate. */
-  document: ClusterDocument
-  /** Peers to join: "host:port" or multiaddrs, redialled with backoff until connected. */
-  join?: string[]
-  /** Find peers on the LAN by mDNS (default false). */
-  mdns?: boolean
-  log: Logger
-  /** Beat period (default HEARTBEAT_MS, 250 ms). */
-  heartbeatMs?: number
-  /** Silence before suspect (default SUSPECT_MS, 1.2 s). */
-  suspectMs?: number
-  /** Silence before dead (default DEAD_MS, 2.5 s). */
-  deadMs?: number
-  /** Mean period of sync rounds with a random peer (default ANTI_ENTROPY_MS, 5 s). */
-  antiEntropyMs?: number
-}
-
-export interface GossipEvents {
-  'node:alive': [{ id: string }]
-  'node:suspect': [{ id: string }]
-  'node:dead': [{ id: string }]
-}
-
-export interface Member {
-  id: string
-  state: MemberState
-}
-
-export interface GossipStats {
-  beats: BeatStats
-  sync: SyncStats
-  replication: ReplicationStats
-}
+import type { GossipInit } from './types.ts'
 
 /** A gossip component for the document, not started. */
 export function gossip (init: GossipInit): Gossip {
@@ -81,7 +33,7 @@ export function gossip (init: GossipInit): Gossip {
 }
 
 export { Gossip }
-export type { MemberState }
+export type { GossipEvents, GossipInit, GossipStats, Member, MemberState } from './types.ts'
 export { ClusterSecretMismatchError } from './protector.ts'
 export { loadOrCreateSecret, secretToToken, tokenToSecret, writeSecret, generateSecret } from './secret.ts'
 export * as constants from './constants.ts'

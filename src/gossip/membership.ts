@@ -7,7 +7,7 @@ import { FailureDetector } from './detector.ts'
 import { encodeDigest } from './digest.ts'
 import { DETECTOR_CHECK_MS, DIGEST_HORIZON_MS, FORGET_MS } from './constants.ts'
 import type { MemberState } from './detector.ts'
-import type { Logger } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 
 export interface MembershipInit {

@@ -6,7 +6,7 @@
 
 import { preSharedKey } from '@libp2p/pnet'
 import { MISMATCH_WARN_INTERVAL_MS, SECRET_CHECK_TIMEOUT_MS } from './constants.ts'
-import type { Logger } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 import type { AbortOptions, ConnectionProtector, MessageStream, StreamMessageEvent } from '@libp2p/interface'
 
 // Not secret: XSalsa20 under a fresh nonce pair hides it, and it proves only that

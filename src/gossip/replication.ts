@@ -7,7 +7,8 @@
 import { LOCAL } from '../crdt/index.ts'
 import { MAX_GOSSIP_UPDATE_BYTES, STATE_TOPIC } from './constants.ts'
 import type { DocumentSync } from './sync.ts'
-import type { ClusterDocument, Logger } from '../crdt/index.ts'
+import type { ClusterDocument } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 
 export interface StateReplicationInit {

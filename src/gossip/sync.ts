@@ -13,7 +13,8 @@
 
 import { FrameReader, writeFrame } from './frames.ts'
 import { MAX_FRAME_BYTES, MAX_SYNC_BYTES, SYNC_CHUNK_BYTES, SYNC_PROTOCOL, SYNC_RELAY_FANOUT, SYNC_TIMEOUT_MS } from './constants.ts'
-import type { ClusterDocument, Logger } from '../crdt/index.ts'
+import type { ClusterDocument } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 import type { AbortOptions, Connection, Libp2p, MessageStream, PeerId, Stream } from '@libp2p/interface'
 
 const FRAME = { vector: 1, diff: 2, diffEnd: 3 } as const

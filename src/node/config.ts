@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
 import { availableParallelism, totalmem } from 'node:os'
 import { resolve } from 'node:path'
-import { IDLE_TIMEOUT_MS } from '../proxy/constants.ts'
+import type { NodeRecord } from '../crdt/index.ts'
+import { constants as proxyConstants } from '../proxy/index.ts'
+import { DEFAULT_API_PORT, DEFAULT_P2P_PORT } from './constants.ts'
 import { parseDuration } from './spec/index.ts'
 
 export interface DaemonConfig {
@@ -27,9 +29,6 @@ export interface DaemonConfig {
   /** The routing mesh closes a connection idle this long (ms). */
   meshIdleTimeoutMs: number
 }
-
-export const DEFAULT_API_PORT = 7700
-export const DEFAULT_P2P_PORT = 7701
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
 
@@ -80,7 +79,7 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
 }
 
 function meshIdleTimeout (text: string | undefined): number {
-  if (text === undefined) return IDLE_TIMEOUT_MS
+  if (text === undefined) return proxyConstants.IDLE_TIMEOUT_MS
   try {
     const ms = parseDuration(text)
     if (ms >= 1) return ms
@@ -137,4 +136,10 @@ function port (option: string, value: string | number): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${option}: expected a port between 1 and 65535, got "${value}"`)
   return n
+}
+
+/** The record a node files about itself when it starts. */
+export function nodeRecord (config: DaemonConfig, now: number): NodeRecord {
+  const { name, host, apiPort, p2pPort, labels, capacity } = config
+  return { name, host, apiPort, p2pPort, labels, capacity, draining: false, startedAt: now }
 }

@@ -39,3 +39,11 @@ export class MeshdError extends Error {
     return { error: { code: this.code, message: this.message, ...(this.path === undefined ? {} : { path: this.path }) } }
   }
 }
+
+/** A start-up failure the CLI reports as one clear message (exit 1). */
+export class StartupError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'StartupError'
+  }
+}

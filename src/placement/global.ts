@@ -10,6 +10,7 @@ import type { NodeTable, ServiceEntry } from './cluster.ts'
 import { explainNode, explainService } from './explain.ts'
 import { hash32 } from './hash.ts'
 import type { SlotAssignment, Unplaced } from './types.ts'
+import { slotKey } from './slot-key.ts'
 
 const SLOT_SPACE = 2 ** 32
 
@@ -49,7 +50,7 @@ export function placeGlobal (nodes: NodeTable, services: readonly ServiceEntry[]
     const placed: SlotAssignment[] = []
     for (const n of service.eligible) {
       const slot = numbers[n]!
-      const key = `${service.name}#${slot}`
+      const key = slotKey(service.name, slot)
       if (service.maxPerNode >= 1 && fits(nodes, n, service)) {
         reserve(nodes, n, service, 1)
         placed.push({ service: service.name, slot, key, node: nodes.members[n]!.id })

@@ -1,5 +1,5 @@
 // Placement: pure, deterministic functions from services and members to slot
-// assignments (DESIGN.md, Placement). No I/O, no clock, no randomness; inputs are
+// assignments (docs/architecture.md). No I/O, no clock, no randomness; inputs are
 // sorted first, so every node computes the same placement from the same snapshot.
 //
 // - Ranking: weighted rendezvous hashing, score = −cpus / ln u, u = hash(slot key,
@@ -22,3 +22,5 @@ export type { PlacementDiff, SlotMove } from './diff.ts'
 export { DEFAULT_LOAD_FACTOR } from './constants.ts'
 export { settle } from './settle.ts'
 export type { SlotLocation } from './settle.ts'
+export { slotKey, parseSlotKey } from './slot-key.ts'
+export { hash32 } from './hash.ts'

@@ -11,6 +11,7 @@ import { placeGlobal } from './global.ts'
 import { placeLeftovers } from './leftovers.ts'
 import { buildSlots } from './slots.ts'
 import type { Placement, PlacementMember, PlacementService, PlaceOptions, SlotAssignment, Unplaced } from './types.ts'
+import { slotKey } from './slot-key.ts'
 
 /** Assigns every slot of `services` to one of `members`, or explains why it cannot. */
 export function place (services: readonly PlacementService[], members: readonly PlacementMember[], opts: PlaceOptions = {}): Placement {
@@ -73,7 +74,7 @@ function collect (run: PlacementRun, service: ServiceEntry, reasons: Map<number,
     why[high] = why[low]
   }
   nodeOf.forEach((n, slot) => {
-    const key = `${service.name}#${slot}`
+    const key = slotKey(service.name, slot)
     if (n >= 0) assignments.push({ service: service.name, slot, key, node: nodes.members[n]!.id })
     else unplaced.push({ service: service.name, slot, key, reason: why[slot] ?? 'not placed' })
   })

@@ -3,6 +3,7 @@
 
 import { hashInto, unitHash } from './hash.ts'
 import type { NodeTable, ServiceEntry } from './cluster.ts'
+import { slotKey } from './slot-key.ts'
 
 export interface SlotTable {
   size: number
@@ -51,7 +52,7 @@ export function buildSlots (services: ServiceEntry[], nodeCount: number): SlotTa
     for (let i = 0; i < service.replicas; i++) {
       const x = service.firstSlot + i
       slots.service[x] = s
-      hashInto(`${service.name}#${i}`, slots.hash, x)
+      hashInto(slotKey(service.name, i), slots.hash, x)
     }
   })
   return slots

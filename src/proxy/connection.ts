@@ -6,7 +6,8 @@ import { Socket } from 'node:net'
 import { pick } from './balancer.ts'
 import { proxyHeader } from './proxy-protocol.ts'
 import type { Endpoint, Relay } from './endpoint.ts'
-import type { Logger } from '../crdt/index.ts'
+import { REPLAY_LIMIT } from './constants.ts'
+import type { Logger } from '../logger.ts'
 
 /** Counters of one service, shared by its listeners. */
 export interface ServiceCounters {
@@ -45,13 +46,6 @@ export interface RouteContext {
 const STATE = Symbol('meshd.proxy.connection')
 type Tagged = Socket & { [STATE]: Connection }
 
-/**
- * Client bytes kept until the upstream answers. An upstream that accepts and then
- * closes without a byte — Docker's userland proxy does exactly that for a container
- * that just died — gets the connection replayed on another endpoint, so a replica's
- * death costs no request. A client that sends more than this first is not replayed.
- */
-export const REPLAY_LIMIT = 64 * 1024
 
 class Connection implements Relay {
   readonly client: Socket

@@ -24,3 +24,11 @@ export const MAX_CONNECT_ATTEMPTS = 3
 
 /** Accept queue of each listener (the kernel caps it at net.core.somaxconn). */
 export const LISTEN_BACKLOG = 4096
+
+/**
+ * Client bytes kept until the upstream answers. An upstream that accepts and then
+ * closes without a byte — Docker's userland proxy does exactly that for a container
+ * that just died — gets the connection replayed on another endpoint, so a replica's
+ * death costs no request. A client that sends more than this first is not replayed.
+ */
+export const REPLAY_LIMIT = 64 * 1024

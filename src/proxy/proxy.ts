@@ -5,7 +5,7 @@ import * as constants from './constants.ts'
 import type { ListenerOwner } from './listener.ts'
 import type { RelaySettings, ServiceCounters } from './connection.ts'
 import type { ProxyInit, ProxyStats, Route, RouteProblem, ServiceStats } from './types.ts'
-import type { Logger } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 
 export class Proxy implements ListenerOwner {
   readonly settings: RelaySettings

@@ -1,6 +1,6 @@
 // The routing mesh's plain data: routes in, problems and counters out.
 
-import type { Logger } from '../crdt/index.ts'
+import type { Logger } from '../logger.ts'
 
 /** One published port of a service and where its traffic goes. */
 export interface Route {

@@ -1,31 +1,13 @@
-// Shared fixtures of the crdt tests: a recording logger, a seeded PRNG, temp dirs
+// Shared fixtures of the crdt tests: the test logger, a seeded PRNG, temp dirs
 // and valid records.
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Logger, NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord } from '../../src/crdt/index.ts'
+import type { NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord } from '../../src/crdt/index.ts'
 export { prng } from '../support/prng.ts'
-
-export interface RecordingLogger extends Logger {
-  warns: Array<{ obj: unknown, msg?: string }>
-  errors: Array<{ obj: unknown, msg?: string }>
-}
-
-/** A logger that drops debug/info and keeps warn/error calls for assertions. */
-export function recordingLogger (): RecordingLogger {
-  const log: RecordingLogger = {
-    warns: [],
-    errors: [],
-    debug () {},
-    info () {},
-    warn (obj, msg) { log.warns.push({ obj, msg }) },
-    error (obj, msg) { log.errors.push({ obj, msg }) },
-    child () { return log }
-  }
-  return log
-}
-
+export { recordingLogger } from '../support/logger.ts'
+export type { RecordingLogger } from '../support/logger.ts'
 
 /** A fresh temp dir and a function removing it. */
 export function tempDir (): { dir: string, remove(): void } {

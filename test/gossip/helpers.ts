@@ -5,32 +5,10 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { ClusterDocument } from '../../src/crdt/index.ts'
 import { generateSecret, gossip } from '../../src/gossip/index.ts'
 import type { Gossip, GossipInit } from '../../src/gossip/index.ts'
-import type { Logger, ServiceRecord } from '../../src/crdt/index.ts'
+import type { ServiceRecord } from '../../src/crdt/index.ts'
+import { recordingLogger } from '../support/logger.ts'
+import type { RecordingLogger } from '../support/logger.ts'
 import type { PrivateKey } from '@libp2p/interface'
-
-export interface LogEntry { level: string, obj: unknown, msg?: string }
-
-export interface RecordingLogger extends Logger {
-  entries: LogEntry[]
-}
-
-/** Keeps warn and error entries (and info when MESHD_TEST_LOG is set, printed too). */
-export function recordingLogger (name: string): RecordingLogger {
-  const verbose = process.env.MESHD_TEST_LOG !== undefined
-  const record = (level: string) => (obj: unknown, msg?: string): void => {
-    log.entries.push({ level, obj, msg })
-    if (verbose) console.log(`[${name}] ${level} ${msg ?? ''} ${JSON.stringify(obj, (_k, v: unknown) => v instanceof Error ? v.message : v)}`)
-  }
-  const log: RecordingLogger = {
-    entries: [],
-    debug: verbose ? record('debug') : () => {},
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    child: () => log
-  }
-  return log
-}
 
 export interface TestNode {
   name: string

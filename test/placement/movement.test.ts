@@ -28,26 +28,22 @@ function expectWithin (ratios: MovementRatios, bound: number, what: string): voi
   expect(ratios.leave, `leave, ${what}`).toBeLessThanOrEqual(bound)
 }
 
-describe('movement on a join or a leave', () => {
+describe('movement on a join or a leave, equal nodes', () => {
   // Measured, join/leave, plain and bounded:
-  //   one replica each   equal 0.98/1.00 1.00/1.00   {2,4,8} cpus 0.99/1.00 1.00/1.00
-  //   ≤ N/4 replicas     equal 0.98/1.00 1.02/1.00   {2,4,8} cpus 1.06/1.00 1.01/1.01
-  //   ≥ 4N replicas      equal 1.00/1.00 1.00/1.00   {2,4,8} cpus 1.12/1.08 1.14/1.07
-  for (const [name, replicas, unequal] of [['one replica', single, 1.1], ['at most a quarter as many replicas as nodes', small, 1.1], ['four times as many replicas as nodes or more', large, 1.2]] as const) {
+  //   one replica each   0.98/1.00 1.00/1.00
+  //   ≤ N/4 replicas     0.98/1.00 1.02/1.00
+  //   ≥ 4N replicas      1.00/1.00 1.00/1.00
+  for (const [name, replicas] of [['one replica', single], ['at most a quarter as many replicas as nodes', small], ['four times as many replicas as nodes or more', large]] as const) {
     it(`stays within 1.1× ideal with plain HRW and 1.3× with bounded load: ${name}`, () => {
       expectWithin(movement(1, TRIALS, Infinity, clusterOf(replicas)), 1.1, 'plain')
       expectWithin(movement(2, TRIALS, 1.25, clusterOf(replicas)), 1.3, 'bounded')
-      expectWithin(movement(1, TRIALS, Infinity, clusterOf(replicas, true)), unequal, 'plain, unequal nodes')
-      expectWithin(movement(2, TRIALS, 1.25, clusterOf(replicas, true)), 1.3, 'bounded, unequal nodes')
     })
   }
 
   it('stays within 1.1× ideal with plain HRW and 1.3× with bounded load for a mix of services as people run them', () => {
-    // Measured ≈ 1.00/1.00 plain, 1.01/1.00 bounded; on 2, 4 and 8 cpus 1.08/1.06 and 1.12/1.10.
+    // Measured ≈ 1.00/1.00 plain, 1.01/1.00 bounded.
     expectWithin(movement(3, TRIALS, Infinity, clusterOf(mixedReplicas)), 1.1, 'plain')
     expectWithin(movement(4, TRIALS, 1.25, clusterOf(mixedReplicas)), 1.3, 'bounded')
-    expectWithin(movement(5, TRIALS, Infinity, clusterOf(mixedReplicas, true)), 1.2, 'plain, unequal nodes')
-    expectWithin(movement(6, TRIALS, 1.25, clusterOf(mixedReplicas, true)), 1.3, 'bounded, unequal nodes')
   })
 
   it('moves only the ideal where spread binds hardest: as many replicas as nodes', () => {

@@ -2,17 +2,9 @@
 
 import { connect, createServer } from 'node:net'
 import type { Server, Socket } from 'node:net'
-import type { Logger } from '../../src/crdt/index.ts'
+export { silent } from '../support/logger.ts'
 
 export const PROXY_HOST = '127.0.0.101'
-
-export const silent: Logger = {
-  debug () {},
-  info () {},
-  warn () {},
-  error () {},
-  child () { return silent }
-}
 
 const open = new WeakMap<Server, Set<Socket>>()
 

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitFor } from './wait.ts'
+export { waitFor } from './wait.ts'
 
 export const BIN = fileURLToPath(new URL('../../bin/meshd.js', import.meta.url))
 export const IMAGE = 'meshd/busybox:latest'
@@ -77,24 +79,6 @@ export async function startDaemon (opts: DaemonOptions): Promise<TestDaemon> {
 export async function killDaemon (daemon: TestDaemon, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
   if (daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill(signal)
   return await daemon.exited
-}
-
-/** Polls `check` until it returns a truthy value; throws with `what` after the timeout. */
-export async function waitFor<T> (check: () => Promise<T> | T, opts: { timeoutMs?: number, intervalMs?: number, what?: string } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000)
-  let lastError: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value !== undefined && value !== null && value !== false) return value as NonNullable<T>
-    } catch (err) {
-      lastError = err
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? 'a condition'}${lastError === undefined ? '' : `: ${(lastError as Error).message}`}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 100))
-  }
 }
 
 /** Calls the API and returns status and parsed body; never throws on HTTP errors. */

@@ -3,41 +3,32 @@
 
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import type { ApiInit } from './server.ts'
+import { memberViews, placeCluster, placedSlots } from '../cluster/index.ts'
+import type { MemberView } from '../cluster/index.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
 import { MeshdError } from '../errors.ts'
 import { deleteService, requireService, rollbackService, scaleService, writeService } from './services.ts'
+import type { ApiInit } from './types.ts'
 import { replicaViews, serviceView } from './views.ts'
-
-export interface MemberView {
-  id: string
-  name: string
-  host: string
-  state: 'alive' | 'suspect' | 'dead'
-  labels: Record<string, string>
-  draining: boolean
-  capacity?: { cpus: number, memory: number }
-  /** Services whose replicas kept failing on this node, placed elsewhere for a while. */
-  avoiding?: string[]
-}
 
 interface NameParams { name: string }
 
 /** Registers every /v1 route on app. */
 export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   const { document } = init
-  const deadCheck = (): ((nodeId: string) => boolean) => {
-    const dead = new Set(init.members().filter((m) => m.state === 'dead').map((m) => m.id))
-    return (nodeId) => dead.has(nodeId)
+  /** A service as the cluster shows it now, with this node's mesh counters when asked. */
+  const show = (name: string, withMesh = true): ReturnType<typeof serviceView> => {
+    const view = init.view()
+    return serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined)
   }
 
   app.get('/v1/health', async () => ({ ok: true, node: init.node }))
 
-  app.get('/v1/nodes', async () => init.members())
+  app.get('/v1/nodes', async () => memberViews(init.view()))
 
   for (const [action, draining] of [['drain', true], ['undrain', false]] as const) {
     app.post<{ Params: NameParams }>(`/v1/nodes/:name/${action}`, async (req) => {
-      const member = requireMember(init.members(), req.params.name)
+      const member = requireMember(memberViews(init.view()), req.params.name)
       document.putDrain(member.id, { draining, updatedAt: Date.now() })
       init.log.info({ node: member.name, draining }, `node ${action}ed`)
       return { ...member, draining }
@@ -45,37 +36,34 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   }
 
   app.get('/v1/services', async () => {
-    const placement = init.placement?.()
-    const isDead = deadCheck()
-    return Object.values(document.services())
+    const view = init.view()
+    const placement = placeCluster(view)
+    return Object.values(view.services)
       .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
-      .map((record) => serviceView(document, record, placement, isDead, init.mesh?.service(record.spec.name)))
+      .map((record) => serviceView(view, record, placement, init.mesh?.service(record.spec.name)))
   })
 
-  app.get<{ Params: NameParams }>('/v1/services/:name', async (req) =>
-    serviceView(document, requireService(document, req.params.name), init.placement?.(), deadCheck(), init.mesh?.service(req.params.name)))
+  app.get<{ Params: NameParams }>('/v1/services/:name', async (req) => show(req.params.name))
 
   app.put<{ Params: NameParams }>('/v1/services/:name', async (req, reply) => {
     const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
     const result = writeService(document, spec)
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
-    return await reply.status(result.created ? 201 : 200).send(serviceView(document, result.record, init.placement?.(), deadCheck()))
+    return await reply.status(result.created ? 201 : 200).send(show(spec.name, false))
   })
 
   app.post<{ Params: NameParams }>('/v1/services/:name/scale', async (req) => {
     const { replicas } = parseScaleRequest(requireBody(req.body))
-    const result = scaleService(document, req.params.name, replicas)
+    scaleService(document, req.params.name, replicas)
     init.log.info({ service: req.params.name, replicas }, 'service scaled')
-    return serviceView(document, result.record, init.placement?.(), deadCheck())
+    return show(req.params.name, false)
   })
 
   app.post<{ Params: NameParams }>('/v1/services/:name/rollback', async (req) => {
     const name = req.params.name
-    const placement = init.placement?.()
-    const slots = (placement?.assignments ?? []).filter((a) => a.service === name).map((a) => a.slot)
-    const record = rollbackService(document, name, slots)
+    const record = rollbackService(document, name, placedSlots(placeCluster(init.view()), name))
     init.log.info({ service: name, generation: record.generation }, 'service rolled back')
-    return serviceView(document, record, placement, deadCheck(), init.mesh?.service(name))
+    return show(name)
   })
 
   app.delete<{ Params: NameParams }>('/v1/services/:name', async (req) => {
@@ -94,8 +82,9 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   })
 
   app.get<{ Querystring: { service?: string } }>('/v1/replicas', async (req) => {
-    const services = req.query.service === undefined ? Object.keys(document.services()) : [req.query.service]
-    return services.flatMap((service) => replicaViews(document, service).map((r) => ({ service, ...r })))
+    const view = init.view()
+    const services = req.query.service === undefined ? Object.keys(view.services) : [req.query.service]
+    return services.flatMap((service) => replicaViews(view, service).map((r) => ({ service, ...r })))
   })
 }
 

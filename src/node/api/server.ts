@@ -5,36 +5,10 @@
 import { timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
-import type { ClusterDocument, Logger } from '../../crdt/index.ts'
-import type { Placement } from '../../placement/index.ts'
-import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
-import type { ServiceMeshView } from '../mesh.ts'
-import { MeshdError } from '../errors.ts'
+import { MeshdError, StartupError } from '../errors.ts'
+import { BODY_LIMIT, DRAIN_LIMIT } from './constants.ts'
 import { registerRoutes } from './routes.ts'
-import type { MemberView } from './routes.ts'
-
-export const BODY_LIMIT = 1024 * 1024
-/** An oversize body up to this size is read and discarded so the client gets its 413 instead of a reset. */
-const DRAIN_LIMIT = 64 * 1024 * 1024
-
-export interface ApiInit {
-  host: string
-  port: number
-  node: { id: string, name: string }
-  document: ClusterDocument
-  members: () => MemberView[]
-  /** The cluster's current placement, for desired counts and unplaced explanations. */
-  placement?: () => Placement
-  /** This node's routing mesh: counters and listener problems. */
-  mesh?: MeshStatus
-  log: Logger
-  token?: string
-}
-
-export interface MeshStatus {
-  service: (name: string) => ServiceMeshView
-  stats: () => ProxyStats & { problems: RouteProblem[] }
-}
+import type { ApiInit } from './types.ts'
 
 /** Builds the API server (not yet listening). */
 export function buildApi (init: ApiInit): FastifyInstance {
@@ -108,3 +82,37 @@ function toMeshdError (err: FastifyError | MeshdError): MeshdError {
       return new MeshdError('MESHD_INTERNAL', 'internal error; see the daemon log')
   }
 }
+
+/** The API as a part of the daemon: listening from start() to stop(). */
+export class ApiServer {
+  private readonly init: ApiInit
+  private app: FastifyInstance | undefined
+
+  constructor (init: ApiInit) {
+    this.init = init
+  }
+
+  /** The base URL clients use. */
+  get url (): string { return `http://${this.init.host}:${this.init.port}` }
+
+  async start (): Promise<void> {
+    if (this.app !== undefined) return
+    const { host, port } = this.init
+    const app = buildApi(this.init)
+    this.app = app
+    await app.listen({ host, port }).catch(async (err: NodeJS.ErrnoException) => {
+      this.app = undefined
+      await app.close()
+      throw new StartupError(err.code === 'EADDRINUSE'
+        ? `--api-port: ${host}:${port} is already in use (another meshd?)`
+        : `cannot listen on ${host}:${port}: ${err.message}`)
+    })
+  }
+
+  async stop (): Promise<void> {
+    const app = this.app
+    this.app = undefined
+    await app?.close()
+  }
+}
+

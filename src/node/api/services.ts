@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
-import { inProgress, newRollout, rollbackOf } from '../rollout.ts'
+import { inProgress, newRollout, rollbackOf } from '../cluster/index.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
@@ -40,7 +40,7 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
 
 /** Rolls a service back to its previous spec and generation, in batches like an update. */
 export function rollbackService (document: ClusterDocument, name: string, slots: readonly number[], now = Date.now()): ServiceRecord {
-  const existing = requireService(document, name)
+  const existing = requireService(document.services(), name)
   const back = rollbackOf(existing, document.rollout(name), slots, now, 'rollback requested')
   if (back === undefined) throw new MeshdError('MESHD_NO_PREVIOUS_SPEC', `service "${name}" has no previous spec to roll back to`, 'name')
   document.transact(() => {
@@ -52,13 +52,13 @@ export function rollbackService (document: ClusterDocument, name: string, slots:
 
 /** Sets the replica count of an existing service. */
 export function scaleService (document: ClusterDocument, name: string, replicas: number): WriteResult {
-  const existing = requireService(document, name)
+  const existing = requireService(document.services(), name)
   return writeService(document, { ...existing.spec, replicas })
 }
 
 /** Deletes a service; its containers go as every node reconciles. */
 export function deleteService (document: ClusterDocument, name: string): void {
-  requireService(document, name)
+  requireService(document.services(), name)
   document.transact(() => {
     document.deleteService(name)
     document.deleteRollout(name)
@@ -66,8 +66,8 @@ export function deleteService (document: ClusterDocument, name: string): void {
 }
 
 /** The service's record, or MESHD_SERVICE_NOT_FOUND. */
-export function requireService (document: ClusterDocument, name: string): ServiceRecord {
-  const record = document.service(name)
+export function requireService (services: Record<string, ServiceRecord>, name: string): ServiceRecord {
+  const record = services[name]
   if (record === undefined) throw new MeshdError('MESHD_SERVICE_NOT_FOUND', `service "${name}" not found`, 'name')
   return record
 }

@@ -1,8 +1,10 @@
 // What the API returns for services and replicas: plain views built from the document.
 
-import type { ClusterDocument, ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
+import type { ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
 import type { Placement } from '../../placement/index.ts'
-import type { ServiceMeshView } from '../mesh.ts'
+import { notDead } from '../cluster/index.ts'
+import type { ClusterView } from '../cluster/index.ts'
+import type { ServiceMeshView } from '../mesh/index.ts'
 
 export interface ReplicaView {
   slot: number
@@ -41,8 +43,8 @@ export interface RolloutView {
 }
 
 /** Every replica record of a service across the cluster, ordered by slot then node. */
-export function replicaViews (document: ClusterDocument, service: string): ReplicaView[] {
-  return document.replicas()
+export function replicaViews (view: ClusterView, service: string): ReplicaView[] {
+  return view.replicas
     .filter(({ replica }) => replica.service === service)
     .map(({ nodeId, replica }) => ({
       slot: replica.slot,
@@ -59,13 +61,13 @@ export function replicaViews (document: ClusterDocument, service: string): Repli
 }
 
 /** A service as GET /v1/services/NAME shows it. */
-export function serviceView (document: ClusterDocument, record: ServiceRecord, placement?: Placement, isDead: (nodeId: string) => boolean = () => false, mesh?: ServiceMeshView): ServiceView {
+export function serviceView (view: ClusterView, record: ServiceRecord, placement?: Placement, mesh?: ServiceMeshView): ServiceView {
   const name = record.spec.name
-  const replicas = replicaViews(document, name)
+  const replicas = replicaViews(view, name)
   // A dead node's records keep their last state; its replicas serve nobody.
-  const healthy = replicas.filter((r) => r.state === 'healthy' && !isDead(r.nodeId))
+  const healthy = replicas.filter((r) => r.state === 'healthy' && notDead(view, r.nodeId))
   const placed = placement?.assignments.filter((a) => a.service === name).length
-  const rollout = document.rollout(name)
+  const rollout = view.rollouts[name]
   const total = record.spec.mode === 'global' ? placed ?? 0 : record.spec.replicas
   return {
     ...record,

@@ -1,7 +1,7 @@
 // `meshd node ls|drain|undrain`: the members of the cluster, and moving replicas off one.
 
 import type { Command } from 'commander'
-import type { MemberView } from '../api/index.ts'
+import type { MemberView } from '../cluster/index.ts'
 import { clientOf, withClientOptions } from './service.ts'
 import type { ClientFlags } from './service.ts'
 import { table } from './table.ts'

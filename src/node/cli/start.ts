@@ -2,7 +2,8 @@
 // cleanly and leave containers running for the next start to adopt.
 
 import type { Command } from 'commander'
-import { DEFAULT_API_PORT, DEFAULT_P2P_PORT, parseDaemonConfig } from '../config.ts'
+import { parseDaemonConfig } from '../config.ts'
+import { DEFAULT_API_PORT, DEFAULT_P2P_PORT } from '../constants.ts'
 import type { RawDaemonOptions } from '../config.ts'
 import { Daemon, StartupError } from '../daemon.ts'
 import { collect } from './flags.ts'

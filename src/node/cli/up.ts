@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, openSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { pino } from 'pino'
+import { silentLogger } from '../../logger.ts'
 import { loadOrCreateSecret, secretToToken } from '../../gossip/index.ts'
 import { dockerRuntime } from '../runtime/index.ts'
 import { ApiClient } from './client.ts'
@@ -136,9 +136,8 @@ async function stopAll (nodes: LocalNode[], keep: boolean): Promise<void> {
     if (node.child.exitCode === null) node.child.kill('SIGKILL')
   }))
   if (keep) return
-  const quiet = pino({ level: 'silent' })
   for (const node of nodes) {
-    const runtime = dockerRuntime({ host: node.host, nodeName: node.name, log: quiet })
+    const runtime = dockerRuntime({ host: node.host, nodeName: node.name, log: silentLogger })
     const containers = await runtime.list().catch(() => [])
     await Promise.all(containers.map(async (c) => { await runtime.remove(c.id, { graceSeconds: 1 }).catch(() => {}) }))
     await runtime.stop()

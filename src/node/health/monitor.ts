@@ -1,4 +1,4 @@
-import type { Logger } from '../../crdt/index.ts'
+import type { Logger } from '../../logger.ts'
 import { probeCmd, probeHttp, probeTcp, type ExecFn, type ProbeResult } from './probe.ts'
 import { START_INTERVAL_MS } from './constants.ts'
 

@@ -2,6 +2,8 @@
 // not wait), repeated failures wait longer, and a replica that stayed healthy for a
 // while earns a clean slate.
 
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, BACKOFF_RESET_AFTER_MS } from './constants.ts'
+
 export interface BackoffOptions {
   baseMs: number
   maxMs: number
@@ -9,7 +11,7 @@ export interface BackoffOptions {
   resetAfterMs: number
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, resetAfterMs: 10_000 }
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: BACKOFF_BASE_MS, maxMs: BACKOFF_MAX_MS, resetAfterMs: BACKOFF_RESET_AFTER_MS }
 
 export class SlotBackoff {
   private readonly options: BackoffOptions

@@ -3,18 +3,8 @@
 // which to keep, and which slots wait out a backoff. No I/O, no clock of its own.
 
 import type { ReplicaState } from '../../crdt/index.ts'
-
-/** A slot this node should run: service, slot number and the generation it must run. */
-export interface DesiredSlot {
-  key: string
-  service: string
-  slot: number
-  generation: number
-  /** update.order "stop-first": the replica of another generation stops before the new one starts. */
-  stopFirst?: boolean
-  /** The restart policy says this slot's failed replica stays as it is: nothing is started. */
-  finished?: boolean
-}
+import type { DesiredSlot } from '../cluster/index.ts'
+import { STOP_FIRST_RECHECK_MS } from './constants.ts'
 
 /** A container of this node as the reconciler tracks it (or a start still in flight). */
 export interface TrackedReplica {
@@ -56,9 +46,6 @@ const RANK: Record<ReplicaState, number> = { healthy: 3, running: 2, starting: 1
 export function isLive (replica: TrackedReplica): boolean {
   return LIVE.has(replica.state)
 }
-
-/** How soon a stop-first slot looks again whether its old replica is gone. */
-const STOP_FIRST_RECHECK_MS = 100
 
 /** Computes what to start, stop and keep so that each desired slot runs one live replica of its generation. */
 export function plan (input: PlanInput): Plan {

@@ -1,10 +1,13 @@
-// Writes this node's replica records into the cluster document: one record per slot
-// (the replica serving it), stale records removed, all in one transaction, and only
-// when something other than the timestamp changed.
+// What this node writes about its replicas into the cluster document: one replica
+// record per slot (the replica serving it), stale records removed, all in one
+// transaction, and only when something other than the timestamp changed; and the
+// services it asks placement to avoid here after a crash loop.
 
 
 import type { ClusterDocument, ReplicaRecord, SlotFailure } from '../../crdt/index.ts'
-import type { DesiredSlot } from './plan.ts'
+import type { Logger } from '../../logger.ts'
+import { avoidService } from '../cluster/index.ts'
+import type { DesiredSlot } from '../cluster/index.ts'
 import { recordChanged, replicaRecord, servingReplica } from './tracked.ts'
 import type { Tracked } from './tracked.ts'
 
@@ -69,8 +72,17 @@ export class ReplicaPublisher {
       for (const key of deletes) document.deleteReplica(nodeId, key)
     })
   }
-}
 
+  /** The service's replicas keep failing here: ask placement to put it on other nodes for a while. */
+  avoid (service: string, now: number, log: Logger): void {
+    const { document, nodeId } = this.init
+    const record = document.node(nodeId)
+    const next = record === undefined ? undefined : avoidService(record, service, now)
+    if (next === undefined) return
+    document.putNode(nodeId, next)
+    log.warn({ service, until: next.avoid?.[service] }, 'replicas keep failing on this node: placing the service elsewhere for a while')
+  }
+}
 
 function withLastFailure (record: ReplicaRecord, failure: SlotFailure | undefined): ReplicaRecord {
   return failure === undefined ? record : { ...record, lastFailure: failure }

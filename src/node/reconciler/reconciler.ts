@@ -3,21 +3,22 @@
 // tick plans and applies; a periodic full resync catches anything an event missed.
 
 import { EventEmitter } from 'node:events'
-import type { ClusterDocument, DocumentChange, Logger, ServiceSpec } from '../../crdt/index.ts'
+import type { ClusterDocument, DocumentChange, ServiceSpec } from '../../crdt/index.ts'
+import type { Logger } from '../../logger.ts'
+import { specOf } from '../cluster/index.ts'
+import type { DesiredSlot, NodeAssignment } from '../cluster/index.ts'
 import { RuntimeUnavailableError } from '../runtime/index.ts'
 import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
-import { HealthMonitor } from '../health/index.ts'
 import type { ResolvedHealth } from '../health/index.ts'
+import { watchReplica } from './health-watch.ts'
+import { ENGINE_RETRY_MS, RESYNC_MS, TICK_GAP_MS, TICK_MAX_DELAY_MS, UNPUBLISHED_BEFORE_STOP_MS } from './constants.ts'
 import { plan } from './plan.ts'
-import { specOf } from '../rollout.ts'
-import { refusal, resolveRestart } from './restart.ts'
-import type { DesiredSlot, StopReason } from './plan.ts'
-import { allSlots } from './desired.ts'
-import type { SlotAssignment } from './desired.ts'
-import { SlotBackoff } from './backoff.ts'
+import type { StopReason } from './plan.ts'
 import { DebouncedRunner } from './debounce.ts'
 import { ReplicaPublisher } from './publish.ts'
-import { stateFromDocker } from './tracked.ts'
+import { Remover } from './remover.ts'
+import { Supervisor } from './supervisor.ts'
+import { exitOf, stateFromDocker, trackedOf } from './tracked.ts'
 import type { Tracked } from './tracked.ts'
 
 export interface ReconcilerInit {
@@ -27,21 +28,14 @@ export interface ReconcilerInit {
   runtime: Runtime
   log: Logger
   resolveHealth: (spec: ServiceSpec) => ResolvedHealth | undefined
-  assign?: SlotAssignment
+  /** The slots this node runs now, from the cluster's decisions (cluster/assignment.ts). */
+  assign: () => NodeAssignment
   gapMs?: number
   maxDelayMs?: number
   resyncMs?: number
   /** How long a healthy replica stays up unpublished before it is stopped (UNPUBLISHED_BEFORE_STOP_MS). */
   drainMs?: number
-  /** A slot of the service failed CRASH_LOOP_FAILURES times in a row here: try it on another node. */
-  onCrashLoop?: (service: string) => void
 }
-
-/** Consecutive failures of a slot's replica on one node before the node asks to be avoided. */
-export const CRASH_LOOP_FAILURES = 3
-
-/** Time for the document change to reach every node's mesh (propagation p99 is tens of ms). */
-export const UNPUBLISHED_BEFORE_STOP_MS = 1000
 
 export interface ReconcilerEvents {
   'reconcile:done': [{ started: number, stopped: number, kept: number, waiting: number }]
@@ -51,9 +45,8 @@ export interface ReconcilerEvents {
 export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private readonly init: ReconcilerInit
   private readonly log: Logger
-  private readonly assign: SlotAssignment
   private readonly tracked = new Map<string, Tracked>()
-  private readonly backoff = new SlotBackoff()
+  private readonly supervisor = new Supervisor()
   private readonly runner: DebouncedRunner
   private readonly publisher: ReplicaPublisher
   private resyncTimer: NodeJS.Timeout | undefined
@@ -63,20 +56,23 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private pendingSeq = 0
   /** The slots of the last tick: a state change between ticks republishes against them instead of placing again. */
   private lastDesired: DesiredSlot[] = []
-  /** Failure times per slot and generation, for restart.maxAttempts. */
-  private readonly failureTimes = new Map<string, number[]>()
-  /** Slots (key@generation) the restart policy leaves alone, and why. */
-  private readonly finished = new Map<string, string>()
-  /** Replicas unpublished and waiting out UNPUBLISHED_BEFORE_STOP_MS before their removal. */
-  private readonly drainTimers = new Set<NodeJS.Timeout>()
+  private readonly remover: Remover
+  private unwatch: (() => Promise<void>) | undefined
 
   constructor (init: ReconcilerInit) {
     super()
     this.init = init
     this.log = init.log
-    this.assign = init.assign ?? allSlots
-    this.runner = new DebouncedRunner(async () => { await this.tick() }, { gapMs: init.gapMs ?? 50, maxDelayMs: init.maxDelayMs ?? 1000 })
+    this.runner = new DebouncedRunner(async () => { await this.tick() }, { gapMs: init.gapMs ?? TICK_GAP_MS, maxDelayMs: init.maxDelayMs ?? TICK_MAX_DELAY_MS })
     this.publisher = new ReplicaPublisher({ nodeId: init.nodeId, nodeName: init.nodeName, document: init.document })
+    this.remover = new Remover({
+      runtime: init.runtime,
+      log: init.log,
+      drainMs: init.drainMs ?? UNPUBLISHED_BEFORE_STOP_MS,
+      removed: (tracked) => { this.untrack(tracked) },
+      engineDown: (err) => { this.noteEngineError(err) },
+      settled: () => { this.runner.mark() }
+    })
   }
 
   async start (): Promise<void> {
@@ -84,9 +80,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.started = true
     this.runner.start()
     this.init.document.on('change', this.onDocumentChange)
-    this.init.runtime.watch(this.onContainerEvent)
+    this.unwatch = this.init.runtime.watch(this.onContainerEvent)
     await this.tick()
-    const resyncMs = this.init.resyncMs ?? 10_000
+    const resyncMs = this.init.resyncMs ?? RESYNC_MS
     // A random stagger keeps nodes from resyncing in lockstep.
     this.resyncTimer = setTimeout(() => {
       this.resyncTimer = setInterval(() => { this.needsResync = true; this.runner.mark() }, resyncMs)
@@ -101,9 +97,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     clearTimeout(this.resyncTimer)
     clearInterval(this.resyncTimer)
     this.init.document.off('change', this.onDocumentChange)
-    // Replicas waiting to be removed keep running; the next start adopts and removes them.
-    for (const timer of this.drainTimers) clearTimeout(timer)
-    this.drainTimers.clear()
+    this.remover.stop()
+    await this.unwatch?.()
+    this.unwatch = undefined
     for (const tracked of this.tracked.values()) tracked.monitor?.stop()
   }
 
@@ -126,9 +122,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       if (tracked === undefined) this.needsResync ||= !this.hasPendingStarts()
       // 'kill' and 'stop' only announce a signal; 'die' follows with the exit code.
       else if (tracked.stopping !== true && ['die', 'oom', 'destroy'].includes(event.action)) {
-        const what = event.action === 'oom' ? 'ran out of memory' : event.exitCode === undefined ? 'exited' : `exited with code ${event.exitCode}`
+        const exit = exitOf(event)
         // An unhealthy replica that dies before the next tick stops it has failed once, not twice.
-        if (tracked.state !== 'exited' && tracked.state !== 'unhealthy') this.markFailed(tracked, 'exited', `container ${what}`, event.exitCode ?? (event.action === 'oom' ? 137 : 1))
+        if (tracked.state !== 'exited' && tracked.state !== 'unhealthy') this.markFailed(tracked, 'exited', exit.reason, exit.code)
         if (event.action === 'destroy') this.untrack(tracked)
       }
     }
@@ -141,19 +137,21 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       if (this.needsResync) await this.resync()
     } catch (err) {
       this.noteEngineError(err)
-      this.runner.mark(2000)
+      this.runner.mark(ENGINE_RETRY_MS)
       return
     }
-    const assigned = this.assign(this.init.document.services())
-    const { hold } = assigned
-    const desired = assigned.desired.map((slot) => this.finished.has(`${slot.key}@${slot.generation}`) ? { ...slot, finished: true } : slot)
+    const assigned = this.init.assign()
+    const desired = this.supervisor.mark(assigned.desired)
     this.lastDesired = desired
     const now = Date.now()
     const live = [...this.tracked.values()].filter((t) => t.stopping !== true)
     const stopping = new Set([...this.tracked.values()].filter((t) => t.stopping === true).map((t) => t.key))
-    const result = plan({ desired, replicas: live, now, retryAt: this.backoff.retryAt(), stopping, ...(hold === undefined ? {} : { hold }) })
+    const result = plan({ desired, replicas: live, now, retryAt: this.supervisor.retryAt(), stopping, hold: assigned.hold })
 
-    for (const { replica, reason } of result.stop) this.stopReplica(this.tracked.get(replica.id), reason)
+    for (const { replica, reason } of result.stop) {
+      const tracked = this.tracked.get(replica.id)
+      if (tracked !== undefined) this.remover.remove(tracked, reason)
+    }
     for (const slot of result.start) this.startReplica(slot)
     if (result.waiting.length > 0) this.runner.mark(Math.min(...result.waiting.map((w) => w.until)) - now)
     this.publish(desired)
@@ -184,22 +182,14 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     }
     for (const tracked of [...this.tracked.values()]) {
       if (tracked.pending !== true && tracked.stopping !== true && !seen.has(tracked.id)) {
-        if (tracked.state !== 'exited') this.backoff.failure(tracked.key, Date.now())
+        if (tracked.state !== 'exited') this.supervisor.startFailed(tracked.key, Date.now())
         this.untrack(tracked)
       }
     }
   }
 
   private adopt (info: ContainerInfo): void {
-    const tracked: Tracked = {
-      id: info.id,
-      key: `${info.service}#${info.slot}`,
-      service: info.service,
-      slot: info.slot,
-      generation: info.generation,
-      state: stateFromDocker(info.state),
-      info
-    }
+    const tracked = trackedOf(info)
     this.tracked.set(info.id, tracked)
     this.log.info({ container: info.id.slice(0, 12), slot: tracked.key, generation: info.generation, state: info.state }, 'adopted container')
     if (tracked.state === 'running') this.watchHealth(tracked)
@@ -230,80 +220,33 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         if (err instanceof RuntimeUnavailableError) {
           this.noteEngineError(err)
           this.needsResync = true
-          this.runner.mark(2000)
+          this.runner.mark(ENGINE_RETRY_MS)
           return
         }
-        const retryAt = this.backoff.failure(slot.key, Date.now())
+        const retryAt = this.supervisor.startFailed(slot.key, Date.now())
         this.publisher.noteStartFailure(slot, err.message)
         this.log.warn({ slot: slot.key, err: err.message, retryInMs: retryAt - Date.now() }, 'replica failed to start')
       })
       .finally(() => { this.runner.mark() })
   }
 
-  private stopReplica (tracked: Tracked | undefined, reason: StopReason): void {
-    if (tracked === undefined || tracked.stopping === true) return
-    tracked.stopping = true
-    tracked.monitor?.stop()
-    this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key, generation: tracked.generation, reason }, 'removing replica')
-    // A broken replica serves nobody: no grace period. A healthy one gets time to finish
-    // requests, and first a moment unpublished (it is, from this tick on) so the mesh on
-    // every node stops sending it new connections before it stops.
-    const broken = reason === 'exited' || reason === 'unhealthy' || reason === 'failed'
-    const remove = (): void => {
-      this.init.runtime.remove(tracked.id, { graceSeconds: broken ? 0 : undefined })
-        .then(() => { this.untrack(tracked) })
-        .catch((err: Error) => {
-          tracked.stopping = false
-          if (err instanceof RuntimeUnavailableError) this.noteEngineError(err)
-          else this.log.warn({ container: tracked.id.slice(0, 12), err: err.message }, 'could not remove replica')
-          this.runner.mark(2000)
-        })
-        .finally(() => { this.runner.mark() })
-    }
-    const drainMs = broken || tracked.state !== 'healthy' ? 0 : this.init.drainMs ?? UNPUBLISHED_BEFORE_STOP_MS
-    if (drainMs === 0) {
-      remove()
-      return
-    }
-    const timer = setTimeout(() => {
-      this.drainTimers.delete(timer)
-      if (this.started) remove()
-    }, drainMs)
-    this.drainTimers.add(timer)
-  }
-
+  /** Probes a running replica with the health check of the spec it was started with (the previous one during an update). */
   private watchHealth (tracked: Tracked): void {
-    const check = this.healthCheckOf(tracked)
-    if (check === undefined) {
-      // No health check: a running container is ready, as in Docker without HEALTHCHECK.
-      this.setState(tracked, 'healthy')
-      return
-    }
-    tracked.monitor = new HealthMonitor({
-      check,
-      endpoint: (port) => tracked.info?.ports.find((p) => p.target === port)?.endpoint,
-      exec: async (cmd, timeoutMs) => await this.init.runtime.exec(tracked.id, cmd, { timeoutMs }),
-      onChange: (state, detail) => {
-        if (state === 'unhealthy') this.markFailed(tracked, 'unhealthy', `health check failed: ${detail}`)
-        else this.setState(tracked, 'healthy')
-      },
-      log: this.log.child({ container: tracked.id.slice(0, 12) })
-    })
-    tracked.monitor.start()
-  }
-
-  /** The health check of the spec the replica was started with (the previous one during an update). */
-  private healthCheckOf (tracked: Tracked): ResolvedHealth | undefined {
     const record = this.init.document.service(tracked.service)
-    if (record === undefined) return undefined
-    return this.init.resolveHealth(specOf(record, tracked.generation) ?? record.spec)
+    const check = record === undefined ? undefined : this.init.resolveHealth(specOf(record, tracked.generation) ?? record.spec)
+    tracked.monitor = watchReplica(tracked, check, {
+      runtime: this.init.runtime,
+      log: this.log,
+      healthy: () => { this.setState(tracked, 'healthy') },
+      unhealthy: (detail) => { this.markFailed(tracked, 'unhealthy', `health check failed: ${detail}`) }
+    })
   }
 
   private setState (tracked: Tracked, state: 'healthy'): void {
     if (tracked.stopping === true || tracked.state === state) return
     tracked.state = state
     tracked.error = undefined
-    this.backoff.healthy(tracked.key, Date.now())
+    this.supervisor.healthy(tracked.key, Date.now())
     this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key }, 'replica healthy')
     this.publish(this.lastDesired)
     this.runner.mark()
@@ -315,31 +258,23 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.state = state
     tracked.error = reason
     tracked.monitor?.stop()
-    const attempt = `${tracked.key}@${tracked.generation}`
-    const times = [...(this.failureTimes.get(attempt) ?? []), now].slice(-1000)
-    this.failureTimes.set(attempt, times)
     const record = this.init.document.service(tracked.service)
-    const policy = resolveRestart(record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec)
-    const refused = refusal(policy, state === 'exited' ? exitCode : undefined, times, now)
-    if (refused !== undefined) {
-      this.finished.set(`${tracked.key}@${tracked.generation}`, refused)
-      tracked.error = `${reason}; ${refused}`
-    }
+    const spec = record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec
+    const verdict = this.supervisor.failed(tracked, spec, state === 'exited' ? exitCode : undefined, now)
+    if (verdict.refused !== undefined) tracked.error = `${reason}; ${verdict.refused}`
     this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: tracked.error, at: now, generation: tracked.generation })
     this.publish(this.lastDesired)
-    if (refused === undefined) {
-      const retryAt = this.backoff.failure(tracked.key, now, policy.delayMs)
-      this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: retryAt - now }, 'replica failed')
-      if (this.backoff.count(tracked.key) >= CRASH_LOOP_FAILURES) this.init.onCrashLoop?.(tracked.service)
+    if (verdict.refused === undefined) {
+      this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, retryInMs: (verdict.retryAt ?? now) - now }, 'replica failed')
+      if (verdict.crashLoop) this.publisher.avoid(tracked.service, now, this.log)
     } else {
-      this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, policy: refused }, 'replica failed; not restarting it')
+      this.log.warn({ container: tracked.id.slice(0, 12), slot: tracked.key, reason, policy: verdict.refused }, 'replica failed; not restarting it')
     }
     this.runner.mark()
   }
 
   private hasPendingStarts (): boolean {
-    for (const tracked of this.tracked.values()) if (tracked.pending === true) return true
-    return false
+    return [...this.tracked.values()].some((tracked) => tracked.pending === true)
   }
 
   private untrack (tracked: Tracked): void {
@@ -349,10 +284,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   private publish (desired: DesiredSlot[]): void {
     const desiredKeys = new Set(desired.map((slot) => slot.key))
-    for (const key of this.backoff.retryAt().keys()) if (!desiredKeys.has(key)) this.backoff.forget(key)
-    const wanted = new Set(desired.map((slot) => `${slot.key}@${slot.generation}`))
-    for (const key of this.failureTimes.keys()) if (!wanted.has(key)) this.failureTimes.delete(key)
-    for (const key of this.finished.keys()) if (!wanted.has(key)) this.finished.delete(key)
+    this.supervisor.keepOnly(desired)
     const generations = new Map(desired.map((slot) => [slot.key, slot.generation]))
     this.publisher.publish([...this.tracked.values()].filter((t) => t.stopping !== true), desiredKeys, generations)
   }

@@ -2,7 +2,8 @@
 // they become in the cluster document (one record per slot: the replica serving it).
 
 import type { ReplicaRecord, ReplicaState } from '../../crdt/index.ts'
-import type { ContainerInfo } from '../runtime/index.ts'
+import { slotKey } from '../../placement/index.ts'
+import type { ContainerEvent, ContainerInfo } from '../runtime/index.ts'
 import type { HealthMonitor } from '../health/index.ts'
 import type { TrackedReplica } from './plan.ts'
 
@@ -18,6 +19,17 @@ const SERVE_RANK: Record<ReplicaState, number> = { healthy: 5, running: 4, start
 /** Maps Docker's container state to a replica state before any health probe ran. */
 export function stateFromDocker (dockerState: string): ReplicaState {
   return dockerState === 'running' ? 'running' : dockerState === 'created' || dockerState === 'restarting' ? 'starting' : 'exited'
+}
+
+/** A container found in Docker (adopted at start or by a resync), as the reconciler tracks it. */
+export function trackedOf (info: ContainerInfo): Tracked {
+  return { id: info.id, key: slotKey(info.service, info.slot), service: info.service, slot: info.slot, generation: info.generation, state: stateFromDocker(info.state), info }
+}
+
+/** Why a container ended, and its exit code (137 for an out-of-memory kill, 1 when Docker did not say). */
+export function exitOf (event: ContainerEvent): { reason: string, code: number } {
+  const what = event.action === 'oom' ? 'ran out of memory' : event.exitCode === undefined ? 'exited' : `exited with code ${event.exitCode}`
+  return { reason: `container ${what}`, code: event.exitCode ?? (event.action === 'oom' ? 137 : 1) }
 }
 
 /** The replica that represents a slot: healthy first, then the generation the slot must run, then the newest. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Agent } from 'node:http'
 import Docker from 'dockerode'
-import type { Logger } from '../../crdt/index.ts'
+import type { Logger } from '../../logger.ts'
 import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, IMAGE_CACHE_MS, PING_TIMEOUT_MS } from './constants.ts'
 import { fromInspect, fromListEntry } from './container-info.ts'
 import { containerName, createOptions } from './container-spec.ts'
@@ -137,7 +137,7 @@ class DockerRuntime implements Runtime {
     }).catch(err => { throw this.mapError(err) })
   }
 
-  watch (onEvent: (event: ContainerEvent) => void): void {
+  watch (onEvent: (event: ContainerEvent) => void): () => Promise<void> {
     const watcher = new EventWatcher({
       docker: this.docker,
       nodeName: this.init.nodeName,
@@ -148,6 +148,9 @@ class DockerRuntime implements Runtime {
     })
     this.watchers.add(watcher)
     watcher.start()
+    return async () => {
+      if (this.watchers.delete(watcher)) await watcher.stop()
+    }
   }
 
   async ensureImage (image: string, opts: { signal?: AbortSignal } = {}): Promise<void> {

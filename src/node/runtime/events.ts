@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
-import type { Logger } from '../../crdt/index.ts'
+import type { Logger } from '../../logger.ts'
 import { WATCH_BACKOFF_MAX_MS, WATCH_BACKOFF_MIN_MS } from './constants.ts'
 import { LABELS, type ContainerEvent } from './types.ts'
 

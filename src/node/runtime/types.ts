@@ -63,8 +63,8 @@ export interface Runtime {
   list(opts?: { signal?: AbortSignal }): Promise<ContainerInfo[]>
   /** Runs a command in a running container and returns its exit code and output. */
   exec(id: string, cmd: string[], opts?: { signal?: AbortSignal, timeoutMs?: number }): Promise<ExecResult>
-  /** Calls onEvent for each event of this node's containers; reconnects with backoff until stop(). */
-  watch(onEvent: (event: ContainerEvent) => void): void
+  /** Calls onEvent for each event of this node's containers, reconnecting with backoff, until the returned function or stop() is called. */
+  watch(onEvent: (event: ContainerEvent) => void): () => Promise<void>
   /** Ensures the image exists locally (pulls if absent and a registry is reachable). */
   ensureImage(image: string, opts?: { signal?: AbortSignal }): Promise<void>
   stop(): Promise<void>

@@ -45,3 +45,6 @@ export const MAX_UPDATE_DURATION_MS = 3_600_000
 
 /** Most restarts a restart policy may allow in its window. */
 export const MAX_RESTART_ATTEMPTS = 1000
+
+/** Replicas of a service whose spec does not say. */
+export const DEFAULT_REPLICAS = 1

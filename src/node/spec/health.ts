@@ -1,7 +1,7 @@
 // The health check as the prober needs it: every default applied and every duration
 // in milliseconds, so the prober never parses or guesses.
 
-import type { ServiceSpec } from '../../crdt/types.ts'
+import type { ServiceSpec } from '../../crdt/index.ts'
 import type { ResolvedHealth } from '../health/index.ts'
 import { HEALTH_DEFAULTS } from './constants.ts'
 import { parseDuration } from './duration.ts'

@@ -2,10 +2,10 @@
 // with defaults filled in and no undefined-valued keys, sharing nothing with the
 // request body (which the caller may keep or log).
 
-import type { HealthSpec, ServiceSpec } from '../../crdt/types.ts'
+import type { HealthSpec, ServiceSpec } from '../../crdt/index.ts'
 import type { ServiceSpecInput } from './schema.ts'
+import { DEFAULT_REPLICAS } from './constants.ts'
 
-const DEFAULT_REPLICAS = 1
 
 /** The ServiceSpec for a validated input, with defaults: replicas 1, env {}, ports [], labels {}. */
 export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {

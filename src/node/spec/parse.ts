@@ -2,7 +2,7 @@
 // before anything reads or copies the body, then the shape (zod), then the rules
 // across fields, and only a body that passed everything is rebuilt as a spec.
 
-import type { ServiceSpec } from '../../crdt/types.ts'
+import type { ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
 import { findForbiddenKey } from './forbidden-keys.ts'
 import { firstProblem, specError } from './issues.ts'

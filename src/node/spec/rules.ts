@@ -2,7 +2,7 @@
 // in a fixed order (ports, then health in field order) so the reported problem is
 // always the same for the same input.
 
-import type { HealthSpec, PortSpec } from '../../crdt/types.ts'
+import type { HealthSpec, PortSpec } from '../../crdt/index.ts'
 import { MAX_PORT, MIN_PORT } from './constants.ts'
 import type { SpecProblem } from './issues.ts'
 import type { ServiceSpecInput } from './schema.ts'

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HealthMonitor, type ResolvedHealth } from '../../../src/node/health/index.ts'
 import type { ExecResult } from '../../../src/node/runtime/index.ts'
-import { recordingLogger } from '../runtime/recording-logger.ts'
-import { waitFor } from '../runtime/support.ts'
+import { recordingLogger } from '../../support/logger.ts'
+import { waitFor } from '../../support/wait.ts'
 
 interface Target {
   status: number
@@ -64,14 +64,14 @@ function monitor (health: ResolvedHealth, exec?: (cmd: string[], timeoutMs: numb
 }
 
 async function hitsAtLeast (count: number): Promise<void> {
-  await waitFor(() => target.hits >= count ? true : undefined, 5000, `${count} probes`)
+  await waitFor(() => target.hits >= count ? true : undefined, { timeoutMs: 5000, intervalMs: 25, what: `${count} probes` })
 }
 
 describe('HealthMonitor', () => {
   it('is healthy after the first success and reports it once', async () => {
     const { changes, monitor: m } = monitor(check({ intervalMs: 10_000 }))
     m.start()
-    await waitFor(() => changes.length > 0 ? true : undefined, 2000, 'healthy')
+    await waitFor(() => changes.length > 0 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'healthy' })
     // The first probe runs at once, not after the 10 s interval.
     expect(changes).toEqual(['healthy'])
     expect(m.state).toBe('healthy')
@@ -87,17 +87,17 @@ describe('HealthMonitor', () => {
   it('turns unhealthy after `retries` consecutive failures and healthy again on success', async () => {
     const { changes, details, monitor: m } = monitor(check({ retries: 3 }))
     m.start()
-    await waitFor(() => changes.length === 1 ? true : undefined, 2000, 'healthy')
+    await waitFor(() => changes.length === 1 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'healthy' })
 
     target.status = 500
     const hitsAtFailure = target.hits
-    await waitFor(() => changes.length === 2 ? true : undefined, 5000, 'unhealthy')
+    await waitFor(() => changes.length === 2 ? true : undefined, { timeoutMs: 5000, intervalMs: 25, what: 'unhealthy' })
     expect(changes).toEqual(['healthy', 'unhealthy'])
     expect(details[1]).toBe(`http GET ${endpoint}/: 500`)
     expect(target.hits - hitsAtFailure).toBeGreaterThanOrEqual(3)
 
     target.status = 200
-    await waitFor(() => changes.length === 3 ? true : undefined, 5000, 'healthy again')
+    await waitFor(() => changes.length === 3 ? true : undefined, { timeoutMs: 5000, intervalMs: 25, what: 'healthy again' })
     expect(changes).toEqual(['healthy', 'unhealthy', 'healthy'])
   })
 
@@ -110,10 +110,10 @@ describe('HealthMonitor', () => {
     expect(m.state).toBe('starting')
 
     target.status = 200
-    await waitFor(() => changes.length === 1 ? true : undefined, 2000, 'healthy')
+    await waitFor(() => changes.length === 1 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'healthy' })
     // Healthy once: the start period protects it no longer.
     target.status = 503
-    await waitFor(() => changes.length === 2 ? true : undefined, 2000, 'unhealthy')
+    await waitFor(() => changes.length === 2 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'unhealthy' })
     expect(changes).toEqual(['healthy', 'unhealthy'])
   })
 
@@ -121,7 +121,7 @@ describe('HealthMonitor', () => {
     target.status = 500
     const { changes, monitor: m } = monitor(check({ retries: 2 }))
     m.start()
-    await waitFor(() => changes.length > 0 ? true : undefined, 5000, 'unhealthy')
+    await waitFor(() => changes.length > 0 ? true : undefined, { timeoutMs: 5000, intervalMs: 25, what: 'unhealthy' })
     expect(changes).toEqual(['unhealthy'])
     expect(target.hits).toBeGreaterThanOrEqual(2)
   })
@@ -150,14 +150,14 @@ describe('HealthMonitor', () => {
 
     target.delayMs = 0
     m.start()
-    await waitFor(() => changes.length > 0 ? true : undefined, 2000, 'healthy after restart')
+    await waitFor(() => changes.length > 0 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'healthy after restart' })
     expect(changes).toEqual(['healthy'])
   })
 
   it('fails a check whose port is not published', async () => {
     const { changes, details, monitor: m } = monitor(check({ type: 'tcp', port: 9999, retries: 1 }))
     m.start()
-    await waitFor(() => changes.length > 0 ? true : undefined, 2000, 'unhealthy')
+    await waitFor(() => changes.length > 0 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'unhealthy' })
     expect(details).toEqual(['container port 9999 is not published'])
   })
 
@@ -169,9 +169,9 @@ describe('HealthMonitor', () => {
       return { exitCode, output: '' }
     })
     m.start()
-    await waitFor(() => changes.length > 0 ? true : undefined, 2000, 'unhealthy')
+    await waitFor(() => changes.length > 0 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'unhealthy' })
     exitCode = 0
-    await waitFor(() => changes.length > 1 ? true : undefined, 2000, 'healthy')
+    await waitFor(() => changes.length > 1 ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'healthy' })
     expect(changes).toEqual(['unhealthy', 'healthy'])
     expect(calls[0]).toEqual({ cmd: ['ready'], timeoutMs: 500 })
   })
@@ -187,7 +187,7 @@ describe('HealthMonitor', () => {
     })
     monitors.push(m)
     m.start()
-    await waitFor(() => log.entries.some(e => e.level === 'error') ? true : undefined, 2000, 'the error log')
+    await waitFor(() => log.entries.some(e => e.level === 'error') ? true : undefined, { timeoutMs: 2000, intervalMs: 25, what: 'the error log' })
     const hits = target.hits
     await hitsAtLeast(hits + 2)
   })

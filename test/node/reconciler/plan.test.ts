@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { plan } from '../../../src/node/reconciler/plan.ts'
-import type { DesiredSlot, TrackedReplica } from '../../../src/node/reconciler/plan.ts'
+import type { TrackedReplica } from '../../../src/node/reconciler/plan.ts'
+import type { DesiredSlot } from '../../../src/node/cluster/index.ts'
 import type { ReplicaState } from '../../../src/crdt/index.ts'
 
 const slot = (n: number, generation = 1): DesiredSlot => ({ key: `web#${n}`, service: 'web', slot: n, generation })

@@ -1,0 +1,5 @@
+/** Largest request body the API reads (a service spec is a few kilobytes). */
+export const BODY_LIMIT = 1024 * 1024
+
+/** An oversize body up to this size is read and discarded so the client gets its 413 instead of a reset. */
+export const DRAIN_LIMIT = 64 * 1024 * 1024

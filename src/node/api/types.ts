@@ -1,0 +1,27 @@
+// What the API is built from: the node, its document, its view of the cluster and its mesh.
+
+import type { ClusterDocument } from '../../crdt/index.ts'
+import type { Logger } from '../../logger.ts'
+import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
+import type { ClusterView } from '../cluster/index.ts'
+import type { ServiceMeshView } from '../mesh/index.ts'
+
+export interface ApiInit {
+  host: string
+  port: number
+  node: { id: string, name: string }
+  /** Where writes go. */
+  document: ClusterDocument
+  /** The cluster as this node sees it now: members, placement, replicas. */
+  view: () => ClusterView
+  /** This node's routing mesh: counters and listener problems. */
+  mesh?: MeshStatus
+  log: Logger
+  /** The bearer token every route but /v1/health requires, when set. */
+  token?: string
+}
+
+export interface MeshStatus {
+  service: (name: string) => ServiceMeshView
+  stats: () => ProxyStats & { problems: RouteProblem[] }
+}

@@ -1,0 +1,7 @@
+// Defaults of a node as people run it.
+
+/** The HTTP API's port. */
+export const DEFAULT_API_PORT = 7700
+
+/** The peer-to-peer (libp2p) port. */
+export const DEFAULT_P2P_PORT = 7701

@@ -1,0 +1,2 @@
+export { Mesh } from './mesh.ts'
+export type { MeshInit, ServiceMeshView } from './mesh.ts'

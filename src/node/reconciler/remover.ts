@@ -1,0 +1,76 @@
+// Removing this node's replicas. A broken replica serves nobody: it goes at once, with
+// no grace period. A healthy one first stays up unpublished for a moment (the record
+// is gone from this tick on), so the mesh on every node stops sending it new
+// connections before it stops, and then gets the runtime's grace period.
+
+import type { Logger } from '../../logger.ts'
+import { RuntimeUnavailableError } from '../runtime/index.ts'
+import type { Runtime } from '../runtime/index.ts'
+import type { StopReason } from './plan.ts'
+import type { Tracked } from './tracked.ts'
+
+export interface RemoverInit {
+  runtime: Runtime
+  log: Logger
+  /** How long a healthy replica stays up unpublished before it is stopped. */
+  drainMs: number
+  /** The container is gone. */
+  removed: (tracked: Tracked) => void
+  /** The engine did not answer; the loop tries again later. */
+  engineDown: (err: Error) => void
+  /** A removal ended, well or not: the loop looks again. */
+  settled: () => void
+}
+
+export class Remover {
+  private readonly init: RemoverInit
+  /** Replicas unpublished and waiting out drainMs before their removal. */
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private stopped = false
+
+  constructor (init: RemoverInit) {
+    this.init = init
+  }
+
+  /** Starts removing a replica (once); the reason decides whether it drains first. */
+  remove (tracked: Tracked, reason: StopReason): void {
+    if (tracked.stopping === true) return
+    this.stopped = false
+    tracked.stopping = true
+    tracked.monitor?.stop()
+    this.init.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key, generation: tracked.generation, reason }, 'removing replica')
+    const broken = reason === 'exited' || reason === 'unhealthy' || reason === 'failed'
+    const drainMs = broken || tracked.state !== 'healthy' ? 0 : this.init.drainMs
+    if (drainMs === 0) {
+      this.now(tracked, broken)
+      return
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      if (!this.stopped) this.now(tracked, broken)
+    }, drainMs)
+    this.timers.add(timer)
+  }
+
+  /** Cancels the removals still draining: those replicas keep running, and the next start adopts and removes them. */
+  stop (): void {
+    this.stopped = true
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+  }
+
+  private now (tracked: Tracked, broken: boolean): void {
+    const { runtime, log } = this.init
+    runtime.remove(tracked.id, { graceSeconds: broken ? 0 : undefined })
+      .then(() => {
+        this.init.removed(tracked)
+        this.init.settled()
+      })
+      .catch((err: Error) => {
+        tracked.stopping = false
+        if (err instanceof RuntimeUnavailableError) this.init.engineDown(err)
+        else log.warn({ container: tracked.id.slice(0, 12), err: err.message }, 'could not remove replica')
+        this.init.settled()
+      })
+  }
+}

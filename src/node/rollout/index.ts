@@ -1,0 +1,2 @@
+export { RolloutDriver } from './driver.ts'
+export type { RolloutDriverInit } from './driver.ts'
