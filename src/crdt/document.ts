@@ -11,11 +11,11 @@
 import { EventEmitter } from 'node:events'
 import * as Y from 'yjs'
 import { COMPACT_BYTES, COMPACT_RECORDS } from './constants.ts'
-import { clonePlain, plainEqual, toPlain } from './json.ts'
+import { clonePlain, plainEqual, read, readAll, toPlain } from './json.ts'
 import { DocumentDisk } from './disk.ts'
 import { ReplicaArrays } from './replica-arrays.ts'
 import type { Logger } from '../logger.ts'
-import type { DocumentSnapshot, DrainRecord, NodeRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord } from './types.ts'
+import type { DocumentSnapshot, DrainRecord, NodeRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord, TokenRecord } from './types.ts'
 
 /** The origin of writes made on this node without an explicit origin. */
 export const LOCAL = Symbol('meshd:crdt:local')
@@ -48,6 +48,7 @@ export interface DocumentChange {
   replicas: boolean
   rollouts: boolean
   drains: boolean
+  tokens: boolean
 }
 
 interface DocumentEvents {
@@ -69,6 +70,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   private readonly replicaArrays: ReplicaArrays
   private readonly rolloutMap: Y.Map<unknown>
   private readonly drainMap: Y.Map<unknown>
+  private readonly tokenMap: Y.Map<unknown>
   private readonly disk: DocumentDisk | undefined
   private started = false
   /** Nesting depth of transact()/applyUpdate(): persistence failures surface at depth 0. */
@@ -87,6 +89,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     this.replicaArrays = new ReplicaArrays(this.doc)
     this.rolloutMap = this.doc.getMap('rollouts')
     this.drainMap = this.doc.getMap('drains')
+    this.tokenMap = this.doc.getMap('tokens')
     this.disk = init.dataDir === undefined
       ? undefined
       : new DocumentDisk({
@@ -168,6 +171,12 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   /** Every drain request by node id: written by the API of whichever node took it. */
   drains (): Record<string, DrainRecord> { return readAll(this.drainMap) }
   putDrain (nodeId: string, rec: DrainRecord): void { this.put(this.drainMap, nodeId, rec) }
+
+  token (name: string): TokenRecord | undefined { return read(this.tokenMap, name) }
+  /** Every API token (its hash, never the token) by name: written by the API of whichever node took the request. */
+  tokens (): Record<string, TokenRecord> { return readAll(this.tokenMap) }
+  putToken (name: string, rec: TokenRecord): void { this.put(this.tokenMap, name, rec) }
+  deleteToken (name: string): void { this.remove(this.tokenMap, name) }
 
   /** Every record at once, as plain copies: the input of the cluster's decisions. */
   snapshot (): DocumentSnapshot {
@@ -255,14 +264,15 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
       nodes: touched.has(this.nodeMap),
       replicas: this.replicaArrays.touchedBy(touched),
       rollouts: touched.has(this.rolloutMap),
-      drains: touched.has(this.drainMap)
+      drains: touched.has(this.drainMap),
+      tokens: touched.has(this.tokenMap)
     }
     try {
       this.emit('update', update, origin)
     } catch (err) {
       this.log.error({ err }, 'an update listener of the cluster document threw')
     }
-    if (!change.services && !change.nodes && !change.replicas && !change.rollouts) return
+    if (!change.services && !change.nodes && !change.replicas && !change.rollouts && !change.drains && !change.tokens) return
     try {
       this.emit('change', change)
     } catch (err) {
@@ -278,18 +288,4 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
       this.persistFailure ??= err // logged by the disk; rethrown by run()
     }
   }
-}
-
-function read<T> (map: Y.Map<unknown>, key: string): T | undefined {
-  return clonePlain(map.get(key) as T | undefined)
-}
-
-function readAll<T> (map: Y.Map<unknown>): Record<string, T> {
-  return Object.fromEntries(sortedKeys(map).map(key => [key, clonePlain(map.get(key) as T)]))
-}
-
-// Key order, not insertion order: insertion order differs between nodes, and
-// placement must see the same input everywhere.
-function sortedKeys (map: Y.Map<unknown>): string[] {
-  return Array.from(map.keys()).sort()
 }

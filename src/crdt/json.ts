@@ -43,3 +43,13 @@ export function plainEqual (a: unknown, b: unknown): boolean {
   if (keys.length !== Object.keys(right).length) return false
   return keys.every(key => Object.hasOwn(right, key) && plainEqual(left[key], right[key]))
 }
+
+/** A copy of one map entry. */
+export function read<T> (map: { get: (key: string) => unknown }, key: string): T | undefined {
+  return clonePlain(map.get(key) as T | undefined)
+}
+
+/** Copies of every entry, in key order: insertion order differs between nodes, and placement must see the same input everywhere. */
+export function readAll<T> (map: { keys: () => IterableIterator<string>, get: (key: string) => unknown }): Record<string, T> {
+  return Object.fromEntries(Array.from(map.keys()).sort().map(key => [key, clonePlain(map.get(key) as T)]))
+}

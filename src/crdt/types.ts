@@ -168,6 +168,26 @@ export interface RolloutRecord {
   updatedAt: number
 }
 
+export const ROLES = ['viewer', 'deployer', 'operator', 'admin'] as const
+export type Role = typeof ROLES[number]
+
+/**
+ * `tokens[name]`: an API token, cluster-wide. Only the SHA-256 of the token is kept:
+ * the token itself is shown once, when it is created. Deleting the entry revokes it.
+ */
+export interface TokenRecord {
+  /** Hex SHA-256 of the bearer token. */
+  hash: string
+  role: Role
+  /** A deployer limited to these service names ("web", "shop-*"). */
+  services?: string[]
+  /** After this time (ms) the token is refused. */
+  expiresAt?: number
+  createdAt: number
+  /** The token that created this one, or the node that wrote its own first admin token. */
+  createdBy: string
+}
+
 /** One replica record with where it is filed: `replicas[nodeId][key]`. */
 export interface ReplicaEntry {
   nodeId: string

@@ -2,8 +2,8 @@
 
 import { readFileSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
-import { availableParallelism, totalmem } from 'node:os'
-import { resolve } from 'node:path'
+import { availableParallelism, homedir, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
 import type { NodeRecord } from '../crdt/index.ts'
 import { constants as proxyConstants } from '../proxy/index.ts'
 import { DEFAULT_API_PORT, DEFAULT_P2P_PORT } from './constants.ts'
@@ -18,11 +18,15 @@ export interface DaemonConfig {
   labels: Record<string, string>
   /** What this node offers to placement: cpus, memory in bytes. */
   capacity: { cpus: number, memory: number }
-  /** Bearer token the API requires; always required when host is not loopback. */
-  apiToken?: string
+  /** Names clients may use for this node in the Host header (--api-host-name). */
+  apiHostNames: string[]
+  /** Browser origins allowed to call the API (--api-allow-origin). */
+  apiAllowOrigins: string[]
+  /** PEM certificate and key of an HTTPS API. */
+  apiTls?: { cert: Buffer, key: Buffer }
   /** Peers to join: "host:port" or multiaddrs. */
   join: string[]
-  /** The cluster secret as a join token (from `meshd secret`), when joining. */
+  /** The cluster secret as a join token (from `meshd join-token`), when joining. */
   secret?: string
   /** Find peers on the LAN by mDNS (default: on unless host is loopback). */
   mdns: boolean
@@ -40,7 +44,10 @@ export interface RawDaemonOptions {
   p2pPort?: string | number
   label?: string[]
   capacity?: string
-  apiToken?: string
+  apiHostName?: string[]
+  apiAllowOrigin?: string[]
+  apiTlsCert?: string
+  apiTlsKey?: string
   join?: string[]
   secret?: string
   secretFile?: string
@@ -54,7 +61,7 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
   if (!DNS_LABEL.test(name)) throw new Error(`--name: expected a DNS label (lowercase letters, digits and '-', ≤ 63, starting with a letter), got "${name}"`)
   const host = raw.host ?? '127.0.0.1'
   if (!isIPv4(host)) throw new Error(`--host: expected an IPv4 address, got "${host}"`)
-  if (raw.dataDir === undefined || raw.dataDir === '') throw new Error('--data-dir: required')
+  if (raw.dataDir === '') throw new Error('--data-dir: expected a directory')
   const labels: Record<string, string> = {}
   for (const entry of raw.label ?? []) {
     const at = entry.indexOf('=')
@@ -64,12 +71,14 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
   return {
     name,
     host,
-    dataDir: resolve(raw.dataDir),
+    dataDir: resolve(raw.dataDir ?? defaultDataDir()),
     apiPort: port('--api-port', raw.apiPort ?? DEFAULT_API_PORT),
     p2pPort: port('--p2p-port', raw.p2pPort ?? DEFAULT_P2P_PORT),
     labels,
     capacity: parseCapacity(raw.capacity),
-    ...(raw.apiToken === undefined ? {} : { apiToken: raw.apiToken }),
+    apiHostNames: (raw.apiHostName ?? []).map(hostName),
+    apiAllowOrigins: (raw.apiAllowOrigin ?? []).map(origin),
+    ...tlsOption(raw),
     join: (raw.join ?? []).map(joinAddress),
     ...secretOption(raw),
     // A node on loopback cannot be reached from the LAN, and its multicast would leave the machine for nothing.
@@ -120,6 +129,41 @@ function joinAddress (text: string): string {
   return text
 }
 
+/** Where a node keeps its data unless --data-dir says otherwise: MESHD_DATA_DIR, /var/lib/meshd for root, else ~/.local/share/meshd. */
+export function defaultDataDir (): string {
+  const fromEnv = process.env.MESHD_DATA_DIR
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  return process.getuid?.() === 0 ? '/var/lib/meshd' : join(homedir(), '.local', 'share', 'meshd')
+}
+
+function hostName (text: string): string {
+  const name = text.trim().toLowerCase()
+  if (!/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name)) throw new Error(`--api-host-name: expected a DNS name such as "node-1.example.com", got "${text}"`)
+  return name
+}
+
+function origin (text: string): string {
+  try {
+    const url = new URL(text)
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text.replace(/\/$/, '')) return url.origin
+  } catch {}
+  throw new Error(`--api-allow-origin: expected an origin such as "https://ops.example.com", got "${text}"`)
+}
+
+function tlsOption (raw: RawDaemonOptions): { apiTls?: { cert: Buffer, key: Buffer } } {
+  if (raw.apiTlsCert === undefined && raw.apiTlsKey === undefined) return {}
+  if (raw.apiTlsCert === undefined || raw.apiTlsKey === undefined) throw new Error('--api-tls-cert and --api-tls-key: give both')
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFileSync(path)
+    } catch (err) {
+      throw new Error(`${flag}: cannot read ${path}: ${(err as Error).message}`)
+    }
+  }
+  return { apiTls: { cert: read('--api-tls-cert', raw.apiTlsCert), key: read('--api-tls-key', raw.apiTlsKey) } }
+}
+
+/** The join token: --secret-file, --secret (it shows in ps: avoid it), or MESHD_SECRET. */
 function secretOption (raw: RawDaemonOptions): { secret?: string } {
   if (raw.secret !== undefined && raw.secretFile !== undefined) throw new Error('--secret and --secret-file: give only one')
   if (raw.secretFile !== undefined) {
@@ -129,7 +173,8 @@ function secretOption (raw: RawDaemonOptions): { secret?: string } {
       throw new Error(`--secret-file: cannot read ${raw.secretFile}: ${(err as Error).message}`)
     }
   }
-  return raw.secret === undefined ? {} : { secret: raw.secret.trim() }
+  const secret = raw.secret ?? process.env.MESHD_SECRET
+  return secret === undefined || secret.trim() === '' ? {} : { secret: secret.trim() }
 }
 
 function port (option: string, value: string | number): number {

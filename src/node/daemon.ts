@@ -12,7 +12,8 @@ import { assignmentOf, clusterView } from './cluster/index.ts'
 import type { ClusterView } from './cluster/index.ts'
 import { nodeRecord } from './config.ts'
 import type { DaemonConfig } from './config.ts'
-import { apiTokenFor, clusterSecret, loadIdentity } from './datadir/index.ts'
+import { AuditLog, TokenIndex } from './auth/index.ts'
+import { clusterSecret, ensureAdminToken, loadIdentity } from './datadir/index.ts'
 import { Lifecycle } from './lifecycle.ts'
 import { Mesh } from './mesh/index.ts'
 import { Reconciler } from './reconciler/index.ts'
@@ -40,7 +41,7 @@ export class Daemon {
   get nodeId (): string { return this.id }
 
   /** The API's base URL. */
-  get url (): string { return `http://${this.config.host}:${this.config.apiPort}` }
+  get url (): string { return `${this.config.apiTls === undefined ? 'http' : 'https'}://${this.config.host}:${this.config.apiPort}` }
 
   /** Starts every part in order; on failure the parts already started are stopped by stop(). */
   async start (): Promise<void> {
@@ -56,6 +57,7 @@ export class Daemon {
     const psk = await clusterSecret(config.dataDir, config.secret)
     const document = await parts.start(new ClusterDocument({ dataDir: config.dataDir, log: part('crdt') }))
     document.putNode(this.id, nodeRecord(config, Date.now()))
+    await ensureAdminToken(config.dataDir, document, config.name, log)
 
     const members = gossip({
       privateKey: identity.privateKey, host: config.host, port: config.p2pPort, psk, document,
@@ -82,9 +84,15 @@ export class Daemon {
     await parts.start(reconciler)
     await parts.start(mesh)
     await parts.start(new RolloutDriver({ document, view, log: part('rollout') }))
+    const tokens = await parts.start(new TokenIndex(document))
+    const audit = await parts.start(new AuditLog(config.dataDir, part('audit')))
+    const front = {
+      host: config.host, port: config.apiPort, hostNames: config.apiHostNames, allowOrigins: config.apiAllowOrigins,
+      ...(config.apiTls === undefined ? {} : { tls: config.apiTls })
+    }
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
-      document, view, mesh, log: part('api'), token: await apiTokenFor(config, log)
+      document, view, mesh, log: part('api'), front, tokens, audit
     }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')
   }

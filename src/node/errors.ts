@@ -12,7 +12,11 @@ export const ERRORS = {
   MESHD_SERVICE_NOT_FOUND: { status: 404, doc: 'No service has that name.' },
   MESHD_NODE_NOT_FOUND: { status: 404, doc: 'No node has that name or id (or several share the name).' },
   MESHD_NOT_FOUND: { status: 404, doc: 'No such API route.' },
-  MESHD_UNAUTHORIZED: { status: 401, doc: 'The API requires a bearer token and none or a wrong one was given.' },
+  MESHD_UNAUTHORIZED: { status: 401, doc: 'No bearer token, or one that is unknown, revoked or expired.' },
+  MESHD_FORBIDDEN: { status: 403, doc: 'The token\'s role lacks the permission, or the Host or Origin header is not allowed.' },
+  MESHD_TOKEN_EXISTS: { status: 409, doc: 'A token with that name exists.' },
+  MESHD_TOKEN_NOT_FOUND: { status: 404, doc: 'No token has that name.' },
+  MESHD_LAST_ADMIN: { status: 409, doc: 'The last admin token cannot be revoked.' },
   MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' }
 } as const
 

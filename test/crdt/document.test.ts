@@ -133,8 +133,8 @@ describe('ClusterDocument events', () => {
     doc.putService('web', serviceRecord('web'))
     doc.putReplica('n1', 'web#0', replicaRecord('web', 0))
     expect(changes).toEqual([
-      { origin: LOCAL, local: true, services: true, nodes: false, replicas: false, rollouts: false, drains: false },
-      { origin: LOCAL, local: true, services: false, nodes: false, replicas: true, rollouts: false, drains: false }
+      { origin: LOCAL, local: true, services: true, nodes: false, replicas: false, rollouts: false, drains: false, tokens: false },
+      { origin: LOCAL, local: true, services: false, nodes: false, replicas: true, rollouts: false, drains: false, tokens: false }
     ])
   })
 
@@ -149,7 +149,15 @@ describe('ClusterDocument events', () => {
       doc.transact(() => { doc.putRollout('web', rolloutRecord(1)) })
     }, origin)
     expect(updates.count).toBe(1)
-    expect(changes).toEqual([{ origin, local: true, services: true, nodes: true, replicas: false, rollouts: true, drains: false }])
+    expect(changes).toEqual([{ origin, local: true, services: true, nodes: true, replicas: false, rollouts: true, drains: false, tokens: false }])
+  })
+
+  it('announces a change that touches only drains or only tokens', () => {
+    const doc = memoryDocument()
+    const changes = recordChanges(doc)
+    doc.putDrain('n1', { draining: true, updatedAt: 1 })
+    doc.putToken('ci', { hash: 'ab', role: 'viewer', createdAt: 1, createdBy: 'test' })
+    expect(changes.map((c) => [c.drains, c.tokens])).toEqual([[true, false], [false, true]])
   })
 
   it('marks updates applied from a peer as not local, with the given origin', () => {
@@ -167,7 +175,7 @@ describe('ClusterDocument events', () => {
     const relayed: unknown[] = []
     reader.on('update', (_update, origin) => relayed.push(origin))
     for (const [update] of updates) reader.applyUpdate(update, REMOTE)
-    expect(changes).toEqual([{ origin: REMOTE, local: false, services: false, nodes: true, replicas: true, rollouts: false, drains: false }])
+    expect(changes).toEqual([{ origin: REMOTE, local: false, services: false, nodes: true, replicas: true, rollouts: false, drains: false, tokens: false }])
     expect(relayed).toEqual([REMOTE])
     expect(reader.nodes()).toEqual(writer.nodes())
 

@@ -2,6 +2,8 @@
 // the others join it with its secret.
 
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { api, BIN, startDaemon, tempDataDir, waitFor } from './daemon.ts'
 import type { TestDaemon } from './daemon.ts'
 
@@ -12,9 +14,9 @@ export interface ClusterNode extends TestDaemon {
   restart: () => Promise<ClusterNode>
 }
 
-/** The join token of a node's data dir, via `meshd secret`. */
+/** The join token of a node's data dir, via `meshd join-token`. */
 export function secretOf (dataDir: string): string {
-  const out = execFileSync(process.execPath, [BIN, 'secret', '--data-dir', dataDir], { encoding: 'utf8' })
+  const out = execFileSync(process.execPath, [BIN, 'join-token', '--data-dir', dataDir], { encoding: 'utf8' })
   return out.trim().split('\n').at(-1) ?? ''
 }
 
@@ -23,22 +25,24 @@ export async function startCluster (prefix: string, hosts: string[], extra: (ind
   const [first, ...rest] = hosts
   if (first === undefined) return []
   const seed = await startNode(`${prefix}-1`, first, tempDataDir(), ['--no-mdns', ...extra(0)])
-  const secret = secretOf(seed.dataDir)
+  // The join token travels in the environment, as the README says: never on a command line.
+  const env = { MESHD_SECRET: secretOf(seed.dataDir) }
   const others = await Promise.all(rest.map(async (host, i) =>
-    await startNode(`${prefix}-${i + 2}`, host, tempDataDir(), ['--no-mdns', '--join', `${first}:${P2P_PORT}`, '--secret', secret, ...extra(i + 1)])))
+    await startNode(`${prefix}-${i + 2}`, host, tempDataDir(), ['--no-mdns', '--join', `${first}:${P2P_PORT}`, ...extra(i + 1)], env)))
   return [seed, ...others]
 }
 
-async function startNode (name: string, host: string, dataDir: string, args: string[]): Promise<ClusterNode> {
-  const daemon = await startDaemon({ name, host, dataDir, args })
-  return { ...daemon, restart: async () => await startNode(name, host, dataDir, args) }
+async function startNode (name: string, host: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ClusterNode> {
+  const daemon = await startDaemon({ name, host, dataDir, args, env })
+  return { ...daemon, restart: async () => await startNode(name, host, dataDir, args, env) }
 }
 
 export interface Member { id: string, name: string, state: string }
 
-/** The members a node lists, by name → state. */
-export async function membersSeenBy (node: TestDaemon): Promise<Record<string, string>> {
-  const { body } = await api<Member[]>(node.api, 'GET', '/v1/nodes')
+/** The members a node lists, by name → state (a node not started here: give its data dir, for its token). */
+export async function membersSeenBy (node: { api: string, dataDir?: string }): Promise<Record<string, string>> {
+  const headers: Record<string, string> = node.dataDir === undefined ? {} : { authorization: `Bearer ${readFileSync(join(node.dataDir, 'api.token'), 'utf8').trim()}` }
+  const { body } = await api<Member[]>(node.api, 'GET', '/v1/nodes', undefined, undefined, headers)
   return Object.fromEntries(body.map((m) => [m.name, m.state]))
 }
 

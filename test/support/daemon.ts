@@ -3,7 +3,7 @@
 
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +37,15 @@ export interface DaemonOptions {
 
 const started: TestDaemon[] = []
 const dataDirs: string[] = []
+/** API base URL → the admin token of the node behind it (its DATA_DIR/api.token). */
+const tokens = new Map<string, string>()
+
+/** The admin token a started daemon wrote to its data dir. */
+export function tokenOf (daemon: { api: string }): string {
+  const token = tokens.get(daemon.api)
+  if (token === undefined) throw new Error(`no token known for ${daemon.api}: start it with startDaemon()`)
+  return token
+}
 
 /** A fresh temporary data dir, removed by cleanupAll(). */
 export function tempDataDir (prefix = 'meshd-test-'): string {
@@ -72,6 +81,7 @@ export async function startDaemon (opts: DaemonOptions): Promise<TestDaemon> {
     const response = await fetch(`${daemon.api}/v1/health`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined)
     return response?.ok === true
   }, { timeoutMs: 20_000, what: `daemon ${opts.name} to answer` })
+  tokens.set(daemon.api, readFileSync(join(daemon.dataDir, 'api.token'), 'utf8').trim())
   return daemon
 }
 
@@ -81,12 +91,18 @@ export async function killDaemon (daemon: TestDaemon, signal: NodeJS.Signals = '
   return await daemon.exited
 }
 
-/** Calls the API and returns status and parsed body; never throws on HTTP errors. */
+/**
+ * Calls the API and returns status and parsed body; never throws on HTTP errors. The
+ * node's admin token is sent unless `headers` has an authorization of its own ('' for none).
+ */
 export async function api<T = any> (base: string, method: string, path: string, body?: unknown, raw?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number, body: T }> {
   const payload = raw ?? (body === undefined ? undefined : JSON.stringify(body))
+  const token = tokens.get(base)
+  const auth: Record<string, string> = headers.authorization === undefined && token !== undefined ? { authorization: `Bearer ${token}` } : {}
+  if (headers.authorization === '') delete headers.authorization
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: payload === undefined ? { ...auth, ...headers } : { 'content-type': 'application/json', ...auth, ...headers },
     body: payload,
     signal: AbortSignal.timeout(15_000)
   })
@@ -113,6 +129,7 @@ export async function cleanupAll (): Promise<void> {
   const nodes = execFileSync('docker', ['ps', '-a', '--filter', 'label=meshd.service', '--format', '{{.Label "meshd.node"}}'], { encoding: 'utf8' })
   for (const node of new Set(nodes.split('\n').filter((n) => n.startsWith('test-')))) removeContainersOf(node)
   for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  tokens.clear()
 }
 
 /** GETs a URL on loopback and returns the body text. */

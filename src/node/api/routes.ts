@@ -2,14 +2,15 @@
 // a view; every failure is a MeshdError thrown to the server's error handler.
 
 import { createHash } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { memberViews, placeCluster, placedSlots } from '../cluster/index.ts'
 import type { MemberView } from '../cluster/index.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
 import { MeshdError } from '../errors.ts'
 import { deleteService, requireService, rollbackService, scaleService, writeService } from './services.ts'
 import type { ApiInit } from './types.ts'
-import { replicaViews, serviceView } from './views.ts'
+import { redacted, replicaViews, serviceView } from './views.ts'
+import type { ServiceView } from './views.ts'
 
 interface NameParams { name: string }
 
@@ -17,17 +18,19 @@ interface NameParams { name: string }
 export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   const { document } = init
   /** A service as the cluster shows it now, with this node's mesh counters when asked. */
-  const show = (name: string, withMesh = true): ReturnType<typeof serviceView> => {
+  const show = (req: FastifyRequest, name: string, withMesh = true): ServiceView => {
     const view = init.view()
-    return serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined)
+    return redacted(serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined), req.principal)
   }
+  /** Changes a service: services:write, on that service. */
+  const writes = { config: { permission: 'services:write', service: true } } as const
 
-  app.get('/v1/health', async () => ({ ok: true, node: init.node }))
+  app.get('/v1/health', { config: { open: true } }, async () => ({ ok: true, node: init.node }))
 
   app.get('/v1/nodes', async () => memberViews(init.view()))
 
   for (const [action, draining] of [['drain', true], ['undrain', false]] as const) {
-    app.post<{ Params: NameParams }>(`/v1/nodes/:name/${action}`, async (req) => {
+    app.post<{ Params: NameParams }>(`/v1/nodes/:name/${action}`, { config: { permission: 'nodes:write' } }, async (req) => {
       const member = requireMember(memberViews(init.view()), req.params.name)
       document.putDrain(member.id, { draining, updatedAt: Date.now() })
       init.log.info({ node: member.name, draining }, `node ${action}ed`)
@@ -35,38 +38,38 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     })
   }
 
-  app.get('/v1/services', async () => {
+  app.get('/v1/services', async (req) => {
     const view = init.view()
     const placement = placeCluster(view)
     return Object.values(view.services)
       .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
-      .map((record) => serviceView(view, record, placement, init.mesh?.service(record.spec.name)))
+      .map((record) => redacted(serviceView(view, record, placement, init.mesh?.service(record.spec.name)), req.principal))
   })
 
-  app.get<{ Params: NameParams }>('/v1/services/:name', async (req) => show(req.params.name))
+  app.get<{ Params: NameParams }>('/v1/services/:name', async (req) => show(req, req.params.name))
 
-  app.put<{ Params: NameParams }>('/v1/services/:name', async (req, reply) => {
+  app.put<{ Params: NameParams }>('/v1/services/:name', writes, async (req, reply) => {
     const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
     const result = writeService(document, spec)
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
-    return await reply.status(result.created ? 201 : 200).send(show(spec.name, false))
+    return await reply.status(result.created ? 201 : 200).send(show(req, spec.name, false))
   })
 
-  app.post<{ Params: NameParams }>('/v1/services/:name/scale', async (req) => {
+  app.post<{ Params: NameParams }>('/v1/services/:name/scale', writes, async (req) => {
     const { replicas } = parseScaleRequest(requireBody(req.body))
     scaleService(document, req.params.name, replicas)
     init.log.info({ service: req.params.name, replicas }, 'service scaled')
-    return show(req.params.name, false)
+    return show(req, req.params.name, false)
   })
 
-  app.post<{ Params: NameParams }>('/v1/services/:name/rollback', async (req) => {
+  app.post<{ Params: NameParams }>('/v1/services/:name/rollback', writes, async (req) => {
     const name = req.params.name
     const record = rollbackService(document, name, placedSlots(placeCluster(init.view()), name))
     init.log.info({ service: name, generation: record.generation }, 'service rolled back')
-    return show(name)
+    return show(req, name)
   })
 
-  app.delete<{ Params: NameParams }>('/v1/services/:name', async (req) => {
+  app.delete<{ Params: NameParams }>('/v1/services/:name', writes, async (req) => {
     deleteService(document, req.params.name)
     init.log.info({ service: req.params.name }, 'service deleted')
     return { deleted: req.params.name }

@@ -1,18 +1,27 @@
-// The HTTP API: fastify with our own JSON parser (so the validator, not the parser,
-// names a bad field), one error format for everything, and a bearer token whenever
-// the API listens beyond loopback.
+// The HTTP API: fastify behind the front door (front-door.ts: timeouts, connection
+// cap, Host and Origin checks, token and permission before any body is read), with our
+// own JSON parser (so the validator, not the parser, names a bad field) and one error
+// format for everything.
 
-import { timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { MeshdError, StartupError } from '../errors.ts'
 import { BODY_LIMIT, DRAIN_LIMIT } from './constants.ts'
+import { registerGuard, serverFactory } from './front-door.ts'
 import { registerRoutes } from './routes.ts'
+import { registerTokenRoutes } from './tokens.ts'
 import type { ApiInit } from './types.ts'
 
 /** Builds the API server (not yet listening). */
 export function buildApi (init: ApiInit): FastifyInstance {
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, return503OnClosing: true, forceCloseConnections: true })
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    serverFactory: serverFactory(init.front)
+  })
+  registerGuard(app, { front: init.front, tokens: init.tokens, ...(init.audit === undefined ? {} : { audit: init.audit }) })
 
   app.removeContentTypeParser(['application/json', 'text/plain'])
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -31,20 +40,11 @@ export function buildApi (init: ApiInit): FastifyInstance {
     }
   })
 
-  if (init.token !== undefined) {
-    const expected = Buffer.from(`Bearer ${init.token}`)
-    app.addHook('onRequest', async (req) => {
-      if (req.url === '/v1/health') return
-      const given = Buffer.from(req.headers.authorization ?? '')
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new MeshdError('MESHD_UNAUTHORIZED', 'authorization: a valid bearer token is required (set MESHD_TOKEN)', 'authorization')
-      }
-    })
-  }
-
   app.setErrorHandler((err: FastifyError | MeshdError, req, reply) => {
     const error = toMeshdError(err)
     if (error.code === 'MESHD_INTERNAL') init.log.error({ err, url: req.url, method: req.method }, 'request failed')
+    // A refused request's body is never read: close the connection instead of draining it.
+    if (error.status === 401 || error.status === 403) void reply.header('connection', 'close')
     void reply.status(error.status).send(error.toJSON())
   })
   app.setNotFoundHandler((req, reply) => {
@@ -53,6 +53,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   })
 
   registerRoutes(app, init)
+  registerTokenRoutes(app, init)
   return app
 }
 
@@ -93,7 +94,7 @@ export class ApiServer {
   }
 
   /** The base URL clients use. */
-  get url (): string { return `http://${this.init.host}:${this.init.port}` }
+  get url (): string { return `${this.init.front.tls === undefined ? 'http' : 'https'}://${this.init.host}:${this.init.port}` }
 
   async start (): Promise<void> {
     if (this.app !== undefined) return

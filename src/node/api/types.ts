@@ -3,8 +3,10 @@
 import type { ClusterDocument } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
+import type { AuditLog, TokenIndex } from '../auth/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
+import type { FrontDoorInit } from './front-door.ts'
 
 export interface ApiInit {
   host: string
@@ -17,8 +19,12 @@ export interface ApiInit {
   /** This node's routing mesh: counters and listener problems. */
   mesh?: MeshStatus
   log: Logger
-  /** The bearer token every route but /v1/health requires, when set. */
-  token?: string
+  /** Timeouts, Host/Origin rules and TLS of the listening server. */
+  front: FrontDoorInit
+  /** The cluster's tokens: every route but GET /v1/health needs one. */
+  tokens: TokenIndex
+  /** Where writes and refusals are recorded. */
+  audit?: AuditLog
 }
 
 export interface MeshStatus {

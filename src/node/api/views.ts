@@ -2,6 +2,8 @@
 
 import type { ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
 import type { Placement } from '../../placement/index.ts'
+import { seesSecrets } from '../auth/index.ts'
+import type { Principal } from '../auth/index.ts'
 import { notDead } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
@@ -97,3 +99,18 @@ function rolloutView (rollout: RolloutRecord, total: number): RolloutView {
     updatedAt: rollout.updatedAt
   }
 }
+
+/** What a viewer sees of a service: every env value replaced, here and in the previous spec. */
+export function redacted (view: ServiceView, principal: Principal | undefined): ServiceView {
+  if (seesSecrets(principal)) return view
+  const hide = (env: Record<string, string>): Record<string, string> => Object.fromEntries(Object.keys(env).map((key) => [key, REDACTED]))
+  return {
+    ...view,
+    spec: { ...view.spec, env: hide(view.spec.env) },
+    ...(view.previous === undefined ? {} : { previous: { ...view.previous, spec: { ...view.previous.spec, env: hide(view.previous.spec.env) } } })
+  }
+}
+
+/** What a viewer sees instead of an env value. */
+export const REDACTED = '<redacted>'
+

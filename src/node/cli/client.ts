@@ -1,5 +1,7 @@
-// A small client of the meshd API for the CLI: base URL from --api or MESHD_API,
-// bearer token from MESHD_TOKEN, API errors turned into one readable line.
+// A small client of the meshd API for the CLI (connection.ts finds its URL, token and
+// CA): API errors turned into one readable line.
+
+import type { Dispatcher } from 'undici'
 
 export const DEFAULT_API = 'http://127.0.0.1:7700'
 
@@ -17,13 +19,23 @@ export class ApiError extends Error {
   }
 }
 
+export interface ApiClientInit {
+  base: string
+  token?: string | undefined
+  /** The PEM CA of an HTTPS API with a certificate of its own. */
+  ca?: Buffer
+}
+
 export class ApiClient {
   readonly base: string
-  private readonly token?: string
+  private readonly token?: string | undefined
+  private readonly ca?: Buffer | undefined
+  private dispatcher: Promise<Dispatcher> | undefined
 
-  constructor (base = process.env.MESHD_API ?? DEFAULT_API, token = process.env.MESHD_TOKEN) {
-    this.base = base.replace(/\/+$/, '')
-    this.token = token
+  constructor (init: ApiClientInit) {
+    this.base = init.base.replace(/\/+$/, '')
+    this.token = init.token
+    this.ca = init.ca
   }
 
   async get<T> (path: string, opts: { signal?: AbortSignal } = {}): Promise<T> {
@@ -47,18 +59,31 @@ export class ApiClient {
     const headers: Record<string, string> = {}
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (this.token !== undefined && this.token !== '') headers.authorization = `Bearer ${this.token}`
+    // undici is loaded only by a client that needs its own CA: the daemon never pays for it.
+    if (this.ca !== undefined) this.dispatcher ??= import('undici').then(({ Agent }) => new Agent({ connect: { ca: this.ca } }))
+    const dispatcher = await this.dispatcher
     let response: Response
     try {
       response = await fetch(`${this.base}${path}`, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal ?? AbortSignal.timeout(30_000)
-      })
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: opts.signal ?? AbortSignal.timeout(30_000),
+        ...(dispatcher === undefined ? {} : { dispatcher })
+      } as RequestInit)
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/i.test(cause)) {
+        throw new Error(`the meshd API at ${this.base} has a certificate this client does not trust (${cause}): pass its CA with --api-ca FILE or MESHD_API_CA`)
+      }
       throw new Error(`cannot reach the meshd API at ${this.base} (${cause}): is \`meshd start\` running? Point --api or MESHD_API at it.`)
     }
     const text = await response.text()
     const parsed = text === '' ? undefined : JSON.parse(text) as unknown
     if (!response.ok) {
+      if (response.status === 401 && this.token === undefined) {
+        throw new ApiError(401, 'MESHD_UNAUTHORIZED', 'the API needs a token: set MESHD_TOKEN, pass --api-token, or run on a node as a user who can read DATA_DIR/api.token (--data-dir)')
+      }
       const error = (parsed as { error?: { code?: string, message?: string, path?: string } } | undefined)?.error
       throw new ApiError(response.status, error?.code ?? `HTTP_${response.status}`, error?.message ?? text, error?.path)
     }

@@ -5,8 +5,9 @@ import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { parse as parseYaml } from 'yaml'
 import type { ServiceView } from '../api/index.ts'
-import { clientOf, settle, withClientOptions, withWaitOptions } from './service.ts'
-import type { ClientFlags } from './service.ts'
+import { clientOf, withClientOptions } from './connection.ts'
+import { settle, withWaitOptions } from './service.ts'
+import type { ClientFlags } from './connection.ts'
 
 /** The service specs a deploy file holds, in file order. */
 export function specsOf (document: unknown, file: string): Array<Record<string, unknown>> {

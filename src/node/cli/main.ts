@@ -3,9 +3,10 @@
 import { Command, CommanderError } from 'commander'
 import { registerDeployCommand } from './deploy.ts'
 import { registerNodeCommands } from './node.ts'
-import { registerSecretCommand } from './secret.ts'
+import { registerJoinTokenCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
 import { registerStartCommand } from './start.ts'
+import { registerTokenCommands } from './token.ts'
 import { registerUpCommand } from './up.ts'
 
 /** Runs the CLI with process.argv-style arguments. */
@@ -18,9 +19,10 @@ export async function main (argv: string[]): Promise<void> {
     .enablePositionalOptions()
   registerStartCommand(program)
   registerUpCommand(program)
-  registerSecretCommand(program)
+  registerJoinTokenCommand(program)
   registerServiceCommands(program)
   registerNodeCommands(program)
+  registerTokenCommands(program)
   registerDeployCommand(program)
   try {
     await program.parseAsync(argv)

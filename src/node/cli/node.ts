@@ -2,8 +2,8 @@
 
 import type { Command } from 'commander'
 import type { MemberView } from '../cluster/index.ts'
-import { clientOf, withClientOptions } from './service.ts'
-import type { ClientFlags } from './service.ts'
+import { clientOf, withClientOptions } from './connection.ts'
+import type { ClientFlags } from './connection.ts'
 import { table } from './table.ts'
 
 export function registerNodeCommands (program: Command): void {

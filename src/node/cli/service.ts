@@ -3,25 +3,12 @@
 
 import type { Command } from 'commander'
 import type { ServiceView } from '../api/index.ts'
-import { ApiClient } from './client.ts'
+import { clientOf, withClientOptions } from './connection.ts'
+import type { ClientFlags } from './connection.ts'
 import { collect, healthFromFlags, keyValues, numeric, publish } from './flags.ts'
 import type { HealthFlags } from './flags.ts'
 import { waitForServices } from './progress.ts'
 import { ago, table } from './table.ts'
-
-export interface ClientFlags { api?: string, json?: boolean, detach?: boolean, timeout?: string }
-
-/** The API client from --api / MESHD_API. */
-export function clientOf (flags: ClientFlags): ApiClient {
-  return new ApiClient(flags.api)
-}
-
-/** Adds the options every client command shares. */
-export function withClientOptions (command: Command): Command {
-  return command
-    .option('--api <url>', 'meshd API URL (or MESHD_API)', process.env.MESHD_API ?? 'http://127.0.0.1:7700')
-    .option('--json', 'print JSON for scripts')
-}
 
 /** Adds --detach and --timeout to a command that waits for convergence. */
 export function withWaitOptions (command: Command): Command {

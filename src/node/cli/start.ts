@@ -13,7 +13,7 @@ export function registerStartCommand (program: Command): void {
     .action(async (flags: RawDaemonOptions) => { await runUntilSignal(new Daemon(parseDaemonConfig(flags))) })
 
   startOptions(program.command('join')
-    .description('run the daemon and join the cluster of a peer: meshd join HOST:PORT --secret TOKEN [start options]')
+    .description('run the daemon and join the cluster of a peer: MESHD_SECRET=TOKEN meshd join HOST:PORT [start options]')
     .argument('<peer>', 'a member\'s HOST:P2P_PORT or multiaddr'))
     .action(async (peer: string, flags: RawDaemonOptions) => {
       await runUntilSignal(new Daemon(parseDaemonConfig({ ...flags, join: [peer, ...(flags.join ?? [])] })))
@@ -24,17 +24,20 @@ function startOptions (command: Command): Command {
   return command
     .requiredOption('--name <name>', 'node name (a DNS label)')
     .option('--host <address>', 'address every socket of this node binds to', '127.0.0.1')
-    .requiredOption('--data-dir <dir>', 'where the node keeps its key, the cluster secret and the cluster document')
+    .option('--data-dir <dir>', 'where the node keeps its key, the cluster secret, the API token and the cluster document (default: MESHD_DATA_DIR, /var/lib/meshd as root, else ~/.local/share/meshd)')
     .option('--api-port <port>', 'HTTP API port', String(DEFAULT_API_PORT))
     .option('--p2p-port <port>', 'peer-to-peer port', String(DEFAULT_P2P_PORT))
     .option('--join <host:port>', 'a peer to join (repeatable; a multiaddr works too)', collect)
-    .option('--secret <token>', 'the cluster secret (`meshd secret` on a member prints it)')
-    .option('--secret-file <path>', 'a file holding the cluster secret token')
+    .option('--secret-file <path>', 'a file holding the join token (`meshd join-token` on a member prints it); or set MESHD_SECRET')
+    .option('--secret <token>', 'the join token on the command line (visible in ps: prefer --secret-file or MESHD_SECRET)')
     .option('--mdns', 'find peers on the LAN by mDNS (default: on unless --host is loopback)')
     .option('--no-mdns', 'do not look for peers on the LAN')
     .option('--label <K=V>', 'node label (repeatable)', collect)
     .option('--capacity <cpus=N,memory=SIZE>', 'what this node offers to placement (default: the machine\'s cpus and memory)')
-    .option('--api-token <token>', 'bearer token the API requires (default: none on loopback, generated otherwise)')
+    .option('--api-host-name <name>', 'a DNS name clients may use for this node\'s API (repeatable; other Host headers are refused)', collect)
+    .option('--api-allow-origin <origin>', 'a browser origin allowed to call the API (repeatable)', collect)
+    .option('--api-tls-cert <file>', 'serve the API over HTTPS with this PEM certificate (with --api-tls-key)')
+    .option('--api-tls-key <file>', 'the PEM key of --api-tls-cert')
     .option('--mesh-idle-timeout <duration>', 'the routing mesh closes connections idle this long (default 5m)')
 }
 

@@ -11,6 +11,8 @@ import { silentLogger } from '../../logger.ts'
 import { loadOrCreateSecret, secretToToken } from '../../gossip/index.ts'
 import { dockerRuntime } from '../runtime/index.ts'
 import { ApiClient } from './client.ts'
+import { tokenOf } from './connection.ts'
+import { API_TOKEN_FILE } from '../datadir/index.ts'
 import { waitForServices } from './progress.ts'
 
 /** The entry point this process was started with (bin/meshd.js), bundled or not. */
@@ -27,7 +29,7 @@ export const DEMO_SERVICE = {
 
 interface UpFlags { nodes: string, dataDir: string, demo?: boolean, keep?: boolean }
 
-interface LocalNode { name: string, host: string, api: string, child: ChildProcess, log: string }
+interface LocalNode { name: string, host: string, api: string, dataDir: string, child: ChildProcess, log: string }
 
 export function registerUpCommand (program: Command): void {
   program.command('up')
@@ -51,6 +53,7 @@ export function registerUpCommand (program: Command): void {
         await waitForMembers(nodes)
         process.stdout.write(`meshd: ${count} node${count === 1 ? '' : 's'} up, one cluster\n`)
         for (const node of nodes) process.stdout.write(`  ${node.name}  API ${node.api}  log ${node.log}\n`)
+        process.stdout.write(`Point the CLI at it (any node's API serves the whole cluster):\n  export MESHD_API=${nodes[0]!.api} MESHD_TOKEN="$(cat ${join(nodes[0]!.dataDir, API_TOKEN_FILE)})"\n`)
         if (flags.demo === true) await deployDemo(nodes)
         process.stdout.write('Press Ctrl-C to stop the cluster.\n')
       } catch (err) {
@@ -68,13 +71,15 @@ function startNode (index: number, parent: string, secret: string): LocalNode {
   mkdirSync(dataDir, { recursive: true })
   const log = join(dataDir, 'meshd.log')
   const out = openSync(log, 'a')
-  const joinArgs = index === 1 ? [] : ['--join', '127.0.0.11:7701', '--secret', secret]
-  const child = spawn(process.execPath, [entryPoint(), 'start', '--name', name, '--host', host, '--data-dir', dataDir, '--no-mdns', ...joinArgs], { stdio: ['ignore', out, out] })
-  return { name, host, api: `http://${host}:7700`, child, log }
+  const joinArgs = index === 1 ? [] : ['--join', '127.0.0.11:7701']
+  // The join token travels in the environment, never on a command line (ps shows those).
+  const env = index === 1 ? process.env : { ...process.env, MESHD_SECRET: secret }
+  const child = spawn(process.execPath, [entryPoint(), 'start', '--name', name, '--host', host, '--data-dir', dataDir, '--no-mdns', ...joinArgs], { stdio: ['ignore', out, out], env })
+  return { name, host, api: `http://${host}:7700`, dataDir, child, log }
 }
 
 async function waitForHealth (node: LocalNode): Promise<void> {
-  const client = new ApiClient(node.api)
+  const client = clientOfNode(node)
   const deadline = Date.now() + 30_000
   for (;;) {
     if (node.child.exitCode !== null) throw new Error(`${node.name} exited with code ${node.child.exitCode}; see ${node.log}`)
@@ -91,7 +96,7 @@ async function waitForHealth (node: LocalNode): Promise<void> {
 async function waitForMembers (nodes: LocalNode[]): Promise<void> {
   const deadline = Date.now() + 30_000
   for (const node of nodes) {
-    const client = new ApiClient(node.api)
+    const client = clientOfNode(node)
     for (;;) {
       const members = await client.get<Array<{ state: string }>>('/v1/nodes')
       if (members.filter((m) => m.state === 'alive').length === nodes.length) break
@@ -104,14 +109,14 @@ async function waitForMembers (nodes: LocalNode[]): Promise<void> {
 async function deployDemo (nodes: LocalNode[]): Promise<void> {
   const first = nodes[0]
   if (first === undefined) return
-  const client = new ApiClient(first.api)
+  const client = clientOfNode(first)
   await client.put(`/v1/services/${DEMO_SERVICE.name}`, DEMO_SERVICE)
   process.stdout.write(`Deploying the demo service "${DEMO_SERVICE.name}":\n`)
   const [view] = await waitForServices(client, [DEMO_SERVICE.name], { timeoutMs: 120_000, out: process.stdout })
   // Every node's mesh has the replicas as endpoints a moment after they turn healthy.
   const deadline = Date.now() + 10_000
   for (const node of nodes) {
-    const mesh = new ApiClient(node.api)
+    const mesh = clientOfNode(node)
     for (;;) {
       const stats = await mesh.get<{ services: Array<{ service: string, endpoints: unknown[] }> }>('/v1/mesh')
       if ((stats.services.find((s) => s.service === DEMO_SERVICE.name)?.endpoints.length ?? 0) >= DEMO_SERVICE.replicas) break
@@ -143,6 +148,11 @@ async function stopAll (nodes: LocalNode[], keep: boolean): Promise<void> {
     await runtime.stop()
     if (containers.length > 0) process.stdout.write(`  ${node.name}: removed ${containers.length} container${containers.length === 1 ? '' : 's'}\n`)
   }
+}
+
+/** A client of one node's API with that node's own admin token (its hash reaches the others a moment later). */
+function clientOfNode (node: LocalNode): ApiClient {
+  return new ApiClient({ base: node.api, token: tokenOf({ dataDir: node.dataDir }) })
 }
 
 function once (fn: () => Promise<void>): () => Promise<void> {

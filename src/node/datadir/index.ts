@@ -1,7 +1,7 @@
 // What a node keeps in its data dir besides the cluster document (src/crdt): its
-// libp2p key, the cluster secret and the API token.
+// libp2p key, the cluster secret and its first admin API token.
 
 export { loadIdentity } from './identity.ts'
 export type { Identity } from './identity.ts'
 export { clusterSecret } from './secret.ts'
-export { apiTokenFor, loadOrCreateApiToken, API_TOKEN_FILE } from './token.ts'
+export { adminTokenName, ensureAdminToken, API_TOKEN_FILE } from './token.ts'

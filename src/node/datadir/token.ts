@@ -1,27 +1,30 @@
-// The API token a node requires when its API listens beyond loopback: kept in the
-// data dir (mode 0600), created on the first start that needs it.
+// The node's own admin token: written to DATA_DIR/api.token (mode 0600, one line) on
+// the node's first start, its hash put into the cluster document, so every node
+// accepts it. Later starts leave it alone: a token an admin revoked stays revoked.
 
-import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ClusterDocument } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
-import { isLoopback } from '../config.ts'
+import { generateToken, hashToken } from '../auth/index.ts'
 
 export const API_TOKEN_FILE = 'api.token'
 
-/** The data dir's API token, created (random, 24 bytes) when there is none yet. */
-export async function loadOrCreateApiToken (dataDir: string, log: Logger): Promise<string> {
-  const path = join(dataDir, API_TOKEN_FILE)
-  const existing = await readFile(path, 'utf8').catch(() => '')
-  if (existing.trim() !== '') return existing.trim()
-  const token = randomBytes(24).toString('base64url')
-  await writeFile(path, `${token}\n`, { mode: 0o600 })
-  log.info({ path }, 'API token created; clients pass it as MESHD_TOKEN')
-  return token
+/** The name of a node's first admin token. */
+export function adminTokenName (nodeName: string): string {
+  return `${nodeName}-admin`
 }
 
-/** The token the API requires: --api-token, else the data dir's when the API listens beyond loopback, else none. */
-export async function apiTokenFor (config: { apiToken?: string, host: string, dataDir: string }, log: Logger): Promise<string | undefined> {
-  if (config.apiToken !== undefined) return config.apiToken
-  return isLoopback(config.host) ? undefined : await loadOrCreateApiToken(config.dataDir, log)
+/** Creates the node's admin token when its data dir has none yet; returns the file's path. */
+export async function ensureAdminToken (dataDir: string, document: ClusterDocument, nodeName: string, log: Logger): Promise<string> {
+  const path = join(dataDir, API_TOKEN_FILE)
+  if (existsSync(path)) return path
+  const token = generateToken()
+  const name = adminTokenName(nodeName)
+  // Hash first, file second: a crash in between leaves no file, and the next start writes both again.
+  document.putToken(name, { hash: hashToken(token), role: 'admin', createdAt: Date.now(), createdBy: `node ${nodeName}` })
+  await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' })
+  log.info({ path, token: name }, 'admin API token created; clients read it from this file or take it as MESHD_TOKEN')
+  return path
 }

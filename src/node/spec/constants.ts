@@ -48,3 +48,9 @@ export const MAX_RESTART_ATTEMPTS = 1000
 
 /** Replicas of a service whose spec does not say. */
 export const DEFAULT_REPLICAS = 1
+
+/** Service names or patterns one deployer token may be limited to. */
+export const MAX_TOKEN_SERVICES = 64
+
+/** The longest a token may live (10 years). */
+export const MAX_TOKEN_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000

@@ -4,3 +4,5 @@
 export { parseServiceSpec, parseScaleRequest, type ParseServiceSpecOptions } from './parse.ts'
 export { resolveHealth, type ResolvedHealth } from './health.ts'
 export { parseDuration, formatDuration } from './duration.ts'
+export { parseTokenRequest } from './token.ts'
+export type { TokenRequest } from './token.ts'

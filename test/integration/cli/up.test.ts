@@ -2,6 +2,7 @@
 // command forms a cluster, deploys the demo and stops everything on Ctrl-C.
 
 import { execFileSync, spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BIN, httpGet, tempDataDir, cleanupAll, waitFor } from '../../support/daemon.ts'
 import { membersSeenBy } from '../../support/cluster.ts'
@@ -10,7 +11,8 @@ describe('meshd up', () => {
   afterAll(cleanupAll)
 
   it('starts a three-node cluster with the demo, and Ctrl-C stops it all', async () => {
-    const child = spawn(process.execPath, [BIN, 'up', '--nodes', '3', '--demo', '--data-dir', tempDataDir()], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const dataDir = tempDataDir()
+    const child = spawn(process.execPath, [BIN, 'up', '--nodes', '3', '--demo', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
     child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -18,7 +20,12 @@ describe('meshd up', () => {
     try {
       await waitFor(() => output.includes('Press Ctrl-C'), { timeoutMs: 90_000, what: `up to finish starting:\n${output}` })
       expect(output).toContain('3 nodes up, one cluster')
-      expect(await membersSeenBy({ api: 'http://127.0.0.12:7700' } as never)).toEqual({ 'node-1': 'alive', 'node-2': 'alive', 'node-3': 'alive' })
+      // The printed line points the CLI at the cluster, with the token read from its file.
+      const exported = /export MESHD_API=.*/.exec(output)?.[0]
+      expect(exported).toBeDefined()
+      const ls = execFileSync('sh', ['-c', `${exported}; "${process.execPath}" "${BIN}" node ls --json`], { encoding: 'utf8' })
+      expect((JSON.parse(ls) as Array<{ name: string, state: string }>).map((m) => `${m.name}:${m.state}`)).toEqual(['node-1:alive', 'node-2:alive', 'node-3:alive'])
+      expect(await membersSeenBy({ api: 'http://127.0.0.12:7700', dataDir: join(dataDir, 'node-2') })).toEqual({ 'node-1': 'alive', 'node-2': 'alive', 'node-3': 'alive' })
       const endpoints = [...output.matchAll(/curl http:\/\/(127\.0\.0\.1[123]:\d+)\//g)].map((m) => m[1])
       // Three mesh addresses (port 8080 on every node), then the three replicas.
       expect(endpoints).toHaveLength(6)

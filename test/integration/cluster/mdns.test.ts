@@ -3,6 +3,8 @@
 // the test's own whose only interface is its loopback, so multicast never leaves it.
 
 import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { cleanupAll, spawnDaemon, tempDataDir, waitFor } from '../../support/daemon.ts'
 import { secretOf } from '../../support/cluster.ts'
@@ -10,11 +12,13 @@ import { secretOf } from '../../support/cluster.ts'
 const NS = `meshd-test-mdns-${process.pid}`
 const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'ignore' }) }
 
-/** What GET /v1/nodes says on a node inside the namespace, as [name, state] pairs. */
-function membersInside (host: string): Array<[string, string]> {
-  const script = `fetch('http://${host}:7700/v1/nodes').then((r) => r.text()).then((t) => process.stdout.write(t), () => process.stdout.write('[]'))`
-  const members = JSON.parse(execFileSync('ip', ['netns', 'exec', NS, process.execPath, '-e', script], { encoding: 'utf8' })) as Array<{ name: string, state: string }>
-  return members.map((m) => [m.name, m.state])
+/** What GET /v1/nodes says on a node inside the namespace, as [name, state] pairs (none before its token exists). */
+function membersInside (node: { host: string, dataDir: string }): Array<[string, string]> {
+  if (!existsSync(join(node.dataDir, 'api.token'))) return []
+  const token = readFileSync(join(node.dataDir, 'api.token'), 'utf8').trim()
+  const script = `fetch('http://${node.host}:7700/v1/nodes', { headers: { authorization: 'Bearer ${token}' } }).then((r) => r.text()).then((t) => process.stdout.write(t), () => process.stdout.write('[]'))`
+  const members = JSON.parse(execFileSync('ip', ['netns', 'exec', NS, process.execPath, '-e', script], { encoding: 'utf8' })) as unknown
+  return Array.isArray(members) ? members.map((m: { name: string, state: string }) => [m.name, m.state]) : []
 }
 
 describe('mDNS discovery', () => {
@@ -31,12 +35,13 @@ describe('mDNS discovery', () => {
 
   it('lets two nodes with the same secret find each other without --join', async () => {
     const first = tempDataDir()
-    const secret = secretOf(first)
+    const secretFile = join(tempDataDir(), 'join-token')
+    writeFileSync(secretFile, `${secretOf(first)}\n`, { mode: 0o600 })
     const prefix = ['ip', 'netns', 'exec', NS]
     const a = spawnDaemon({ name: 'test-mdns-1', host: '127.0.0.51', dataDir: first, prefix, args: ['--mdns'] })
-    const b = spawnDaemon({ name: 'test-mdns-2', host: '127.0.0.52', prefix, args: ['--mdns', '--secret', secret] })
+    const b = spawnDaemon({ name: 'test-mdns-2', host: '127.0.0.52', prefix, args: ['--mdns', '--secret-file', secretFile] })
     const expected = JSON.stringify([['test-mdns-1', 'alive'], ['test-mdns-2', 'alive']])
-    await waitFor(() => [a, b].every((node) => JSON.stringify(membersInside(node.host)) === expected), {
+    await waitFor(() => [a, b].every((node) => JSON.stringify(membersInside(node)) === expected), {
       timeoutMs: 30_000, what: 'both nodes to list each other alive, found by mDNS'
     })
   })

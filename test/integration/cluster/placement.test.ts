@@ -61,7 +61,8 @@ describe('placement on four real nodes', () => {
     const floor = healthyFloor(nodes[1]!, 'web')
     const fourth = await startDaemon({
       name: NAMES[3]!, host: HOSTS[3]!, dataDir: tempDataDir(),
-      args: ['--no-mdns', '--join', `${HOSTS[0]}:7701`, '--secret', secretOf(nodes[0]!.dataDir), '--label', `zone=${ZONES[3]}`]
+      args: ['--no-mdns', '--join', `${HOSTS[0]}:7701`, '--label', `zone=${ZONES[3]}`],
+      env: { MESHD_SECRET: secretOf(nodes[0]!.dataDir) }
     })
     nodes.push({ ...fourth, restart: async () => { throw new Error('not restartable') } })
     const after = await waitFor(async () => {
