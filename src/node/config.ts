@@ -32,6 +32,8 @@ export interface DaemonConfig {
   mdns: boolean
   /** The routing mesh closes a connection idle this long (ms). */
   meshIdleTimeoutMs: number
+  /** Services may publish ports below 1024. */
+  allowLowPorts: boolean
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -53,6 +55,7 @@ export interface RawDaemonOptions {
   secretFile?: string
   mdns?: boolean
   meshIdleTimeout?: string
+  allowLowPorts?: boolean
 }
 
 /** Validates raw start options; throws an Error naming the bad option. */
@@ -83,7 +86,8 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     ...secretOption(raw),
     // A node on loopback cannot be reached from the LAN, and its multicast would leave the machine for nothing.
     mdns: raw.mdns ?? !isLoopback(host),
-    meshIdleTimeoutMs: meshIdleTimeout(raw.meshIdleTimeout)
+    meshIdleTimeoutMs: meshIdleTimeout(raw.meshIdleTimeout),
+    allowLowPorts: raw.allowLowPorts === true
   }
 }
 

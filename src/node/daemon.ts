@@ -1,5 +1,5 @@
 // The daemon wires a node's parts and nothing else: it builds them, starts them in
-// order (engine → document → gossip → reconciler → mesh → rollouts → API) and stops
+// order (engine → document → gossip → reconciler → API → mesh → rollouts) and stops
 // them in reverse. What a node decides lives in cluster/; what it does, in the part
 // that does it. Containers outlive the daemon; the next start adopts them.
 
@@ -82,8 +82,6 @@ export class Daemon {
       stop: () => { for (const event of MEMBER_EVENTS) members.off(event, onMember) }
     })
     await parts.start(reconciler)
-    await parts.start(mesh)
-    await parts.start(new RolloutDriver({ document, view, log: part('rollout') }))
     const tokens = await parts.start(new TokenIndex(document))
     const audit = await parts.start(new AuditLog(config.dataDir, part('audit')))
     const front = {
@@ -92,8 +90,11 @@ export class Daemon {
     }
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
-      document, view, mesh, log: part('api'), front, tokens, audit
+      document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts
     }))
+    // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
+    await parts.start(mesh)
+    await parts.start(new RolloutDriver({ document, view, log: part('rollout') }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')
   }
 

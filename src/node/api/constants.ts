@@ -3,3 +3,6 @@ export const BODY_LIMIT = 1024 * 1024
 
 /** An oversize body up to this size is read and discarded so the client gets its 413 instead of a reset. */
 export const DRAIN_LIMIT = 64 * 1024 * 1024
+
+/** Published ports below this are system ports (22, 80, 443…): refused unless the node runs with --allow-low-ports. */
+export const LOW_PORTS = 1024

@@ -50,14 +50,14 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
 
   app.put<{ Params: NameParams }>('/v1/services/:name', writes, async (req, reply) => {
     const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
-    const result = writeService(document, spec)
+    const result = writeService(document, spec, Date.now(), { allowLowPorts: init.allowLowPorts === true })
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
     return await reply.status(result.created ? 201 : 200).send(show(req, spec.name, false))
   })
 
   app.post<{ Params: NameParams }>('/v1/services/:name/scale', writes, async (req) => {
     const { replicas } = parseScaleRequest(requireBody(req.body))
-    scaleService(document, req.params.name, replicas)
+    scaleService(document, req.params.name, replicas, { allowLowPorts: init.allowLowPorts === true })
     init.log.info({ service: req.params.name, replicas }, 'service scaled')
     return show(req, req.params.name, false)
   })

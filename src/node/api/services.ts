@@ -4,13 +4,20 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
+import { LOW_PORTS } from './constants.ts'
 import { inProgress, newRollout, rollbackOf } from '../cluster/index.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
+/** What the node that takes a write allows beyond the spec's own rules. */
+export interface WriteOptions {
+  /** Ports below 1024 may be published (--allow-low-ports). */
+  allowLowPorts?: boolean
+}
+
 /** Creates or updates a service; the generation moves only when what containers run changes (not on scale). */
-export function writeService (document: ClusterDocument, spec: ServiceSpec, now = Date.now()): WriteResult {
-  assertPortsFree(document, spec)
+export function writeService (document: ClusterDocument, spec: ServiceSpec, now = Date.now(), opts: WriteOptions = {}): WriteResult {
+  assertPortsFree(document, spec, opts)
   const existing = document.service(spec.name)
   if (existing === undefined) {
     const record: ServiceRecord = { spec, generation: 1, createdAt: now, updatedAt: now }
@@ -51,9 +58,9 @@ export function rollbackService (document: ClusterDocument, name: string, slots:
 }
 
 /** Sets the replica count of an existing service. */
-export function scaleService (document: ClusterDocument, name: string, replicas: number): WriteResult {
+export function scaleService (document: ClusterDocument, name: string, replicas: number, opts: WriteOptions = {}): WriteResult {
   const existing = requireService(document.services(), name)
-  return writeService(document, { ...existing.spec, replicas })
+  return writeService(document, { ...existing.spec, replicas }, Date.now(), opts)
 }
 
 /** Deletes a service; its containers go as every node reconciles. */
@@ -72,16 +79,31 @@ export function requireService (services: Record<string, ServiceRecord>, name: s
   return record
 }
 
-function assertPortsFree (document: ClusterDocument, spec: ServiceSpec): void {
+/**
+ * A published port must be free: not another service's, not a member's API or
+ * peer-to-peer port (every node's restart would fail), and not below 1024 unless the
+ * node allows it (a port the service already publishes stays allowed).
+ */
+function assertPortsFree (document: ClusterDocument, spec: ServiceSpec, opts: WriteOptions): void {
   const owners = new Map<number, string>()
   for (const [name, record] of Object.entries(document.services())) {
     if (name === spec.name) continue
     for (const port of record.spec.ports) owners.set(port.published, name)
   }
+  const members = new Map<number, string>()
+  for (const node of Object.values(document.nodes())) {
+    members.set(node.apiPort, `the API port of node ${node.name}`)
+    members.set(node.p2pPort, `the peer-to-peer port of node ${node.name}`)
+  }
+  const already = new Set(document.service(spec.name)?.spec.ports.map((p) => p.published) ?? [])
   spec.ports.forEach((port, i) => {
+    const path = `ports[${i}].published`
     const owner = owners.get(port.published)
-    if (owner !== undefined) {
-      throw new MeshdError('MESHD_PORT_CONFLICT', `ports[${i}].published: port ${port.published} is already published by service "${owner}"`, `ports[${i}].published`)
+    if (owner !== undefined) throw new MeshdError('MESHD_PORT_CONFLICT', `${path}: port ${port.published} is already published by service "${owner}"`, path)
+    const member = members.get(port.published)
+    if (member !== undefined) throw new MeshdError('MESHD_INVALID_SPEC', `${path}: port ${port.published} is ${member}, expected a port meshd does not use itself`, path)
+    if (port.published < LOW_PORTS && opts.allowLowPorts !== true && !already.has(port.published)) {
+      throw new MeshdError('MESHD_INVALID_SPEC', `${path}: port ${port.published} is below ${LOW_PORTS}, expected ${LOW_PORTS} or above (start the nodes with --allow-low-ports to publish system ports)`, path)
     }
   })
 }

@@ -25,6 +25,8 @@ export interface ApiInit {
   tokens: TokenIndex
   /** Where writes and refusals are recorded. */
   audit?: AuditLog
+  /** Services may publish ports below 1024 (--allow-low-ports). */
+  allowLowPorts?: boolean
 }
 
 export interface MeshStatus {
