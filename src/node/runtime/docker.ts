@@ -42,6 +42,8 @@ class DockerRuntime implements Runtime {
   private readonly agent?: Agent
   private readonly watchers = new Set<EventWatcher>()
   private readonly imageSeenAt = new Map<string, number>()
+  /** The engine's cpu count, asked once, the first time a spec limits cpus. */
+  private cpuCount?: Promise<number>
 
   constructor (init: DockerRuntimeInit) {
     this.init = init
@@ -78,7 +80,8 @@ class DockerRuntime implements Runtime {
   async run (req: CreateRequest, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
     const { host, nodeName } = this.init
     const name = containerName(nodeName, req, randomBytes(2).toString('hex'))
-    const options = { ...createOptions(req, { host, nodeName, name }), ...this.abortOption(opts.signal) }
+    const engineCpus = req.spec.resources?.limits?.cpus === undefined ? undefined : await this.engineCpus()
+    const options = { ...createOptions(req, { host, nodeName, name, engineCpus }), ...this.abortOption(opts.signal) }
     const container = await this.docker.createContainer(options).catch(err => { throw this.mapError(err) })
     try {
       await container.start(this.abortOption(opts.signal))
@@ -165,6 +168,14 @@ class DockerRuntime implements Runtime {
     this.watchers.clear()
     await Promise.all(watchers.map(async watcher => { await watcher.stop() }))
     this.agent?.destroy()
+  }
+
+  private async engineCpus (): Promise<number> {
+    this.cpuCount ??= this.docker.info().then((info: { NCPU?: unknown }) => typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : Infinity)
+    return await this.cpuCount.catch((err: unknown) => {
+      this.cpuCount = undefined
+      throw this.mapError(err)
+    })
   }
 
   private mapError (err: unknown): unknown {

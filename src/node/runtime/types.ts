@@ -24,6 +24,8 @@ export interface ContainerInfo {
   /** Container's IP on the bridge network, if running. */
   ip?: string
   exitCode?: number
+  /** From inspect only (a list does not say): the kernel's OOM killer killed a process of it. */
+  oomKilled?: true
   startedAt?: string
 }
 

@@ -12,6 +12,7 @@ import { waitFor } from '../../support/wait.ts'
 
 const HOST = '127.0.0.51'
 const NODE = 'rt-test'
+const MiB = 2 ** 20
 
 describe('dockerRuntime against the engine', () => {
   const log = recordingLogger()
@@ -150,6 +151,39 @@ describe('dockerRuntime against the engine', () => {
       expect(events.some(e => e.action.startsWith('exec'))).toBe(false)
     } finally {
       await watcher.stop()
+    }
+  })
+
+  it('limits cpus, memory (without swap) and pids, and rotates the logs', async () => {
+    const limited = await runtime.run({ spec: httpdSpec({ resources: { limits: { cpus: 0.5, memory: 64 * MiB, pids: 64 } } }), slot: 0, generation: 1 })
+    const plain = await runtime.run({ spec: httpdSpec(), slot: 1, generation: 1 })
+    const hostConfig = async (id: string) => JSON.parse(await docker('inspect', '--format', '{{json .HostConfig}}', id)) as Record<string, unknown>
+    const logs = { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } }
+    expect(await hostConfig(limited.id)).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * MiB, MemorySwap: 64 * MiB, PidsLimit: 64, ...logs })
+    expect(await hostConfig(plain.id)).toMatchObject({ NanoCpus: 0, Memory: 0, PidsLimit: 4096, ...logs })
+    // The kernel enforces it (cgroup v1 or v2 layout).
+    const pidsMax = await runtime.exec(limited.id, ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'])
+    expect(pidsMax.output.trim()).toBe('64')
+  })
+
+  it('reports a replica the OOM killer ended for going past its memory limit', async () => {
+    const events: ContainerEvent[] = []
+    const unwatch = runtime.watch(event => { events.push(event) })
+    try {
+      // The stream only carries events after it is established: wait for a canary's start.
+      const canary = await runtime.run({ spec: httpdSpec(), slot: 0, generation: 1 })
+      await waitFor(() => events.find(e => e.id === canary.id && e.action === 'start'), { timeoutMs: 5000, intervalMs: 25, what: 'start event' })
+      // The shell (pid 1) doubles a string until the limit is reached.
+      const hog = await runtime.run({ spec: httpdSpec({ command: ['sh', '-c', 'x=0123456789; while true; do x="$x$x"; done'], resources: { limits: { memory: 16 * MiB } } }), slot: 1, generation: 1 })
+      await waitFor(() => events.find(e => e.id === hog.id && e.action === 'die'), { timeoutMs: 20_000, intervalMs: 25, what: 'the hog to die' })
+      expect(events.filter(e => e.id === hog.id && !['create', 'start'].includes(e.action))).toEqual([
+        { id: hog.id, action: 'oom', service: 'web', slot: 1 },
+        { id: hog.id, action: 'die', service: 'web', slot: 1, exitCode: 137 }
+      ])
+      expect(await runtime.inspect(hog.id)).toMatchObject({ state: 'exited', exitCode: 137, oomKilled: true })
+      expect(await runtime.inspect(canary.id)).not.toHaveProperty('oomKilled')
+    } finally {
+      await unwatch()
     }
   })
 
