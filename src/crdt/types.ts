@@ -91,8 +91,14 @@ export interface ServiceRecord {
   spec: ServiceSpec
   /** Bumped whenever the spec changes; replicas carry the generation they run. */
   generation: number
-  /** The spec before the last change, kept for rollback. */
-  previous?: { spec: ServiceSpec, generation: number }
+  /**
+   * The id ("sha256:…") of the image spec.image named on the node that took the deploy:
+   * every node runs exactly that image for the tag. Absent when that node did not have
+   * the image; then each node runs whatever its tag names.
+   */
+  imageId?: string
+  /** The spec before the last change (and its image id), kept for rollback. */
+  previous?: { spec: ServiceSpec, generation: number, imageId?: string }
   createdAt: number
   updatedAt: number
 }

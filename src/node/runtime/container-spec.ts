@@ -71,7 +71,8 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
       [LABELS.service]: spec.name,
       [LABELS.slot]: String(req.slot),
       [LABELS.node]: init.nodeName,
-      [LABELS.generation]: String(req.generation)
+      [LABELS.generation]: String(req.generation),
+      ...(req.imageId === undefined ? {} : { [LABELS.imageId]: req.imageId })
     },
     ExposedPorts: exposed,
     HostConfig: {

@@ -5,10 +5,10 @@ import type { Logger } from '../../logger.ts'
 import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, IMAGE_CACHE_MS, PING_TIMEOUT_MS } from './constants.ts'
 import { fromInspect, fromListEntry } from './container-info.ts'
 import { containerName, createOptions } from './container-spec.ts'
-import { isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
+import { ImageMismatchError, isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
 import { EventWatcher } from './events.ts'
 import { execIn } from './exec.ts'
-import { ensureImage } from './image.ts'
+import { ensureImage, localImageId, pinnedReference } from './image.ts'
 import { LABELS, RuntimeUnavailableError } from './types.ts'
 import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, Runtime } from './types.ts'
 
@@ -81,11 +81,15 @@ class DockerRuntime implements Runtime {
     const { host, nodeName } = this.init
     const name = containerName(nodeName, req, randomBytes(2).toString('hex'))
     const engineCpus = req.spec.resources?.limits?.cpus === undefined ? undefined : await this.engineCpus()
-    const options = { ...createOptions(req, { host, nodeName, name, engineCpus }), ...this.abortOption(opts.signal) }
+    const image = req.imageId === undefined ? undefined : await pinnedReference(this.docker, req.spec.image, req.imageId, this.endpoint)
+    const options = { ...createOptions(req, { host, nodeName, name, image, engineCpus }), ...this.abortOption(opts.signal) }
     const container = await this.docker.createContainer(options).catch(err => { throw this.mapError(err) })
     try {
       await container.start(this.abortOption(opts.signal))
-      const info = fromInspect(await container.inspect(this.abortOption(opts.signal)), host)
+      const inspected = await container.inspect(this.abortOption(opts.signal))
+      // The tag may have moved between the check and the create: the container says what it runs.
+      if (req.imageId !== undefined && inspected.Image !== req.imageId) throw new ImageMismatchError(req.spec.image, req.imageId, inspected.Image)
+      const info = fromInspect(inspected, host)
       if (info === undefined) throw new Error(`container ${name} lost its meshd labels`)
       return info
     } catch (err) {
@@ -156,11 +160,17 @@ class DockerRuntime implements Runtime {
     }
   }
 
-  async ensureImage (image: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async ensureImage (image: string, opts: { signal?: AbortSignal, imageId?: string } = {}): Promise<void> {
     // A start right after another of the same image need not ask the engine again.
-    if ((this.imageSeenAt.get(image) ?? -Infinity) > performance.now() - IMAGE_CACHE_MS) return
+    const key = `${image} ${opts.imageId ?? ''}`
+    if ((this.imageSeenAt.get(key) ?? -Infinity) > performance.now() - IMAGE_CACHE_MS) return
     await ensureImage(this.docker, image, { ...opts, endpoint: this.endpoint })
-    this.imageSeenAt.set(image, performance.now())
+    this.imageSeenAt.set(key, performance.now())
+  }
+
+  async imageId (reference: string, opts: { signal?: AbortSignal } = {}): Promise<string | undefined> {
+    opts.signal?.throwIfAborted()
+    return await localImageId(this.docker, reference, this.endpoint)
   }
 
   async stop (): Promise<void> {

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { dockerRuntime, ExecTimeoutError, ImagePullError, RuntimeUnavailableError, type ContainerEvent, type Runtime } from '../../../src/node/runtime/index.ts'
+import { dockerRuntime, ExecTimeoutError, ImageMismatchError, ImagePullError, RuntimeUnavailableError, type ContainerEvent, type Runtime } from '../../../src/node/runtime/index.ts'
 import { recordingLogger } from '../../support/logger.ts'
 import { docker, httpdSpec, httpGet, IMAGE, removeAll } from './support.ts'
 import { waitFor } from '../../support/wait.ts'
@@ -185,6 +185,33 @@ describe('dockerRuntime against the engine', () => {
     } finally {
       await unwatch()
     }
+  })
+
+  it('runs the image id a deploy recorded: by tag, or by id where the tag is absent, without pulling', async () => {
+    const id = await runtime.imageId(IMAGE)
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(await runtime.imageId('meshd/no-such-image:latest')).toBeUndefined()
+    const byTag = await runtime.run({ spec: httpdSpec(), slot: 0, generation: 1, imageId: id })
+    const shown = async (cid: string) => await docker('inspect', '--format', '{{.Image}} {{.Config.Image}} {{index .Config.Labels "meshd.image-id"}}', cid)
+    expect(await shown(byTag.id)).toBe(`${id} ${IMAGE} ${id}`)
+    const gone = '127.0.0.1:1/meshd/gone:latest'
+    await runtime.ensureImage(gone, { imageId: id })
+    const byId = await runtime.run({ spec: httpdSpec({ image: gone }), slot: 1, generation: 1, imageId: id })
+    expect(await shown(byId.id)).toBe(`${id} ${id} ${id}`)
+  })
+
+  it('refuses to start another image than the one a deploy recorded, naming the tag and both ids', async () => {
+    const local = await runtime.imageId(IMAGE)
+    const expected = `sha256:${'0'.repeat(64)}`
+    const other = await runtime.run({ spec: httpdSpec(), slot: 0, generation: 1, imageId: expected }).catch((error: unknown) => error)
+    expect(other).toBeInstanceOf(ImageMismatchError)
+    expect((other as Error).message).toMatch(new RegExp(`^image "meshd/busybox:latest" is ${local} on this node, expected ${expected} \\(the id recorded when the service was deployed\\): load that image here`))
+    const gone = '127.0.0.1:1/meshd/gone:latest'
+    const missing = await runtime.ensureImage(gone, { imageId: expected }).catch((error: unknown) => error)
+    expect(missing).toBeInstanceOf(ImageMismatchError)
+    expect((missing as Error).message).toMatch(/^image "127\.0\.0\.1:1\/meshd\/gone:latest" is not on this node \(neither the tag nor an image with that id, and pulling it failed: .+\), expected sha256:0{64} /)
+    await expect(runtime.run({ spec: httpdSpec({ image: gone }), slot: 0, generation: 1, imageId: expected })).rejects.toThrow(/is not on this node \(neither the tag nor an image with that id\), expected sha256:0{64}/)
+    expect(await runtime.list()).toEqual([])
   })
 
   it('explains a missing image', async () => {

@@ -67,6 +67,14 @@ describe('createOptions', () => {
     expect(options.HostConfig?.NanoCpus).toBe(4e9)
   })
 
+  it('creates from the reference it is given and labels the image id the deploy recorded', () => {
+    const imageId = `sha256:${'c'.repeat(64)}`
+    const options = createOptions({ spec: spec(), slot: 0, generation: 1, imageId }, { ...context, image: imageId })
+    expect(options.Image).toBe(imageId)
+    expect(options.Labels).toMatchObject({ 'meshd.image-id': imageId, 'meshd.service': 'web' })
+    expect(createOptions({ spec: spec(), slot: 0, generation: 1 }, context).Labels).not.toHaveProperty('meshd.image-id')
+  })
+
   it('names the replica after node, service, slot and generation', () => {
     expect(containerName('node 1/x', { spec: spec(), slot: 3, generation: 7 }, 'beef')).toBe('meshd-node-1-x-web-3-g7-beef')
   })
