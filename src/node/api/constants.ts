@@ -3,3 +3,6 @@ export const BODY_LIMIT = 1024 * 1024
 
 /** An oversize body up to this size is read and discarded so the client gets its 413 instead of a reset. */
 export const DRAIN_LIMIT = 64 * 1024 * 1024
+
+/** How long a deploy waits for this node's engine to name the image's id before writing without one. */
+export const RESOLVE_IMAGE_TIMEOUT_MS = 2_000

@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
+import type { ResolveImage } from './images.ts'
 
 export interface ApiInit {
   host: string
@@ -19,6 +20,8 @@ export interface ApiInit {
   log: Logger
   /** The bearer token every route but /v1/health requires, when set. */
   token?: string
+  /** This node's engine naming an image's id (Runtime.imageId), for deployService; without it deploys record none. */
+  resolveImage?: ResolveImage
 }
 
 export interface MeshStatus {
