@@ -40,12 +40,22 @@ export interface ServiceSpec {
   constraints?: string[]
   /** At most this many replicas of the service on one node. */
   maxPerNode?: number
-  /** Reserved by each replica against the node's capacity. */
-  resources?: { cpus?: number, memory?: number }
+  /** Reserved by each replica against the node's capacity; `limits` caps what it may use. */
+  resources?: { cpus?: number, memory?: number, limits?: ResourceLimits }
   /** How a new generation rolls out (defaults in UPDATE_DEFAULTS). */
   update?: UpdateSpec
   /** When an exited replica is started again (default: always, with backoff). */
   restart?: RestartSpec
+}
+
+/** What one replica may use, enforced by the kernel (cgroups); absent fields are not limited, but pids has a default (runtime). */
+export interface ResourceLimits {
+  /** CPU time, in cpus: 0.5 is half of one cpu's time. */
+  cpus?: number
+  /** Memory in bytes, swap included: the replica is OOM-killed past it. */
+  memory?: number
+  /** Processes and threads at once. */
+  pids?: number
 }
 
 /** A rolling update's pace and what it does when replicas of the new generation fail. */
@@ -81,8 +91,14 @@ export interface ServiceRecord {
   spec: ServiceSpec
   /** Bumped whenever the spec changes; replicas carry the generation they run. */
   generation: number
-  /** The spec before the last change, kept for rollback. */
-  previous?: { spec: ServiceSpec, generation: number }
+  /**
+   * The id ("sha256:…") of the image spec.image named on the node that took the deploy:
+   * every node runs exactly that image for the tag. Absent when that node did not have
+   * the image; then each node runs whatever its tag names.
+   */
+  imageId?: string
+  /** The spec before the last change (and its image id), kept for rollback. */
+  previous?: { spec: ServiceSpec, generation: number, imageId?: string }
   createdAt: number
   updatedAt: number
 }

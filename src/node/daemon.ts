@@ -90,7 +90,8 @@ export class Daemon {
     }
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
-      document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts
+      document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts,
+      resolveImage: async (image, opts) => await runtime.imageId(image, opts)
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)

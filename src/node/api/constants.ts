@@ -6,3 +6,6 @@ export const DRAIN_LIMIT = 64 * 1024 * 1024
 
 /** Published ports below this are system ports (22, 80, 443…): refused unless the node runs with --allow-low-ports. */
 export const LOW_PORTS = 1024
+
+/** How long a deploy waits for this node's engine to name the image's id before writing without one. */
+export const RESOLVE_IMAGE_TIMEOUT_MS = 2_000

@@ -7,7 +7,8 @@ import { memberViews, placeCluster, placedSlots } from '../cluster/index.ts'
 import type { MemberView } from '../cluster/index.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
 import { MeshdError } from '../errors.ts'
-import { deleteService, requireService, rollbackService, scaleService, writeService } from './services.ts'
+import { deployService } from './images.ts'
+import { deleteService, requireService, rollbackService, scaleService } from './services.ts'
 import type { ApiInit } from './types.ts'
 import { redacted, replicaViews, serviceView } from './views.ts'
 import type { ServiceView } from './views.ts'
@@ -50,7 +51,8 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
 
   app.put<{ Params: NameParams }>('/v1/services/:name', writes, async (req, reply) => {
     const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
-    const result = writeService(document, spec, Date.now(), { allowLowPorts: init.allowLowPorts === true })
+    const result = await deployService(document, spec, init.resolveImage, { allowLowPorts: init.allowLowPorts === true })
+    if (result.unpinned !== undefined) init.log.warn({ service: spec.name, reason: result.unpinned }, 'deploy recorded no image id')
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
     return await reply.status(result.created ? 201 : 200).send(show(req, spec.name, false))
   })

@@ -9,23 +9,34 @@ import { inProgress, newRollout, rollbackOf } from '../cluster/index.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
-/** What the node that takes a write allows beyond the spec's own rules. */
+/** What the node that takes a write allows and knows beyond the spec itself. */
 export interface WriteOptions {
   /** Ports below 1024 may be published (--allow-low-ports). */
   allowLowPorts?: boolean
+  /** What spec.image resolved to on this node (deployService). */
+  imageId?: string
 }
 
-/** Creates or updates a service; the generation moves only when what containers run changes (not on scale). */
+/**
+ * Creates or updates a service; the generation moves only when what containers run changes
+ * (not on scale). Without `opts.imageId`, a record whose image is unchanged keeps its id,
+ * and a new image is recorded without one.
+ */
 export function writeService (document: ClusterDocument, spec: ServiceSpec, now = Date.now(), opts: WriteOptions = {}): WriteResult {
   assertPortsFree(document, spec, opts)
+  const { imageId } = opts
   const existing = document.service(spec.name)
+  const pinned = imageId ?? (existing?.spec.image === spec.image ? existing.imageId : undefined)
+  const image = pinned === undefined ? {} : { imageId: pinned }
   if (existing === undefined) {
-    const record: ServiceRecord = { spec, generation: 1, createdAt: now, updatedAt: now }
+    const record: ServiceRecord = { spec, generation: 1, ...image, createdAt: now, updatedAt: now }
     document.putService(spec.name, record)
     return { created: true, changed: true, record }
   }
-  if (isDeepStrictEqual(existing.spec, spec)) return { created: false, changed: false, record: existing }
-  const rollsContainers = !isDeepStrictEqual({ ...existing.spec, replicas: 0, update: undefined }, { ...spec, replicas: 0, update: undefined })
+  // The same tag naming another image (re-imported, re-built) is a new release to roll out.
+  const sameImage = pinned === existing.imageId
+  if (sameImage && isDeepStrictEqual(existing.spec, spec)) return { created: false, changed: false, record: existing }
+  const rollsContainers = !sameImage || !isDeepStrictEqual({ ...existing.spec, replicas: 0, update: undefined }, { ...spec, replicas: 0, update: undefined })
   if (!rollsContainers) {
     const record: ServiceRecord = { ...existing, spec, updatedAt: now }
     document.putService(spec.name, record)
@@ -36,8 +47,10 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
   // A change during a rollout in progress rolls out from where that one started: the
   // slots it had not moved stay where they are, the few it had moved go back first.
   const rollout = document.rollout(spec.name)
-  const from = inProgress(existing, rollout) && rollout.from === existing.previous?.generation ? existing.previous : { spec: existing.spec, generation: existing.generation }
-  const record: ServiceRecord = { spec, generation, previous: from, createdAt: existing.createdAt, updatedAt: now }
+  const from = inProgress(existing, rollout) && rollout.from === existing.previous?.generation
+    ? existing.previous
+    : { spec: existing.spec, generation: existing.generation, ...(existing.imageId === undefined ? {} : { imageId: existing.imageId }) }
+  const record: ServiceRecord = { spec, generation, ...image, previous: from, createdAt: existing.createdAt, updatedAt: now }
   document.transact(() => {
     document.putService(spec.name, record)
     document.putRollout(spec.name, newRollout(record, from.generation, now))

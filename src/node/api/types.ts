@@ -7,6 +7,7 @@ import type { AuditLog, TokenIndex } from '../auth/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
+import type { ResolveImage } from './images.ts'
 
 export interface ApiInit {
   host: string
@@ -27,6 +28,8 @@ export interface ApiInit {
   audit?: AuditLog
   /** Services may publish ports below 1024 (--allow-low-ports). */
   allowLowPorts?: boolean
+  /** This node's engine naming an image's id (Runtime.imageId), for deployService; without it deploys record none. */
+  resolveImage?: ResolveImage
 }
 
 export interface MeshStatus {

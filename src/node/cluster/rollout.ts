@@ -40,6 +40,12 @@ export function specOf (record: ServiceRecord, generation: number): ServiceSpec 
   return undefined
 }
 
+/** What a slot of `generation` runs: that generation's spec and recorded image id, or the current ones when the record no longer knows it. */
+export function releaseOf (record: ServiceRecord, generation: number): { spec: ServiceSpec, imageId?: string } {
+  const release = generation !== record.generation && generation === record.previous?.generation ? record.previous : record
+  return { spec: release.spec, ...(release.imageId === undefined ? {} : { imageId: release.imageId }) }
+}
+
 /** Whether a rollout still decides which generation each slot runs. */
 export function inProgress (record: ServiceRecord, rollout: RolloutRecord | undefined): rollout is RolloutRecord {
   return rollout !== undefined && rollout.generation === record.generation && (rollout.phase === 'rolling' || rollout.phase === 'paused')
@@ -66,7 +72,15 @@ export function rollbackOf (record: ServiceRecord, rollout: RolloutRecord | unde
   if (previous === undefined) return undefined
   // The replica count is not part of what rolls back: a scale since the update stays.
   const spec = previous.spec.mode === 'global' ? previous.spec : { ...previous.spec, replicas: record.spec.replicas }
-  const back: ServiceRecord = { ...record, spec, generation: previous.generation, previous: { spec: record.spec, generation: record.generation }, updatedAt: now }
+  const { imageId: _current, ...rest } = record
+  const back: ServiceRecord = {
+    ...rest,
+    spec,
+    generation: previous.generation,
+    ...(previous.imageId === undefined ? {} : { imageId: previous.imageId }),
+    previous: { spec: record.spec, generation: record.generation, ...(record.imageId === undefined ? {} : { imageId: record.imageId }) },
+    updatedAt: now
+  }
   const moved = inProgress(record, rollout) && rollout.from === previous.generation ? new Set(rollout.updated) : undefined
   const already = moved === undefined ? [] : slots.filter((slot) => !moved.has(slot))
   return { record: back, rollout: newRollout(back, record.generation, now, { rollback: true, updated: already, reason }) }

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { ClusterDocument, DocumentChange, ServiceSpec } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
-import { specOf } from '../cluster/index.ts'
+import { releaseOf, specOf } from '../cluster/index.ts'
 import type { DesiredSlot, NodeAssignment } from '../cluster/index.ts'
 import { RuntimeUnavailableError } from '../runtime/index.ts'
 import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
@@ -201,10 +201,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const pending: Tracked = { ...slot, id: `pending:${++this.pendingSeq}`, state: 'starting', pending: true }
     this.tracked.set(pending.id, pending)
     const { runtime } = this.init
-    // A slot a rollout has not moved yet runs the previous spec.
-    const spec = specOf(record, slot.generation) ?? record.spec
-    runtime.ensureImage(spec.image)
-      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation }))
+    // A slot a rollout has not moved yet runs the previous spec, and the previous image.
+    const { spec, imageId } = releaseOf(record, slot.generation)
+    runtime.ensureImage(spec.image, { imageId })
+      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId }))
       .then((info) => {
         this.tracked.delete(pending.id)
         // A resync may have adopted the container while run() was still returning.

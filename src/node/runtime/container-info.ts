@@ -36,6 +36,7 @@ export function fromInspect (info: Docker.ContainerInspectInfo, host: string): C
     ports: sortByTarget(ports),
     ...(state === 'running' && ip ? { ip } : {}),
     ...(state === 'exited' || state === 'dead' ? { exitCode: info.State.ExitCode } : {}),
+    ...(info.State?.OOMKilled === true ? { oomKilled: true as const } : {}),
     ...(startedAt && !startedAt.startsWith('0001-') ? { startedAt } : {})
   }
 }

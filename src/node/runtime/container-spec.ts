@@ -1,6 +1,24 @@
+// What Docker is asked to create for one replica, as plain data: a pure function of the
+// request and of this node, tested without an engine.
+
 import type Docker from 'dockerode'
-import type { ServiceSpec } from '../../crdt/index.ts'
+import type { ResourceLimits, ServiceSpec } from '../../crdt/index.ts'
+import { DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE } from './constants.ts'
 import { LABELS, type CreateRequest } from './types.ts'
+
+/** Where a replica is created, and what of the engine shapes its options. */
+export interface CreateContext {
+  host: string
+  nodeName: string
+  /** The container's name (containerName). */
+  name: string
+  /** The reference to create from, when not spec.image (the image id a deploy recorded). */
+  image?: string
+  /** The engine's cpus: a cpu limit above them is no limit there, and Docker would refuse it. */
+  engineCpus?: number
+}
+
+type LimitOptions = Pick<Docker.HostConfig, 'NanoCpus' | 'Memory' | 'MemorySwap' | 'PidsLimit'>
 
 /** Docker's container name for a replica: meshd-<node>-<service>-<slot>-g<generation>-<suffix>. */
 export function containerName (nodeName: string, req: CreateRequest, suffix: string): string {
@@ -17,8 +35,19 @@ export function publishedTargets (spec: ServiceSpec): number[] {
   return [...new Set(targets)]
 }
 
-/** The create options of one replica: labelled, each target published on host with an ephemeral port, never restarted by Docker. */
-export function createOptions (req: CreateRequest, init: { host: string, nodeName: string, name: string }): Docker.ContainerCreateOptions {
+/** Docker's cgroup settings for a spec's limits: cpus capped at the engine's, memory without swap past it, DEFAULT_PIDS_LIMIT when pids is unset. */
+export function limitOptions (limits: ResourceLimits | undefined, engineCpus = Infinity): LimitOptions {
+  const cpus = limits?.cpus === undefined ? undefined : Math.min(limits.cpus, engineCpus)
+  return {
+    ...(cpus === undefined ? {} : { NanoCpus: Math.round(cpus * 1e9) }),
+    // MemorySwap is memory plus swap: equal to Memory, the replica cannot page past its limit.
+    ...(limits?.memory === undefined ? {} : { Memory: limits.memory, MemorySwap: limits.memory }),
+    PidsLimit: limits?.pids ?? DEFAULT_PIDS_LIMIT
+  }
+}
+
+/** The create options of one replica: labelled, each target published on host with an ephemeral port, limited, logs rotated, never restarted by Docker. */
+export function createOptions (req: CreateRequest, init: CreateContext): Docker.ContainerCreateOptions {
   const { spec } = req
   const exposed: Record<string, {}> = {}
   const bindings: Record<string, Array<{ HostIp: string, HostPort: string }>> = {}
@@ -29,7 +58,7 @@ export function createOptions (req: CreateRequest, init: { host: string, nodeNam
   }
   return {
     name: init.name,
-    Image: spec.image,
+    Image: init.image ?? spec.image,
     ...(spec.command === undefined ? {} : { Cmd: spec.command }),
     // Where the replica runs, as Swarm's {{.Node.Hostname}} and {{.Task.Slot}} templates would say.
     Env: [
@@ -42,13 +71,16 @@ export function createOptions (req: CreateRequest, init: { host: string, nodeNam
       [LABELS.service]: spec.name,
       [LABELS.slot]: String(req.slot),
       [LABELS.node]: init.nodeName,
-      [LABELS.generation]: String(req.generation)
+      [LABELS.generation]: String(req.generation),
+      ...(req.imageId === undefined ? {} : { [LABELS.imageId]: req.imageId })
     },
     ExposedPorts: exposed,
     HostConfig: {
       PortBindings: bindings,
       // The reconciler replaces failed replicas; a Docker restart would race it.
-      RestartPolicy: { Name: 'no' }
+      RestartPolicy: { Name: 'no' },
+      ...limitOptions(spec.resources?.limits, init.engineCpus),
+      LogConfig: { Type: LOG_DRIVER, Config: { 'max-size': LOG_MAX_SIZE, 'max-file': String(LOG_MAX_FILES) } }
     }
   }
 }

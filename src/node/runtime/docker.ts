@@ -5,10 +5,10 @@ import type { Logger } from '../../logger.ts'
 import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, IMAGE_CACHE_MS, PING_TIMEOUT_MS } from './constants.ts'
 import { fromInspect, fromListEntry } from './container-info.ts'
 import { containerName, createOptions } from './container-spec.ts'
-import { isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
+import { ImageMismatchError, isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
 import { EventWatcher } from './events.ts'
 import { execIn } from './exec.ts'
-import { ensureImage } from './image.ts'
+import { ensureImage, localImageId, pinnedReference } from './image.ts'
 import { LABELS, RuntimeUnavailableError } from './types.ts'
 import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, Runtime } from './types.ts'
 
@@ -42,6 +42,8 @@ class DockerRuntime implements Runtime {
   private readonly agent?: Agent
   private readonly watchers = new Set<EventWatcher>()
   private readonly imageSeenAt = new Map<string, number>()
+  /** The engine's cpu count, asked once, the first time a spec limits cpus. */
+  private cpuCount?: Promise<number>
 
   constructor (init: DockerRuntimeInit) {
     this.init = init
@@ -78,11 +80,16 @@ class DockerRuntime implements Runtime {
   async run (req: CreateRequest, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
     const { host, nodeName } = this.init
     const name = containerName(nodeName, req, randomBytes(2).toString('hex'))
-    const options = { ...createOptions(req, { host, nodeName, name }), ...this.abortOption(opts.signal) }
+    const engineCpus = req.spec.resources?.limits?.cpus === undefined ? undefined : await this.engineCpus()
+    const image = req.imageId === undefined ? undefined : await pinnedReference(this.docker, req.spec.image, req.imageId, this.endpoint)
+    const options = { ...createOptions(req, { host, nodeName, name, image, engineCpus }), ...this.abortOption(opts.signal) }
     const container = await this.docker.createContainer(options).catch(err => { throw this.mapError(err) })
     try {
       await container.start(this.abortOption(opts.signal))
-      const info = fromInspect(await container.inspect(this.abortOption(opts.signal)), host)
+      const inspected = await container.inspect(this.abortOption(opts.signal))
+      // The tag may have moved between the check and the create: the container says what it runs.
+      if (req.imageId !== undefined && inspected.Image !== req.imageId) throw new ImageMismatchError(req.spec.image, req.imageId, inspected.Image)
+      const info = fromInspect(inspected, host)
       if (info === undefined) throw new Error(`container ${name} lost its meshd labels`)
       return info
     } catch (err) {
@@ -153,11 +160,17 @@ class DockerRuntime implements Runtime {
     }
   }
 
-  async ensureImage (image: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async ensureImage (image: string, opts: { signal?: AbortSignal, imageId?: string } = {}): Promise<void> {
     // A start right after another of the same image need not ask the engine again.
-    if ((this.imageSeenAt.get(image) ?? -Infinity) > performance.now() - IMAGE_CACHE_MS) return
+    const key = `${image} ${opts.imageId ?? ''}`
+    if ((this.imageSeenAt.get(key) ?? -Infinity) > performance.now() - IMAGE_CACHE_MS) return
     await ensureImage(this.docker, image, { ...opts, endpoint: this.endpoint })
-    this.imageSeenAt.set(image, performance.now())
+    this.imageSeenAt.set(key, performance.now())
+  }
+
+  async imageId (reference: string, opts: { signal?: AbortSignal } = {}): Promise<string | undefined> {
+    opts.signal?.throwIfAborted()
+    return await localImageId(this.docker, reference, this.endpoint)
   }
 
   async stop (): Promise<void> {
@@ -165,6 +178,14 @@ class DockerRuntime implements Runtime {
     this.watchers.clear()
     await Promise.all(watchers.map(async watcher => { await watcher.stop() }))
     this.agent?.destroy()
+  }
+
+  private async engineCpus (): Promise<number> {
+    this.cpuCount ??= this.docker.info().then((info: { NCPU?: unknown }) => typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : Infinity)
+    return await this.cpuCount.catch((err: unknown) => {
+      this.cpuCount = undefined
+      throw this.mapError(err)
+    })
   }
 
   private mapError (err: unknown): unknown {

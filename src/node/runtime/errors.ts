@@ -89,3 +89,24 @@ export class ImagePullError extends Error {
     this.image = image
   }
 }
+
+/**
+ * The image a deploy recorded is not what this node has for its tag: another image has
+ * the tag here (`local`), or neither the tag nor the id is here (`local` undefined).
+ */
+export class ImageMismatchError extends Error {
+  readonly image: string
+  readonly expected: string
+  readonly local: string | undefined
+
+  constructor (image: string, expected: string, local: string | undefined, options?: { reason?: string, cause?: unknown }) {
+    const found = local === undefined
+      ? `is not on this node (neither the tag nor an image with that id${options?.reason === undefined ? '' : `, and pulling it failed: ${options.reason}`})`
+      : `is ${local} on this node`
+    super(`image "${image}" ${found}, expected ${expected} (the id recorded when the service was deployed): load that image here (docker save | docker load keeps its id), or deploy again to record the one the tag names now`, { cause: options?.cause })
+    this.name = 'ImageMismatchError'
+    this.image = image
+    this.expected = expected
+    this.local = local
+  }
+}

@@ -1,23 +1,61 @@
+// Images on this node: present or pulled, and, when a deploy recorded an image id, the
+// reference that runs exactly that image. There is no registry to ask for a digest, so
+// identity is the engine's own image id ("sha256:…", the digest of the image config),
+// which `docker save | docker load` keeps and a second `docker import` does not.
+
 import type Docker from 'dockerode'
-import { ImagePullError, isAbort, isNotFound, toRuntimeError } from './errors.ts'
+import { ImageMismatchError, ImagePullError, isAbort, isNotFound, toRuntimeError } from './errors.ts'
 import { RuntimeUnavailableError } from './types.ts'
 
-/** Resolves once image is present locally, pulling it when absent; a failed pull rejects with ImagePullError. */
-export async function ensureImage (docker: Docker, image: string, opts: { signal?: AbortSignal, endpoint: string }): Promise<void> {
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/
+
+/** Whether `text` is a full image id: "sha256:" and 64 lowercase hex digits. */
+export function isImageId (text: string): boolean {
+  return IMAGE_ID.test(text)
+}
+
+/** The id of the local image a reference (tag, digest or id) names; undefined when there is none. */
+export async function localImageId (docker: Docker, reference: string, endpoint: string): Promise<string | undefined> {
   try {
     // dockerode's image inspect takes no AbortSignal; it is one quick local lookup.
-    await docker.getImage(image).inspect()
-    return
+    return (await docker.getImage(reference).inspect()).Id
   } catch (err) {
-    if (!isNotFound(err)) throw toRuntimeError(err, opts.endpoint)
+    if (isNotFound(err)) return undefined
+    throw toRuntimeError(err, endpoint)
   }
+}
+
+/**
+ * What to create a replica from so that it runs `imageId`: the tag when it names that
+ * id here, the id itself when the tag is absent; ImageMismatchError otherwise.
+ */
+export async function pinnedReference (docker: Docker, image: string, imageId: string, endpoint: string): Promise<string> {
+  // A malformed id would otherwise reach the engine as a path; a prefix would match by prefix.
+  if (!isImageId(imageId)) throw new Error(`the image id recorded for "${image}", ${JSON.stringify(imageId)}, is not "sha256:" and 64 hex digits`)
+  const local = await localImageId(docker, image, endpoint)
+  if (local === imageId) return image
+  if (local === undefined && await localImageId(docker, imageId, endpoint) === imageId) return imageId
+  throw new ImageMismatchError(image, imageId, local)
+}
+
+/**
+ * Resolves once image is present locally, pulling it when absent; with `imageId`, an
+ * image of that id is enough (run() picks the reference). A failed pull rejects with
+ * ImagePullError, or ImageMismatchError when an id was expected.
+ */
+export async function ensureImage (docker: Docker, image: string, opts: { signal?: AbortSignal, endpoint: string, imageId?: string }): Promise<void> {
+  const { endpoint, imageId } = opts
+  if (imageId !== undefined && isImageId(imageId) && await localImageId(docker, imageId, endpoint) === imageId) return
+  if (await localImageId(docker, image, endpoint) !== undefined) return
   opts.signal?.throwIfAborted()
   try {
     await pull(docker, image, opts.signal)
   } catch (err) {
-    const mapped = toRuntimeError(err, opts.endpoint)
+    const mapped = toRuntimeError(err, endpoint)
     if (mapped instanceof RuntimeUnavailableError || isAbort(mapped)) throw mapped
-    throw new ImagePullError(image, mapped instanceof Error ? mapped.message : String(mapped), { cause: err })
+    const reason = mapped instanceof Error ? mapped.message : String(mapped)
+    if (imageId !== undefined) throw new ImageMismatchError(image, imageId, undefined, { reason, cause: err })
+    throw new ImagePullError(image, reason, { cause: err })
   }
 }
 

@@ -1,6 +1,7 @@
 export * from './types.ts'
 export { dockerRuntime } from './docker.ts'
 export type { DockerRuntimeInit } from './docker.ts'
-export { DockerApiError, ImagePullError } from './errors.ts'
+export { DockerApiError, ImageMismatchError, ImagePullError } from './errors.ts'
+export { isImageId } from './image.ts'
 export { ExecTimeoutError } from './exec.ts'
 export { RECONNECTED } from './events.ts'

@@ -5,7 +5,9 @@ export const LABELS = {
   service: 'meshd.service',
   slot: 'meshd.slot',
   node: 'meshd.node',
-  generation: 'meshd.generation'
+  generation: 'meshd.generation',
+  /** The image id the deploy recorded, on replicas of a record that has one. */
+  imageId: 'meshd.image-id'
 } as const
 
 /** A meshd container as the runtime sees it (from list or inspect). */
@@ -24,6 +26,8 @@ export interface ContainerInfo {
   /** Container's IP on the bridge network, if running. */
   ip?: string
   exitCode?: number
+  /** From inspect only (a list does not say): the kernel's OOM killer killed a process of it. */
+  oomKilled?: true
   startedAt?: string
 }
 
@@ -42,6 +46,8 @@ export interface CreateRequest {
   spec: ServiceSpec
   slot: number
   generation: number
+  /** The image id the deploy recorded (ServiceRecord.imageId): the replica runs exactly that image or does not start. */
+  imageId?: string
 }
 
 export interface ExecResult { exitCode: number, output: string }
@@ -54,7 +60,7 @@ export interface ExecResult { exitCode: number, output: string }
 export interface Runtime {
   /** Resolves when the engine answers; throws RuntimeUnavailableError when not. */
   ping(opts?: { signal?: AbortSignal }): Promise<void>
-  /** Creates and starts a labelled container publishing each target port on host with an ephemeral port. */
+  /** Creates and starts a labelled container publishing each target port on host with an ephemeral port; with req.imageId, ImageMismatchError unless that image is here. */
   run(req: CreateRequest, opts?: { signal?: AbortSignal }): Promise<ContainerInfo>
   /** Stops (with a grace period in seconds) and removes a container; absent is not an error. */
   remove(id: string, opts?: { signal?: AbortSignal, graceSeconds?: number }): Promise<void>
@@ -65,8 +71,10 @@ export interface Runtime {
   exec(id: string, cmd: string[], opts?: { signal?: AbortSignal, timeoutMs?: number }): Promise<ExecResult>
   /** Calls onEvent for each event of this node's containers, reconnecting with backoff, until the returned function or stop() is called. */
   watch(onEvent: (event: ContainerEvent) => void): () => Promise<void>
-  /** Ensures the image exists locally (pulls if absent and a registry is reachable). */
-  ensureImage(image: string, opts?: { signal?: AbortSignal }): Promise<void>
+  /** Ensures the image exists locally (pulls if absent and a registry is reachable); with imageId, an image of that id here is enough. */
+  ensureImage(image: string, opts?: { signal?: AbortSignal, imageId?: string }): Promise<void>
+  /** The id ("sha256:…") of the local image a reference (tag, digest or id) names; undefined when it is not on this node. */
+  imageId(reference: string, opts?: { signal?: AbortSignal }): Promise<string | undefined>
   stop(): Promise<void>
 }
 

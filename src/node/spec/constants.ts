@@ -40,6 +40,16 @@ export const MAX_CONSTRAINTS = 32
 export const MAX_CPUS = 1024
 export const MAX_MEMORY = 2 ** 40
 
+/** Smallest cpu limit: Docker's, a CFS quota of 1 ms per 100 ms period. */
+export const MIN_CPUS_LIMIT = 0.01
+/**
+ * Smallest memory limit: Docker refuses less ("Minimum memory limit allowed is 6MB",
+ * linuxMinMemory = 6 MiB), so a smaller one would be accepted here and fail every start.
+ */
+export const MIN_MEMORY_LIMIT = 6 * 2 ** 20
+/** Largest pids limit: the kernel never has more pids than PID_MAX_LIMIT (2^22 on 64-bit). */
+export const MAX_PIDS = 2 ** 22
+
 /** Longest update delay or monitor, restart delay or window: one hour. */
 export const MAX_UPDATE_DURATION_MS = 3_600_000
 

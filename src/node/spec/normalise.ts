@@ -22,7 +22,7 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.mode === undefined ? {} : { mode: input.mode }),
     ...(input.constraints === undefined ? {} : { constraints: input.constraints.map((text) => text.trim()) }),
     ...(input.maxPerNode === undefined ? {} : { maxPerNode: input.maxPerNode }),
-    ...(input.resources === undefined ? {} : { resources: { ...input.resources } }),
+    ...(input.resources === undefined ? {} : { resources: copyResources(input.resources) }),
     ...(input.update === undefined ? {} : { update: definedOnly(input.update) }),
     ...(input.restart === undefined ? {} : { restart: definedOnly(input.restart) })
   }
@@ -40,6 +40,13 @@ function copyHealth (health: HealthSpec): HealthSpec {
   if (health.retries !== undefined) copy.retries = health.retries
   if (health.startPeriod !== undefined) copy.startPeriod = health.startPeriod
   return copy
+}
+
+// Memory limits arrive in bytes already (schema.ts), so "64MiB" and 67108864 store alike
+// and writing the same limit another way is no change.
+function copyResources (resources: NonNullable<ServiceSpecInput['resources']>): NonNullable<ServiceSpec['resources']> {
+  const { limits, ...reservations } = resources
+  return { ...definedOnly(reservations), ...(limits === undefined ? {} : { limits: definedOnly(limits) }) }
 }
 
 /** A copy without undefined-valued keys. */

@@ -12,7 +12,23 @@ export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefi
   const ports = spec.ports ?? []
   return duplicatePublishedPort(ports) ??
     (spec.health === undefined ? undefined : healthProblem(spec.health, ports)) ??
-    globalModeProblem(spec)
+    globalModeProblem(spec) ??
+    limitBelowReservation(spec.resources)
+}
+
+// Placement reserves what a replica asks for; a limit below it reserves capacity the
+// replica can never use (Kubernetes refuses requests above limits for the same reason).
+function limitBelowReservation (resources: ServiceSpecInput['resources']): SpecProblem | undefined {
+  const limits = resources?.limits
+  if (limits === undefined) return undefined
+  for (const field of ['cpus', 'memory'] as const) {
+    const reserved = resources?.[field]
+    const limit = limits[field]
+    if (reserved !== undefined && limit !== undefined && limit < reserved) {
+      return { path: ['resources', 'limits', field], message: `expected at least resources.${field} (${reserved}), the replica's reservation, got ${limit}` }
+    }
+  }
+  return undefined
 }
 
 // A global service runs one replica per eligible node: a count would be ignored, so it is refused.

@@ -5,11 +5,13 @@
 import { z } from 'zod'
 import { parseConstraint } from '../../placement/index.ts'
 import {
-  MAX_COMMAND_ITEMS, MAX_CONSTRAINTS, MAX_CPUS, MAX_HEALTH_DURATION_MS, MAX_HEALTH_PATH_LENGTH, MAX_MEMORY, MAX_NAME_LENGTH, MAX_PORT,
-  MAX_PORTS, MAX_REPLICAS, MAX_RESTART_ATTEMPTS, MAX_RETRIES, MAX_UPDATE_DURATION_MS, MIN_PORT, MIN_RETRIES, RESERVED_LABEL_PREFIX
+  MAX_COMMAND_ITEMS, MAX_CONSTRAINTS, MAX_CPUS, MAX_HEALTH_DURATION_MS, MAX_HEALTH_PATH_LENGTH, MAX_MEMORY, MAX_NAME_LENGTH, MAX_PIDS, MAX_PORT,
+  MAX_PORTS, MAX_REPLICAS, MAX_RESTART_ATTEMPTS, MAX_RETRIES, MAX_UPDATE_DURATION_MS, MIN_CPUS_LIMIT, MIN_MEMORY_LIMIT, MIN_PORT, MIN_RETRIES,
+  RESERVED_LABEL_PREFIX
 } from './constants.ts'
 import { formatDuration, parseDuration } from './duration.ts'
 import { imageReferenceProblem } from './image.ts'
+import { formatSize, parseSize } from './size.ts'
 
 // RFC 1123 label, lowercase only: it becomes a DNS name, a container name and a Docker label.
 const DNS_LABEL = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/
@@ -42,6 +44,17 @@ function duration (minMs: number, maxMs: number) {
       return false
     }
   }, { error })
+}
+
+/** A memory size in bytes, given as bytes or as a size string ("64MiB"); the output is always bytes. */
+function memorySize (min: number, max: number) {
+  const error = `a memory size between ${formatSize(min)} and ${formatSize(max)}: bytes, or a string such as "64MiB" or "1g"`
+  return z.union([z.number(), z.string()], { error }).transform((value, ctx) => {
+    const bytes = typeof value === 'number' ? value : parseSize(value)
+    if (bytes !== undefined && Number.isSafeInteger(bytes) && bytes >= min && bytes <= max) return bytes
+    ctx.addIssue({ code: 'custom', message: error })
+    return z.NEVER
+  })
 }
 
 const port = integer(MIN_PORT, MAX_PORT)
@@ -112,10 +125,18 @@ const constraints = z.array(z.string({ error: 'a constraint string such as "node
   }
 }), { error: constraintsError }).max(MAX_CONSTRAINTS, { error: constraintsError })
 
+const cpusLimitError = `a number of cpus between ${MIN_CPUS_LIMIT} and ${MAX_CPUS}, such as 0.5`
+const limits = strictObject({
+  cpus: z.number({ error: cpusLimitError }).min(MIN_CPUS_LIMIT, { error: cpusLimitError }).max(MAX_CPUS, { error: cpusLimitError }).optional(),
+  memory: memorySize(MIN_MEMORY_LIMIT, MAX_MEMORY).optional(),
+  pids: integer(1, MAX_PIDS).optional()
+}, 'an object {cpus, memory, pids}')
+
 const resources = strictObject({
   cpus: z.number({ error: `a number of cpus above 0, at most ${MAX_CPUS}` }).gt(0, { error: `a number of cpus above 0, at most ${MAX_CPUS}` }).max(MAX_CPUS, { error: `a number of cpus above 0, at most ${MAX_CPUS}` }).optional(),
-  memory: integer(1, MAX_MEMORY).optional()
-}, 'an object {cpus, memory} (memory in bytes)')
+  memory: integer(1, MAX_MEMORY).optional(),
+  limits: limits.optional()
+}, 'an object {cpus, memory, limits} (memory in bytes)')
 
 const update = strictObject({
   parallelism: integer(1, MAX_REPLICAS).optional(),

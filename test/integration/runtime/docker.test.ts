@@ -5,13 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { dockerRuntime, ExecTimeoutError, ImagePullError, RuntimeUnavailableError, type ContainerEvent, type Runtime } from '../../../src/node/runtime/index.ts'
+import { dockerRuntime, ExecTimeoutError, ImageMismatchError, ImagePullError, RuntimeUnavailableError, type ContainerEvent, type Runtime } from '../../../src/node/runtime/index.ts'
 import { recordingLogger } from '../../support/logger.ts'
 import { docker, httpdSpec, httpGet, IMAGE, removeAll } from './support.ts'
 import { waitFor } from '../../support/wait.ts'
 
 const HOST = '127.0.0.51'
 const NODE = 'rt-test'
+const MiB = 2 ** 20
 
 describe('dockerRuntime against the engine', () => {
   const log = recordingLogger()
@@ -151,6 +152,66 @@ describe('dockerRuntime against the engine', () => {
     } finally {
       await watcher.stop()
     }
+  })
+
+  it('limits cpus, memory (without swap) and pids, and rotates the logs', async () => {
+    const limited = await runtime.run({ spec: httpdSpec({ resources: { limits: { cpus: 0.5, memory: 64 * MiB, pids: 64 } } }), slot: 0, generation: 1 })
+    const plain = await runtime.run({ spec: httpdSpec(), slot: 1, generation: 1 })
+    const hostConfig = async (id: string) => JSON.parse(await docker('inspect', '--format', '{{json .HostConfig}}', id)) as Record<string, unknown>
+    const logs = { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } }
+    expect(await hostConfig(limited.id)).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * MiB, MemorySwap: 64 * MiB, PidsLimit: 64, ...logs })
+    expect(await hostConfig(plain.id)).toMatchObject({ NanoCpus: 0, Memory: 0, PidsLimit: 4096, ...logs })
+    // The kernel enforces it (cgroup v1 or v2 layout).
+    const pidsMax = await runtime.exec(limited.id, ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'])
+    expect(pidsMax.output.trim()).toBe('64')
+  })
+
+  it('reports a replica the OOM killer ended for going past its memory limit', async () => {
+    const events: ContainerEvent[] = []
+    const unwatch = runtime.watch(event => { events.push(event) })
+    try {
+      // The stream only carries events after it is established: wait for a canary's start.
+      const canary = await runtime.run({ spec: httpdSpec(), slot: 0, generation: 1 })
+      await waitFor(() => events.find(e => e.id === canary.id && e.action === 'start'), { timeoutMs: 5000, intervalMs: 25, what: 'start event' })
+      // The shell (pid 1) doubles a string until the limit is reached.
+      const hog = await runtime.run({ spec: httpdSpec({ command: ['sh', '-c', 'x=0123456789; while true; do x="$x$x"; done'], resources: { limits: { memory: 16 * MiB } } }), slot: 1, generation: 1 })
+      await waitFor(() => events.find(e => e.id === hog.id && e.action === 'die'), { timeoutMs: 20_000, intervalMs: 25, what: 'the hog to die' })
+      expect(events.filter(e => e.id === hog.id && !['create', 'start'].includes(e.action))).toEqual([
+        { id: hog.id, action: 'oom', service: 'web', slot: 1 },
+        { id: hog.id, action: 'die', service: 'web', slot: 1, exitCode: 137 }
+      ])
+      expect(await runtime.inspect(hog.id)).toMatchObject({ state: 'exited', exitCode: 137, oomKilled: true })
+      expect(await runtime.inspect(canary.id)).not.toHaveProperty('oomKilled')
+    } finally {
+      await unwatch()
+    }
+  })
+
+  it('runs the image id a deploy recorded: by tag, or by id where the tag is absent, without pulling', async () => {
+    const id = await runtime.imageId(IMAGE)
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(await runtime.imageId('meshd/no-such-image:latest')).toBeUndefined()
+    const byTag = await runtime.run({ spec: httpdSpec(), slot: 0, generation: 1, imageId: id })
+    const shown = async (cid: string) => await docker('inspect', '--format', '{{.Image}} {{.Config.Image}} {{index .Config.Labels "meshd.image-id"}}', cid)
+    expect(await shown(byTag.id)).toBe(`${id} ${IMAGE} ${id}`)
+    const gone = '127.0.0.1:1/meshd/gone:latest'
+    await runtime.ensureImage(gone, { imageId: id })
+    const byId = await runtime.run({ spec: httpdSpec({ image: gone }), slot: 1, generation: 1, imageId: id })
+    expect(await shown(byId.id)).toBe(`${id} ${id} ${id}`)
+  })
+
+  it('refuses to start another image than the one a deploy recorded, naming the tag and both ids', async () => {
+    const local = await runtime.imageId(IMAGE)
+    const expected = `sha256:${'0'.repeat(64)}`
+    const other = await runtime.run({ spec: httpdSpec(), slot: 0, generation: 1, imageId: expected }).catch((error: unknown) => error)
+    expect(other).toBeInstanceOf(ImageMismatchError)
+    expect((other as Error).message).toMatch(new RegExp(`^image "meshd/busybox:latest" is ${local} on this node, expected ${expected} \\(the id recorded when the service was deployed\\): load that image here`))
+    const gone = '127.0.0.1:1/meshd/gone:latest'
+    const missing = await runtime.ensureImage(gone, { imageId: expected }).catch((error: unknown) => error)
+    expect(missing).toBeInstanceOf(ImageMismatchError)
+    expect((missing as Error).message).toMatch(/^image "127\.0\.0\.1:1\/meshd\/gone:latest" is not on this node \(neither the tag nor an image with that id, and pulling it failed: .+\), expected sha256:0{64} /)
+    await expect(runtime.run({ spec: httpdSpec({ image: gone }), slot: 0, generation: 1, imageId: expected })).rejects.toThrow(/is not on this node \(neither the tag nor an image with that id\), expected sha256:0{64}/)
+    expect(await runtime.list()).toEqual([])
   })
 
   it('explains a missing image', async () => {

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { RolloutRecord } from '../../../src/crdt/index.ts'
-import { coordinatorOf, desiredGeneration, inProgress, resolveUpdate, rollbackOf, specOf } from '../../../src/node/cluster/index.ts'
+import { coordinatorOf, desiredGeneration, inProgress, releaseOf, resolveUpdate, rollbackOf, specOf } from '../../../src/node/cluster/index.ts'
 import { service, T0, view } from './helpers.ts'
 
 const previous = service('web', { env: { V: 'one' } }).spec
@@ -17,6 +17,18 @@ describe('rollout rules', () => {
 
   it('knows the spec of the current and the previous generation only', () => {
     expect([specOf(record, 2)?.env, specOf(record, 1)?.env, specOf(record, 7)]).toEqual([{ V: 'two' }, { V: 'one' }, undefined])
+  })
+
+  it('runs each generation with the image id recorded for it, and the current one for a generation it no longer knows', () => {
+    const [A, B] = [`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`]
+    const pinned = { ...record, imageId: B, previous: { generation: 1, spec: previous, imageId: A } }
+    expect(releaseOf(pinned, 2)).toEqual({ spec: record.spec, imageId: B })
+    expect(releaseOf(pinned, 1)).toEqual({ spec: previous, imageId: A })
+    expect(releaseOf(pinned, 7)).toEqual({ spec: record.spec, imageId: B })
+    expect(releaseOf(record, 1)).toStrictEqual({ spec: previous })
+    const back = rollbackOf(pinned, undefined, [0], T0, 'asked')!.record
+    expect([back.imageId, back.previous?.imageId]).toEqual([A, B])
+    expect(rollbackOf(record, undefined, [0], T0, 'asked')!.record).not.toHaveProperty('imageId')
   })
 
   it('runs moved slots on the target, the others on the generation they come from', () => {

@@ -1,0 +1,81 @@
+// The create options of a replica, as plain data: no engine involved.
+
+import { describe, expect, it } from 'vitest'
+import type { ServiceSpec } from '../../../src/crdt/index.ts'
+import { containerName, createOptions, limitOptions } from '../../../src/node/runtime/container-spec.ts'
+import { DEFAULT_PIDS_LIMIT } from '../../../src/node/runtime/constants.ts'
+
+const MiB = 2 ** 20
+
+function spec (fields: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { name: 'web', image: 'meshd/busybox:latest', env: { A: '1' }, replicas: 1, ports: [{ published: 80, target: 8080 }], labels: { team: 'x' }, ...fields }
+}
+
+const context = { host: '127.0.0.9', nodeName: 'n1', name: 'meshd-n1-web-0-g2-abcd' }
+
+describe('limitOptions', () => {
+  it('sets only the default pids limit when the spec limits nothing', () => {
+    expect(limitOptions(undefined)).toStrictEqual({ PidsLimit: DEFAULT_PIDS_LIMIT })
+    expect(limitOptions({})).toStrictEqual({ PidsLimit: 4096 })
+  })
+
+  it('turns cpus into nano-cpus, and swap into no more than the memory limit', () => {
+    expect(limitOptions({ cpus: 0.5, memory: 64 * MiB, pids: 64 })).toStrictEqual({
+      NanoCpus: 500_000_000, Memory: 64 * MiB, MemorySwap: 64 * MiB, PidsLimit: 64
+    })
+    // Floating point must not leave a fraction of a nano-cpu: Docker wants an integer.
+    expect(limitOptions({ cpus: 0.07 }).NanoCpus).toBe(70_000_000)
+    expect(limitOptions({ cpus: 0.01 }).NanoCpus).toBe(10_000_000)
+  })
+
+  it('caps cpus at the engine\'s, which Docker would otherwise refuse', () => {
+    expect(limitOptions({ cpus: 8 }, 2).NanoCpus).toBe(2_000_000_000)
+    expect(limitOptions({ cpus: 1.5 }, 2).NanoCpus).toBe(1_500_000_000)
+  })
+})
+
+describe('createOptions', () => {
+  it('labels, publishes, limits and rotates the logs of a replica', () => {
+    const options = createOptions({ spec: spec({ resources: { cpus: 0.25, limits: { memory: 64 * MiB, pids: 64 } } }), slot: 0, generation: 2 }, context)
+    expect(options).toStrictEqual({
+      name: context.name,
+      Image: 'meshd/busybox:latest',
+      Env: ['A=1', 'MESHD_NODE=n1', 'MESHD_SERVICE=web', 'MESHD_SLOT=0', 'MESHD_GENERATION=2'],
+      Labels: { team: 'x', 'meshd.service': 'web', 'meshd.slot': '0', 'meshd.node': 'n1', 'meshd.generation': '2' },
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: {
+        PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.9', HostPort: '' }] },
+        RestartPolicy: { Name: 'no' },
+        Memory: 64 * MiB,
+        MemorySwap: 64 * MiB,
+        PidsLimit: 64,
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } }
+      }
+    })
+  })
+
+  it('rotates the logs and limits pids of a replica whose spec says nothing about resources', () => {
+    const host = createOptions({ spec: spec(), slot: 1, generation: 1 }, context).HostConfig
+    expect(host?.LogConfig).toStrictEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } })
+    expect(host?.PidsLimit).toBe(DEFAULT_PIDS_LIMIT)
+    expect(host).not.toHaveProperty('Memory')
+    expect(host).not.toHaveProperty('NanoCpus')
+  })
+
+  it('passes the engine\'s cpus on to the cpu limit', () => {
+    const options = createOptions({ spec: spec({ resources: { limits: { cpus: 64 } } }), slot: 0, generation: 1 }, { ...context, engineCpus: 4 })
+    expect(options.HostConfig?.NanoCpus).toBe(4e9)
+  })
+
+  it('creates from the reference it is given and labels the image id the deploy recorded', () => {
+    const imageId = `sha256:${'c'.repeat(64)}`
+    const options = createOptions({ spec: spec(), slot: 0, generation: 1, imageId }, { ...context, image: imageId })
+    expect(options.Image).toBe(imageId)
+    expect(options.Labels).toMatchObject({ 'meshd.image-id': imageId, 'meshd.service': 'web' })
+    expect(createOptions({ spec: spec(), slot: 0, generation: 1 }, context).Labels).not.toHaveProperty('meshd.image-id')
+  })
+
+  it('names the replica after node, service, slot and generation', () => {
+    expect(containerName('node 1/x', { spec: spec(), slot: 3, generation: 7 }, 'beef')).toBe('meshd-node-1-x-web-3-g7-beef')
+  })
+})
