@@ -25,3 +25,11 @@ export const RECORD_HEADER_BYTES = 8
 
 /** No update is this large; a longer length field is corruption, not a record. */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024
+
+/**
+ * The data directory and every file in it are private to the daemon's user: the
+ * document names every service's image, environment and command, and the same
+ * directory holds the node key and the cluster secret.
+ */
+export const DATA_DIR_MODE = 0o700
+export const DATA_FILE_MODE = 0o600

@@ -6,7 +6,7 @@
 
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
-import { LOG_FILE, SNAPSHOT_FILE } from './constants.ts'
+import { DATA_DIR_MODE, DATA_FILE_MODE, LOG_FILE, SNAPSHOT_FILE } from './constants.ts'
 import { decodeRecords, encodeRecord } from './record.ts'
 import { readSnapshot, writeAll, writeSnapshot } from './snapshot.ts'
 import type { Logger } from '../logger.ts'
@@ -51,10 +51,10 @@ export class DocumentStore {
   /** Creates the directory, reads snapshot and log, cuts a damaged log tail, opens the log for appending. */
   open (): StoredDocument {
     if (this.fd !== undefined) throw new Error(`${this.logFile} is already open`)
-    mkdirSync(this.init.dir, { recursive: true })
+    mkdirSync(this.init.dir, { recursive: true, mode: DATA_DIR_MODE })
     const snapshot = readSnapshot(this.snapshotFile)
     const updates = this.readLog()
-    this.fd = openSync(this.logFile, 'a')
+    this.fd = openSync(this.logFile, 'a', DATA_FILE_MODE)
     return snapshot === undefined ? { updates } : { snapshot, updates }
   }
 

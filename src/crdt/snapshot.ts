@@ -2,15 +2,19 @@
 // (temp file, fsync, rename, fsync the directory) so a crash leaves either the old
 // snapshot or the new one, never a mix.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { DATA_FILE_MODE } from './constants.ts'
 import { decodeRecords, encodeRecord } from './record.ts'
 
 /** Writes `state` to `file` atomically and durably. */
 export function writeSnapshot (file: string, state: Uint8Array): void {
   const temp = `${file}.tmp`
-  const fd = openSync(temp, 'w')
+  const fd = openSync(temp, 'w', DATA_FILE_MODE)
   try {
+    // The mode given to open() only applies to a new file; a temp file left by a crash
+    // keeps its own, and the rename would pass it on to the snapshot.
+    fchmodSync(fd, DATA_FILE_MODE)
     writeAll(fd, encodeRecord(state))
     fsyncSync(fd)
   } finally {

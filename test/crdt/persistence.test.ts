@@ -80,6 +80,24 @@ describe('persistence across restarts', () => {
     await doc.stop()
     expect(existsSync(snapshotFile(dir))).toBe(true)
   })
+
+  it('creates the dataDir 0700 and its files 0600', async () => {
+    const dir = join(newDir(), 'data')
+    const doc = await open(dir)
+    doc.putService('web', serviceRecord('web'))
+    await doc.stop()
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    for (const file of [logFile(dir), snapshotFile(dir)]) expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it('writes a snapshot 0600 even over a temp file left with another mode', async () => {
+    const dir = newDir()
+    writeFileSync(`${snapshotFile(dir)}.tmp`, 'left by a crash', { mode: 0o644 })
+    const doc = await open(dir)
+    doc.putService('web', serviceRecord('web'))
+    await doc.stop()
+    expect(statSync(snapshotFile(dir)).mode & 0o777).toBe(0o600)
+  })
 })
 
 describe('a torn or corrupt log tail', () => {

@@ -1,7 +1,9 @@
 // What a node keeps in its data dir besides the cluster document (src/crdt): its
-// libp2p key, the cluster secret and the API token.
+// libp2p key, the cluster secret and the API token; and the dir's own safety: its
+// modes and the lock that keeps a second daemon out.
 
 export { loadIdentity } from './identity.ts'
 export type { Identity } from './identity.ts'
 export { clusterSecret } from './secret.ts'
 export { apiTokenFor, loadOrCreateApiToken, API_TOKEN_FILE } from './token.ts'
+export { secureDataDir } from './permissions.ts'
