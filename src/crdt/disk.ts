@@ -2,7 +2,11 @@
 // update, compacts. An update that could not be appended is not retried on its own:
 // the next write takes a snapshot instead, which holds it along with everything else.
 
+import { dirname } from 'node:path'
 import * as Y from 'yjs'
+import { RECORD_HEADER_BYTES } from './constants.ts'
+import { DocumentCorruptError } from './errors.ts'
+import { SNAPSHOT_REPAIR } from './snapshot.ts'
 import { DocumentStore } from './persistence.ts'
 import type { DocumentStoreInit } from './persistence.ts'
 import type { Logger } from '../logger.ts'
@@ -23,17 +27,20 @@ export class DocumentDisk {
     return this.store.isOpen
   }
 
-  /** Opens the files and applies what they hold to `doc` in one transaction; throws naming a damaged file. */
+  /** Opens the files and applies what they hold to `doc` in one transaction; throws DocumentCorruptError naming a damaged file. */
   load (doc: Y.Doc, origin: unknown): void {
     const started = performance.now()
     const store = this.store
     try {
-      const { snapshot, updates } = store.open()
+      const { snapshot, updates, offsets } = store.open()
       // One transaction for everything: per-transaction cleanup would otherwise
       // dominate the replay of a long log.
       Y.transact(doc, () => {
-        if (snapshot !== undefined) applyStored(doc, snapshot, origin, store.snapshotFile)
-        for (const update of updates) applyStored(doc, update, origin, store.logFile)
+        if (snapshot !== undefined) applyStored(doc, snapshot, origin, store.snapshotFile, RECORD_HEADER_BYTES, SNAPSHOT_REPAIR)
+        updates.forEach((update, i) => {
+          const offset = offsets[i] ?? 0
+          applyStored(doc, update, origin, store.logFile, offset, `cuts the log at byte ${offset} and keeps the bytes it cuts in a file next to it`)
+        })
       }, origin, false)
       this.log.info({
         dataDir: store.dir,
@@ -85,10 +92,19 @@ export class DocumentDisk {
   }
 }
 
-function applyStored (doc: Y.Doc, update: Uint8Array, origin: unknown, file: string): void {
+// A record whose checksum holds but which Yjs rejects was written wrong, not damaged
+// later; the repair is the same (cut it, peers hold the updates), so is the error.
+function applyStored (doc: Y.Doc, update: Uint8Array, origin: unknown, file: string, offset: number, repair: string): void {
   try {
     Y.applyUpdateV2(doc, update, origin)
   } catch (err) {
-    throw new Error(`cluster document file ${file} holds an update Yjs cannot apply: ${String(err)}`, { cause: err })
+    throw new DocumentCorruptError({
+      dataDir: dirname(file),
+      file,
+      offset,
+      defect: 'unreadable-update',
+      detail: `its checksum holds but Yjs cannot apply it: ${String(err)}`,
+      repair
+    })
   }
 }

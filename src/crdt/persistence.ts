@@ -7,7 +7,9 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { DATA_DIR_MODE, DATA_FILE_MODE, LOG_FILE, SNAPSHOT_FILE } from './constants.ts'
-import { decodeRecords, encodeRecord } from './record.ts'
+import { DocumentCorruptError } from './errors.ts'
+import { encodeRecord } from './record.ts'
+import { isTornTail, scanLog } from './scan.ts'
 import { readSnapshot, writeAll, writeSnapshot } from './snapshot.ts'
 import type { Logger } from '../logger.ts'
 
@@ -20,10 +22,15 @@ export interface DocumentStoreInit {
   compactRecords: number
 }
 
-/** What open() found on disk, in the order it must be applied. */
-export interface StoredDocument {
-  snapshot?: Uint8Array
+interface StoredUpdates {
   updates: Uint8Array[]
+  /** Where each update's record starts in the log, to name it if it cannot be applied. */
+  offsets: number[]
+}
+
+/** What open() found on disk, in the order it must be applied. */
+export interface StoredDocument extends StoredUpdates {
+  snapshot?: Uint8Array
 }
 
 /** The snapshot and the update log in one data directory; knows bytes, not Yjs. */
@@ -48,14 +55,14 @@ export class DocumentStore {
     return this.fd !== undefined
   }
 
-  /** Creates the directory, reads snapshot and log, cuts a damaged log tail, opens the log for appending. */
+  /** Creates the directory, reads snapshot and log, cuts a torn log tail, opens the log for appending; throws DocumentCorruptError for other damage. */
   open (): StoredDocument {
     if (this.fd !== undefined) throw new Error(`${this.logFile} is already open`)
     mkdirSync(this.init.dir, { recursive: true, mode: DATA_DIR_MODE })
     const snapshot = readSnapshot(this.snapshotFile)
-    const updates = this.readLog()
+    const log = this.readLog()
     this.fd = openSync(this.logFile, 'a', DATA_FILE_MODE)
-    return snapshot === undefined ? { updates } : { snapshot, updates }
+    return snapshot === undefined ? log : { snapshot, ...log }
   }
 
   /** Appends one update to the log; true when compaction is due. */
@@ -103,9 +110,11 @@ export class DocumentStore {
     return { bytes: this.logBytes, records: this.logRecords }
   }
 
-  // A torn tail is what a crash mid-append leaves behind: the records before it are
-  // intact and the partial one was never acknowledged, so dropping it loses nothing.
-  private readLog (): Uint8Array[] {
+  // A torn tail (scan.ts) is what a crash leaves behind: the records before it are
+  // intact and the damaged ones were never acknowledged, so cutting it loses nothing.
+  // Damage with valid records after it is not a crash's doing: cutting there would
+  // drop acknowledged records without a word, so the start stops instead.
+  private readLog (): StoredUpdates {
     let buf: Buffer
     try {
       buf = readFileSync(this.logFile)
@@ -113,14 +122,24 @@ export class DocumentStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
       buf = Buffer.alloc(0)
     }
-    const { bodies, validBytes, defect } = decodeRecords(buf)
+    const { bodies, offsets, validBytes, defect } = scanLog(buf)
+    if (defect !== undefined && !isTornTail(defect)) {
+      throw new DocumentCorruptError({
+        dataDir: this.dir,
+        file: this.logFile,
+        offset: defect.offset,
+        defect: defect.kind,
+        detail: `a valid record follows at byte ${defect.nextRecord}, so this is not a torn tail`,
+        repair: `cuts the log at byte ${defect.offset} and keeps the ${buf.byteLength - defect.offset} bytes it cuts in a file next to it`
+      })
+    }
     if (defect !== undefined) {
-      this.init.log.warn({ file: this.logFile, defect, validBytes, droppedBytes: buf.byteLength - validBytes, records: bodies.length },
-        `truncated a torn or corrupt tail of the update log: dropped ${buf.byteLength - validBytes} bytes`)
+      this.init.log.warn({ file: this.logFile, defect: defect.kind, validBytes, droppedBytes: buf.byteLength - validBytes, records: bodies.length },
+        `truncated a torn tail of the update log: dropped ${buf.byteLength - validBytes} bytes`)
       truncateSync(this.logFile, validBytes)
     }
     this.logBytes = validBytes
     this.logRecords = bodies.length
-    return bodies
+    return { updates: bodies, offsets }
   }
 }

@@ -4,7 +4,8 @@
 
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DATA_FILE_MODE } from './constants.ts'
+import { DATA_FILE_MODE, RECORD_HEADER_BYTES } from './constants.ts'
+import { DocumentCorruptError } from './errors.ts'
 import { decodeRecords, encodeRecord } from './record.ts'
 
 /** Writes `state` to `file` atomically and durably. */
@@ -24,10 +25,14 @@ export function writeSnapshot (file: string, state: Uint8Array): void {
   fsyncDirectoryOf(file)
 }
 
+/** What `meshd doctor --repair` does with a damaged snapshot (doctor.ts). */
+export const SNAPSHOT_REPAIR = 'moves it aside (kept next to it) so the node starts from the log and takes the rest back from its peers; ' +
+  'a node that is the whole cluster should restore it from a backup instead'
+
 /**
- * Reads the state saved in `file`: undefined when there is no snapshot, an error naming
- * the file when it is damaged. A damaged snapshot is never treated as empty: starting
- * empty would silently forget the cluster.
+ * Reads the state saved in `file`: undefined when there is no snapshot, a
+ * DocumentCorruptError when it is damaged. A damaged snapshot is never treated as
+ * empty: starting empty would silently forget the cluster.
  */
 export function readSnapshot (file: string): Uint8Array | undefined {
   let buf: Buffer
@@ -37,13 +42,27 @@ export function readSnapshot (file: string): Uint8Array | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
-  const { bodies, validBytes, defect } = decodeRecords(buf)
-  const body = bodies[0]
-  if (body === undefined || bodies.length !== 1 || validBytes !== buf.byteLength) {
-    throw new Error(`cluster document snapshot ${file} is damaged (${defect ?? 'trailing bytes'}, ` +
-      `${buf.byteLength} bytes); restore it from a backup, or remove it and its log to rejoin empty`)
+  const damage = snapshotDamage(buf)
+  if (damage !== undefined) {
+    throw new DocumentCorruptError({
+      dataDir: dirname(file),
+      file,
+      ...damage,
+      repair: SNAPSHOT_REPAIR
+    })
   }
-  return body
+  return decodeRecords(buf).bodies[0]
+}
+
+/** What is wrong with a snapshot file's bytes, if anything: it must hold exactly one valid record. */
+export function snapshotDamage (buf: Uint8Array): { offset: number, defect: string, detail: string } | undefined {
+  const { bodies, validBytes, defect } = decodeRecords(buf)
+  if (defect !== undefined) return { offset: validBytes, defect, detail: `a snapshot of ${buf.byteLength} bytes that fails its check` }
+  if (bodies.length !== 1) {
+    const offset = bodies.length === 0 ? 0 : RECORD_HEADER_BYTES + (bodies[0]?.byteLength ?? 0)
+    return { offset, defect: bodies.length === 0 ? 'empty' : 'trailing-bytes', detail: `a snapshot must hold exactly one record, this one holds ${bodies.length}` }
+  }
+  return undefined
 }
 
 /** Writes the whole buffer: writeSync may write less than asked. */

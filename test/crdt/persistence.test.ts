@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest'
 import { appendFileSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ClusterDocument } from '../../src/crdt/index.ts'
+import { ClusterDocument, DocumentCorruptError } from '../../src/crdt/index.ts'
 import { decodeRecords } from '../../src/crdt/record.ts'
 import { nodeRecord, prng, recordingLogger, replicaRecord, rolloutRecord, serviceRecord } from './helpers.ts'
 import type { RecordingLogger } from './helpers.ts'
@@ -177,6 +177,58 @@ describe('a torn or corrupt log tail', () => {
   })
 })
 
+describe('a damaged record inside the log', () => {
+  // A log of five records (services a..e) and where each starts, as a crash leaves it.
+  async function fiveRecordLog (dir: string): Promise<number[]> {
+    const doc = await open(dir)
+    for (const name of ['a', 'b', 'c', 'd', 'e']) doc.putService(name, serviceRecord(name))
+    const log = readFileSync(logFile(dir))
+    await crash(doc, dir)
+    writeFileSync(logFile(dir), log)
+    rmSync(snapshotFile(dir), { force: true })
+    const { bodies } = decodeRecords(log)
+    const starts = [0]
+    for (const body of bodies.slice(0, -1)) starts.push((starts.at(-1) ?? 0) + 8 + body.byteLength)
+    return starts
+  }
+
+  for (const [what, at] of [['checksum', 4], ['length', 1], ['body', 12]] as const) {
+    it(`refuses start() naming the file, the offset and the repair (a flipped ${what} byte)`, async () => {
+      const dir = newDir()
+      const starts = await fiveRecordLog(dir)
+      const damaged = readFileSync(logFile(dir))
+      const third = starts[2] ?? 0
+      damaged[third + at] = (damaged[third + at] ?? 0) ^ 0x40
+      writeFileSync(logFile(dir), damaged)
+
+      const log = recordingLogger()
+      const doc = new ClusterDocument({ log, dataDir: dir })
+      const err: unknown = await doc.start().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(DocumentCorruptError)
+      expect(err).toMatchObject({ file: logFile(dir), offset: third })
+      expect(String((err as Error).message)).toContain(`${logFile(dir)} is damaged at byte ${third}`)
+      expect(String((err as Error).message)).toContain(`meshd doctor --data-dir ${dir} --repair`)
+      expect(readFileSync(logFile(dir))).toEqual(damaged) // nothing cut
+      expect(log.warns).toHaveLength(0)
+      expect(() => doc.putService('x', serviceRecord('x'))).toThrow(/not started/)
+    })
+  }
+
+  it('still cuts a torn tail behind intact records', async () => {
+    const dir = newDir()
+    const starts = await fiveRecordLog(dir)
+    const damaged = readFileSync(logFile(dir))
+    const last = starts[4] ?? 0
+    damaged[last + 9] = (damaged[last + 9] ?? 0) ^ 0x40
+    writeFileSync(logFile(dir), damaged)
+    const log = recordingLogger()
+    const doc = await open(dir, log)
+    expect(Object.keys(doc.services())).toEqual(['a', 'b', 'c', 'd'])
+    expect(log.warns).toHaveLength(1)
+    await doc.stop()
+  })
+})
+
 describe('compaction', () => {
   it('keeps the state and bounds the log', async () => {
     const dir = newDir()
@@ -238,7 +290,11 @@ describe('a damaged snapshot', () => {
       writeFileSync(snapshotFile(dir), damage(readFileSync(snapshotFile(dir))))
       const log = recordingLogger()
       const restarted = new ClusterDocument({ log, dataDir: dir })
-      await expect(restarted.start()).rejects.toThrow(snapshotFile(dir))
+      const err: unknown = await restarted.start().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(DocumentCorruptError)
+      expect(err).toMatchObject({ file: snapshotFile(dir) })
+      expect(String((err as Error).message)).toContain(snapshotFile(dir))
+      expect(String((err as Error).message)).toContain(`meshd doctor --data-dir ${dir} --repair`)
       expect(log.errors).toHaveLength(1)
       expect(() => restarted.putService('api', serviceRecord('api'))).toThrow(/not started/)
     })
