@@ -20,6 +20,14 @@ export const COMPACT_BYTES = 4 * 1024 * 1024
  */
 export const COMPACT_RECORDS = 1000
 
+/**
+ * Updates from peers are fsynced at most this long after they were appended, one
+ * fdatasync per burst (disk.ts says why they may wait and this node's own may not).
+ * Short enough that a power loss costs at most a tenth of a second of gossip, which
+ * the next sync round brings back anyway.
+ */
+export const PEER_SYNC_DELAY_MS = 100
+
 /** Each record starts with a u32 length and a u32 CRC-32 of the body (little-endian). */
 export const RECORD_HEADER_BYTES = 8
 

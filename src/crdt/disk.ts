@@ -1,10 +1,22 @@
 // Binds the Y.Doc to its files: loads it from snapshot and log, appends each later
 // update, compacts. An update that could not be appended is not retried on its own:
 // the next write takes a snapshot instead, which holds it along with everything else.
+//
+// When an update is durable. One made on this node is fsynced (fdatasync of the log)
+// before the call that made it returns: the API answers right after, and its answer
+// promises that the write survives a power loss. That is one fdatasync per transaction,
+// synchronous on the event loop, and it carries every record appended since the last
+// one: the group commit there is to have. Measured on the dev VM (ext4 on virtio): a
+// 400-byte append + fdatasync 0.23 ms median (p99 0.6 ms) idle; putService end to end
+// 2-3 ms median (p99 30-60 ms) against 0.05 ms unsynced while the machine ran the
+// integration tests. A spinning disk takes 5-10 ms. An update from a peer is on the disk
+// of the peer that wrote it, which synced it before it answered, and a lost one comes
+// back with the next sync round. So peer updates are synced lazily: one fdatasync at
+// most PEER_SYNC_DELAY_MS after the first of a burst (a sync round brings hundreds).
 
 import { dirname } from 'node:path'
 import * as Y from 'yjs'
-import { RECORD_HEADER_BYTES } from './constants.ts'
+import { PEER_SYNC_DELAY_MS, RECORD_HEADER_BYTES } from './constants.ts'
 import { DocumentCorruptError } from './errors.ts'
 import { SNAPSHOT_REPAIR } from './snapshot.ts'
 import { DocumentStore } from './persistence.ts'
@@ -17,6 +29,8 @@ export class DocumentDisk {
   private readonly log: Logger
   /** An update missed the log; only a snapshot can capture it now. */
   private snapshotDue = false
+  /** Pending lazy sync of peer updates appended since the last fdatasync. */
+  private syncTimer: NodeJS.Timeout | undefined
 
   constructor (init: DocumentStoreInit) {
     this.store = new DocumentStore(init)
@@ -56,10 +70,21 @@ export class DocumentDisk {
     if (store.compactionDue()) this.tryCompact(doc)
   }
 
-  /** Appends `update` of `doc` to the log, compacting when due; throws when it may not be on disk. */
-  persist (doc: Y.Doc, update: Uint8Array): void {
+  /**
+   * Appends `update` of `doc` to the log, compacting when due. `durable`: synced before
+   * this returns (a write of this node), else within PEER_SYNC_DELAY_MS. Throws when it
+   * may not be on disk.
+   */
+  persist (doc: Y.Doc, update: Uint8Array, durable: boolean): void {
     try {
-      if (this.snapshotDue || this.store.append(update)) this.compact(doc)
+      if (this.snapshotDue) {
+        this.compact(doc) // a snapshot is written durably and holds this update with the rest
+        return
+      }
+      // A compaction makes the update durable too; one that failed leaves the log to sync.
+      if (this.store.append(update) && this.tryCompact(doc)) return
+      if (durable) this.syncNow()
+      else this.syncSoon()
     } catch (err) {
       this.snapshotDue = true
       this.log.error({ err, dataDir: this.store.dir }, 'could not persist a document update; the next write retries with a snapshot')
@@ -71,8 +96,36 @@ export class DocumentDisk {
   close (doc: Y.Doc): void {
     // A clean stop leaves an empty log: only a restart after a crash replays records,
     // which cost far more to load than the same history in a snapshot.
-    if (this.snapshotDue || this.store.logSize().records > 0) this.tryCompact(doc)
+    const compacted = (this.snapshotDue || this.store.logSize().records > 0) && this.tryCompact(doc)
+    if (!compacted && this.syncTimer !== undefined) this.trySync()
+    clearTimeout(this.syncTimer)
+    this.syncTimer = undefined
     this.store.close()
+  }
+
+  private syncNow (): void {
+    clearTimeout(this.syncTimer)
+    this.syncTimer = undefined
+    this.store.sync()
+  }
+
+  private syncSoon (): void {
+    if (this.syncTimer !== undefined) return
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined
+      this.trySync()
+    }, PEER_SYNC_DELAY_MS)
+    this.syncTimer.unref()
+  }
+
+  private trySync (): void {
+    try {
+      this.store.sync()
+    } catch (err) {
+      // Whether the records reached the disk is unknown now: a snapshot settles it.
+      this.snapshotDue = true
+      this.log.error({ err, dataDir: this.store.dir }, 'could not sync the update log; the next write takes a snapshot')
+    }
   }
 
   private compact (doc: Y.Doc): void {
@@ -80,14 +133,20 @@ export class DocumentDisk {
     const state = Y.encodeStateAsUpdateV2(doc)
     this.store.compact(state)
     this.snapshotDue = false
+    // The snapshot is durable and the log empty: nothing is left for a pending sync.
+    clearTimeout(this.syncTimer)
+    this.syncTimer = undefined
     this.log.debug({ snapshotBytes: state.byteLength, ms: Math.round(performance.now() - started) }, 'compacted the cluster document')
   }
 
-  private tryCompact (doc: Y.Doc): void {
+  /** Compacts; false (and logged) when that failed and the log must be synced instead. */
+  private tryCompact (doc: Y.Doc): boolean {
     try {
       this.compact(doc)
+      return true
     } catch (err) {
       this.log.error({ err, dataDir: this.store.dir }, 'could not write a snapshot of the cluster document')
+      return false
     }
   }
 }

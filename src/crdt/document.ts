@@ -59,7 +59,8 @@ interface DocumentEvents {
  * Typed reads and writes of the cluster document, persisted to dataDir when given.
  * Reads return copies. put* write whole records and skip a record deep-equal to the
  * current one; delete* of a missing entry does nothing. Per transaction it emits
- * 'update' (the V2 update, for peers) and then 'change', both after the update is on disk.
+ * 'update' (the V2 update, for peers) and then 'change', both after the update is on
+ * disk: fsynced for this node's writes, written (synced within 100 ms) for peers'.
  */
 export class ClusterDocument extends EventEmitter<DocumentEvents> {
   private readonly log: Logger
@@ -246,7 +247,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   // transaction. Failures are recorded and rethrown by run() instead.
   private onUpdate (update: Uint8Array, origin: unknown, tr: Y.Transaction): void {
     if (origin === LOAD) return
-    this.persist(update)
+    this.persist(update, tr.local)
     const touched = new Set<unknown>(tr.changed.keys())
     const change: DocumentChange = {
       origin,
@@ -270,10 +271,11 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     }
   }
 
-  private persist (update: Uint8Array): void {
+  // This node's writes are synced before they return, peers' a moment later (disk.ts).
+  private persist (update: Uint8Array, local: boolean): void {
     if (this.disk === undefined || !this.disk.isOpen) return
     try {
-      this.disk.persist(this.doc, update)
+      this.disk.persist(this.doc, update, local)
     } catch (err) {
       this.persistFailure ??= err // logged by the disk; rethrown by run()
     }

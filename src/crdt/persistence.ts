@@ -1,16 +1,16 @@
 // The document on disk: a snapshot plus an append-only log of the updates since.
 // Every update is appended with one synchronous write before the call that made it
-// returns, so it survives the process being killed (not the machine losing power:
-// the log is not fsynced per write; the snapshot is). Compaction folds the log into
-// a new snapshot.
+// returns, so it survives the process being killed; sync() makes what was appended
+// survive a power loss too (disk.ts decides when). Compaction folds the log into a new
+// snapshot, written durably.
 
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs'
-import { join } from 'node:path'
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { DATA_DIR_MODE, DATA_FILE_MODE, LOG_FILE, SNAPSHOT_FILE } from './constants.ts'
 import { DocumentCorruptError } from './errors.ts'
 import { encodeRecord } from './record.ts'
 import { isTornTail, scanLog } from './scan.ts'
-import { readSnapshot, writeAll, writeSnapshot } from './snapshot.ts'
+import { fsyncDirectory, readSnapshot, writeAll, writeSnapshot } from './snapshot.ts'
 import type { Logger } from '../logger.ts'
 
 export interface DocumentStoreInit {
@@ -58,14 +58,18 @@ export class DocumentStore {
   /** Creates the directory, reads snapshot and log, cuts a torn log tail, opens the log for appending; throws DocumentCorruptError for other damage. */
   open (): StoredDocument {
     if (this.fd !== undefined) throw new Error(`${this.logFile} is already open`)
-    mkdirSync(this.init.dir, { recursive: true, mode: DATA_DIR_MODE })
+    const created = mkdirSync(this.init.dir, { recursive: true, mode: DATA_DIR_MODE })
     const snapshot = readSnapshot(this.snapshotFile)
     const log = this.readLog()
+    const newLog = !existsSync(this.logFile)
     this.fd = openSync(this.logFile, 'a', DATA_FILE_MODE)
+    // A synced record is only as durable as the directory entries that lead to it.
+    if (newLog) fsyncDirectory(this.dir)
+    fsyncNewDirectories(this.dir, created)
     return snapshot === undefined ? log : { snapshot, ...log }
   }
 
-  /** Appends one update to the log; true when compaction is due. */
+  /** Appends one update to the log, not yet synced; true when compaction is due. */
   append (update: Uint8Array): boolean {
     if (this.fd === undefined) throw new Error(`${this.logFile} is not open`)
     const record = encodeRecord(update)
@@ -80,6 +84,12 @@ export class DocumentStore {
     this.logBytes += record.byteLength
     this.logRecords += 1
     return this.compactionDue()
+  }
+
+  /** Makes every record appended so far durable (fdatasync of the log). */
+  sync (): void {
+    if (this.fd === undefined) throw new Error(`${this.logFile} is not open`)
+    fdatasyncSync(this.fd)
   }
 
   /** True when the log has outgrown either compaction threshold. */
@@ -142,4 +152,12 @@ export class DocumentStore {
     this.logRecords = bodies.length
     return { updates: bodies, offsets }
   }
+}
+
+// mkdir made `created` and every directory below it down to `dir`; each one's entry
+// lives in its parent.
+function fsyncNewDirectories (dir: string, created: string | undefined): void {
+  if (created === undefined) return
+  const top = dirname(resolve(created))
+  for (let at = resolve(dir); at !== top && at !== dirname(at); at = dirname(at)) fsyncDirectory(dirname(at))
 }

@@ -22,7 +22,7 @@ export function writeSnapshot (file: string, state: Uint8Array): void {
     closeSync(fd)
   }
   renameSync(temp, file)
-  fsyncDirectoryOf(file)
+  fsyncDirectory(dirname(file))
 }
 
 /** What `meshd doctor --repair` does with a damaged snapshot (doctor.ts). */
@@ -75,10 +75,11 @@ export function writeAll (fd: number, buf: Uint8Array): void {
 
 // The rename is only durable once the directory entry is; some platforms cannot
 // open a directory for fsync, and there the rename is as durable as it gets.
-function fsyncDirectoryOf (file: string): void {
+/** Makes the entries of `dir` durable (best effort, see above). */
+export function fsyncDirectory (dir: string): void {
   let fd: number | undefined
   try {
-    fd = openSync(dirname(file), 'r')
+    fd = openSync(dir, 'r')
     fsyncSync(fd)
   } catch {
     // best effort, see above

@@ -3,6 +3,7 @@ import { appendFileSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, r
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClusterDocument, DocumentCorruptError } from '../../src/crdt/index.ts'
+import { PEER_SYNC_DELAY_MS } from '../../src/crdt/constants.ts'
 import { decodeRecords } from '../../src/crdt/record.ts'
 import { nodeRecord, prng, recordingLogger, replicaRecord, rolloutRecord, serviceRecord } from './helpers.ts'
 import type { RecordingLogger } from './helpers.ts'
@@ -97,6 +98,67 @@ describe('persistence across restarts', () => {
     doc.putService('web', serviceRecord('web'))
     await doc.stop()
     expect(statSync(snapshotFile(dir)).mode & 0o777).toBe(0o600)
+  })
+})
+
+describe('durability', () => {
+  // Counts the store's fdatasyncs of the log (reaching into privates, as a spy).
+  function countSyncs (doc: ClusterDocument): { count: number } {
+    const store = (doc as unknown as { disk: { store: { sync(): void } } }).disk.store
+    const sync = store.sync.bind(store)
+    const counter = { count: 0 }
+    store.sync = () => { counter.count += 1; sync() }
+    return counter
+  }
+
+  it('syncs each local write before it returns, once per transaction', async () => {
+    const doc = await open(newDir())
+    const syncs = countSyncs(doc)
+    doc.putService('a', serviceRecord('a'))
+    expect(syncs.count).toBe(1)
+    doc.transact(() => {
+      doc.putService('b', serviceRecord('b'))
+      doc.putNode('n1', nodeRecord('alpha'))
+    })
+    expect(syncs.count).toBe(2)
+    doc.putService('b', serviceRecord('b')) // unchanged: no write, no sync
+    expect(syncs.count).toBe(2)
+    await doc.stop()
+  })
+
+  it('syncs a burst of peer updates once, within PEER_SYNC_DELAY_MS', async () => {
+    const peer = new ClusterDocument({ log: recordingLogger() })
+    await peer.start()
+    const updates: Uint8Array[] = []
+    peer.on('update', update => { updates.push(update) })
+    for (const name of ['a', 'b', 'c']) peer.putService(name, serviceRecord(name))
+
+    const dir = newDir()
+    const doc = await open(dir)
+    const syncs = countSyncs(doc)
+    for (const update of updates) doc.applyUpdate(update, 'peer')
+    expect(syncs.count).toBe(0)
+    expect(decodeRecords(readFileSync(logFile(dir))).bodies).toHaveLength(3) // written, not yet synced
+    await new Promise(resolve => setTimeout(resolve, PEER_SYNC_DELAY_MS + 50))
+    expect(syncs.count).toBe(1)
+    await doc.stop()
+  })
+
+  it('syncs pending peer updates when a local write syncs, without a second sync later', async () => {
+    const peer = new ClusterDocument({ log: recordingLogger() })
+    await peer.start()
+    let update: Uint8Array | undefined
+    peer.on('update', u => { update = u })
+    peer.putService('a', serviceRecord('a'))
+
+    const doc = await open(newDir())
+    const syncs = countSyncs(doc)
+    if (update !== undefined) doc.applyUpdate(update, 'peer')
+    doc.putService('b', serviceRecord('b'))
+    expect(syncs.count).toBe(1)
+    await new Promise(resolve => setTimeout(resolve, PEER_SYNC_DELAY_MS + 50))
+    expect(syncs.count).toBe(1)
+    await doc.stop()
   })
 })
 
