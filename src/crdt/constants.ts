@@ -28,6 +28,30 @@ export const COMPACT_RECORDS = 1000
  */
 export const PEER_SYNC_DELAY_MS = 100
 
+/**
+ * The free space (statfs f_bavail) a write of this node needs on the data dir's
+ * filesystem, on top of the document's own size; below it the write is refused before
+ * it is applied (Yjs cannot take a change back once it failed to reach the log).
+ * The document's size is counted because a compaction writes a whole new snapshot
+ * next to the old one before the rename frees it. The margin covers the write itself
+ * (an API body is at most 1 MiB, its update about as large), the peers' updates that
+ * keep arriving and are never refused, the other files of the data dir, the
+ * filesystem's own metadata, and the cut copies `meshd doctor --repair` keeps:
+ * 16 MiB leaves room for all of it with a wide berth.
+ */
+export const FREE_SPACE_MARGIN_BYTES = 16 * 1024 * 1024
+
+/**
+ * The size a write of this node may grow the document to (snapshot + log on disk,
+ * made exact by a compaction when that sum is over). Every node holds the whole
+ * document in memory and sends it whole to a node that joins; this bounds both. A
+ * typical cluster's document is well under 1 MiB: 64 MiB is room for thousands of
+ * services before a runaway script fills every node's memory and disk. Deletes are
+ * never refused by it, and peers' updates are not checked: a node cannot refuse the
+ * cluster's state, only add to it.
+ */
+export const DOCUMENT_QUOTA_BYTES = 64 * 1024 * 1024
+
 /** Each record starts with a u32 length and a u32 CRC-32 of the body (little-endian). */
 export const RECORD_HEADER_BYTES = 8
 

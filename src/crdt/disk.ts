@@ -16,25 +16,53 @@
 
 import { dirname } from 'node:path'
 import * as Y from 'yjs'
-import { PEER_SYNC_DELAY_MS, RECORD_HEADER_BYTES } from './constants.ts'
-import { DocumentCorruptError } from './errors.ts'
+import { COMPACT_BYTES, COMPACT_RECORDS, DOCUMENT_QUOTA_BYTES, FREE_SPACE_MARGIN_BYTES, PEER_SYNC_DELAY_MS, RECORD_HEADER_BYTES } from './constants.ts'
+import { DocumentCorruptError, DocumentQuotaError } from './errors.ts'
+import { freeBytes, storageError, tooLittleRoom } from './storage.ts'
 import { SNAPSHOT_REPAIR } from './snapshot.ts'
 import { DocumentStore } from './persistence.ts'
 import type { DocumentStoreInit } from './persistence.ts'
 import type { Logger } from '../logger.ts'
 
-/** A Y.Doc's persistence: load at start, persist each update, compact. */
+/** How the document is kept on disk; every field has a default. */
+export interface DiskOptions {
+  /** Compact once the log holds more bytes than this (default COMPACT_BYTES). */
+  compactBytes?: number
+  /** Compact once the log holds more records than this (default COMPACT_RECORDS). */
+  compactRecords?: number
+  /** The size this node's writes may grow the document to (default DOCUMENT_QUOTA_BYTES). */
+  quotaBytes?: number
+  /** Free bytes on the data dir's filesystem (default: statfs); a test's simulated full disk. */
+  freeBytes?: (dir: string) => number
+}
+
+interface DocumentDiskInit extends DocumentStoreInit {
+  quotaBytes: number
+  freeBytes: (dir: string) => number
+}
+
+/** A Y.Doc's persistence: load at start, admit and persist each update, compact. */
 export class DocumentDisk {
   private readonly store: DocumentStore
   private readonly log: Logger
+  private readonly init: DocumentDiskInit
+  private statfsFailed = false
   /** An update missed the log; only a snapshot can capture it now. */
   private snapshotDue = false
   /** Pending lazy sync of peer updates appended since the last fdatasync. */
   private syncTimer: NodeJS.Timeout | undefined
 
-  constructor (init: DocumentStoreInit) {
-    this.store = new DocumentStore(init)
-    this.log = init.log
+  constructor (dir: string, log: Logger, options: DiskOptions = {}) {
+    this.init = {
+      dir,
+      log,
+      compactBytes: options.compactBytes ?? COMPACT_BYTES,
+      compactRecords: options.compactRecords ?? COMPACT_RECORDS,
+      quotaBytes: options.quotaBytes ?? DOCUMENT_QUOTA_BYTES,
+      freeBytes: options.freeBytes ?? freeBytes
+    }
+    this.store = new DocumentStore(this.init)
+    this.log = log
   }
 
   get isOpen (): boolean {
@@ -71,6 +99,29 @@ export class DocumentDisk {
   }
 
   /**
+   * Refuses a write of this node that would add about `bytes`, before it is applied:
+   * StorageFullError when the filesystem is short of room, DocumentQuotaError when the
+   * document would outgrow its quota (not for a write that only deletes: `grows` false).
+   */
+  admit (doc: Y.Doc, bytes: number, grows: boolean): void {
+    const free = this.freeBytes()
+    const needed = this.store.size() + bytes + FREE_SPACE_MARGIN_BYTES
+    if (free !== undefined && free < needed) throw tooLittleRoom(this.store.dir, free, needed)
+    if (!grows || this.store.size() + bytes <= this.init.quotaBytes) return
+    // Snapshot + log overstates the document by every superseded update in the log;
+    // a compaction measures it exactly. At most once per write: it leaves the log empty.
+    if (this.store.logSize().bytes > 0) {
+      try {
+        this.compact(doc)
+      } catch (err) {
+        throw storageError(err, this.store.dir)
+      }
+    }
+    const size = this.store.size()
+    if (size + bytes > this.init.quotaBytes) throw new DocumentQuotaError(size, bytes, this.init.quotaBytes)
+  }
+
+  /**
    * Appends `update` of `doc` to the log, compacting when due. `durable`: synced before
    * this returns (a write of this node), else within PEER_SYNC_DELAY_MS. Throws when it
    * may not be on disk.
@@ -88,7 +139,7 @@ export class DocumentDisk {
     } catch (err) {
       this.snapshotDue = true
       this.log.error({ err, dataDir: this.store.dir }, 'could not persist a document update; the next write retries with a snapshot')
-      throw err
+      throw storageError(err, this.store.dir)
     }
   }
 
@@ -101,6 +152,18 @@ export class DocumentDisk {
     clearTimeout(this.syncTimer)
     this.syncTimer = undefined
     this.store.close()
+  }
+
+  // A filesystem that cannot say how full it is does not block writes: the append's own
+  // ENOSPC still turns into a StorageFullError.
+  private freeBytes (): number | undefined {
+    try {
+      return this.init.freeBytes(this.store.dir)
+    } catch (err) {
+      if (!this.statfsFailed) this.log.warn({ err, dataDir: this.store.dir }, 'cannot read the free space of the data dir; writes are not checked against it')
+      this.statfsFailed = true
+      return undefined
+    }
   }
 
   private syncNow (): void {

@@ -41,3 +41,40 @@ export class DocumentCorruptError extends Error {
 function shellWord (word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll('\'', '\'\\\'\'')}'`
 }
+
+/**
+ * A write of this node refused, before anything was applied, because the data dir's
+ * filesystem is short of room; or (rarely) one whose append failed for lack of room
+ * after the check passed. The API answers 507 MESHD_STORAGE_FULL.
+ */
+export class StorageFullError extends Error {
+  readonly code = 'MESHD_STORAGE_FULL'
+  readonly dataDir: string
+
+  constructor (dataDir: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StorageFullError'
+    this.dataDir = dataDir
+  }
+}
+
+/** A write of this node refused, before anything was applied, because the document would outgrow its quota: API 507 MESHD_DOCUMENT_QUOTA. */
+export class DocumentQuotaError extends Error {
+  readonly code = 'MESHD_DOCUMENT_QUOTA'
+  /** The document's size on disk and its quota, in bytes. */
+  readonly bytes: number
+  readonly quota: number
+
+  constructor (bytes: number, added: number, quota: number) {
+    super(`the cluster document would outgrow its quota: ${sizeText(bytes)} + about ${sizeText(added)} for this write > ${sizeText(quota)}; ` +
+      'delete services (or other records) to make room')
+    this.name = 'DocumentQuotaError'
+    this.bytes = bytes
+    this.quota = quota
+  }
+}
+
+/** A size for messages: bytes below 1 MiB, else MiB with two decimals. */
+export function sizeText (bytes: number): string {
+  return bytes < 1024 * 1024 ? `${bytes} bytes` : `${(bytes / 1024 / 1024).toFixed(2)} MiB`
+}

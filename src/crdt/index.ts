@@ -1,5 +1,5 @@
 export * from './types.ts'
 export { ClusterDocument, LOCAL } from './document.ts'
 export type { ClusterDocumentInit, DocumentChange } from './document.ts'
-export { DATA_DIR_MODE, DATA_FILE_MODE } from './constants.ts'
-export { DocumentCorruptError, doctorCommand } from './errors.ts'
+export { DATA_DIR_MODE, DATA_FILE_MODE, DOCUMENT_QUOTA_BYTES } from './constants.ts'
+export { DocumentCorruptError, DocumentQuotaError, StorageFullError, doctorCommand } from './errors.ts'

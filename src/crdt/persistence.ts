@@ -6,7 +6,7 @@
 
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { DATA_DIR_MODE, DATA_FILE_MODE, LOG_FILE, SNAPSHOT_FILE } from './constants.ts'
+import { DATA_DIR_MODE, DATA_FILE_MODE, LOG_FILE, RECORD_HEADER_BYTES, SNAPSHOT_FILE } from './constants.ts'
 import { DocumentCorruptError } from './errors.ts'
 import { encodeRecord } from './record.ts'
 import { isTornTail, scanLog } from './scan.ts'
@@ -43,6 +43,7 @@ export class DocumentStore {
   /** Bytes of complete records in the log: the offset to cut back to if a write fails. */
   private logBytes = 0
   private logRecords = 0
+  private snapshotBytes = 0
 
   constructor (init: DocumentStoreInit) {
     this.init = init
@@ -60,6 +61,7 @@ export class DocumentStore {
     if (this.fd !== undefined) throw new Error(`${this.logFile} is already open`)
     const created = mkdirSync(this.init.dir, { recursive: true, mode: DATA_DIR_MODE })
     const snapshot = readSnapshot(this.snapshotFile)
+    this.snapshotBytes = snapshot === undefined ? 0 : RECORD_HEADER_BYTES + snapshot.byteLength
     const log = this.readLog()
     const newLog = !existsSync(this.logFile)
     this.fd = openSync(this.logFile, 'a', DATA_FILE_MODE)
@@ -103,6 +105,7 @@ export class DocumentStore {
     // Snapshot first, log second: a crash in between replays updates the snapshot
     // already holds, which Yjs ignores. The other order could lose them.
     writeSnapshot(this.snapshotFile, state)
+    this.snapshotBytes = RECORD_HEADER_BYTES + state.byteLength
     ftruncateSync(this.fd, 0)
     this.logBytes = 0
     this.logRecords = 0
@@ -113,6 +116,11 @@ export class DocumentStore {
     if (this.fd === undefined) return
     closeSync(this.fd)
     this.fd = undefined
+  }
+
+  /** Bytes on disk: the snapshot and the log. Exact for the state right after a compaction; above it as the log grows. */
+  size (): number {
+    return this.snapshotBytes + this.logBytes
   }
 
   /** The size of the log since the last compaction. */

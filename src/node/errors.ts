@@ -13,7 +13,10 @@ export const ERRORS = {
   MESHD_NODE_NOT_FOUND: { status: 404, doc: 'No node has that name or id (or several share the name).' },
   MESHD_NOT_FOUND: { status: 404, doc: 'No such API route.' },
   MESHD_UNAUTHORIZED: { status: 401, doc: 'The API requires a bearer token and none or a wrong one was given.' },
-  MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' }
+  MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' },
+  MESHD_STORAGE_FULL: { status: 507, doc: 'The node\'s data dir is (nearly) full; the write was not applied. Free space there or send it to another node.' },
+  // 507, not 413: the request is not too large, the document is full (RFC 4918 answers a quota with 507 too).
+  MESHD_DOCUMENT_QUOTA: { status: 507, doc: 'The write would grow the cluster document past its quota (64 MiB); nothing was applied. Delete services to make room.' }
 } as const
 
 export type ErrorCode = keyof typeof ERRORS
