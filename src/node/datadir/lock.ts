@@ -32,9 +32,8 @@ export interface DataDirLock {
 export class DataDirLockedError extends StartupError {
   readonly dir: string
 
-  constructor (dir: string) {
-    super(`another meshd daemon is running on the data dir ${dir} (it answers on ${join(dir, LOCK_SOCKET)}); ` +
-      'stop it first, or give this node its own --data-dir')
+  constructor (dir: string, advice = 'stop it first, or give this node its own --data-dir') {
+    super(`another meshd daemon is running on the data dir ${dir} (it answers on ${join(dir, LOCK_SOCKET)}); ${advice}`)
     this.name = 'DataDirLockedError'
     this.dir = dir
   }
