@@ -16,7 +16,7 @@
 
 import { dirname } from 'node:path'
 import * as Y from 'yjs'
-import { COMPACT_BYTES, COMPACT_RECORDS, DOCUMENT_QUOTA_BYTES, FREE_SPACE_MARGIN_BYTES, PEER_SYNC_DELAY_MS, RECORD_HEADER_BYTES } from './constants.ts'
+import { COMPACT_BYTES, COMPACT_RECORDS, DOCUMENT_QUOTA_BYTES, FREE_SPACE_MARGIN_BYTES, PEER_SYNC_DELAY_MS, QUOTA_RECHECK_LOG_SHARE, RECORD_HEADER_BYTES } from './constants.ts'
 import { DocumentCorruptError, DocumentQuotaError } from './errors.ts'
 import { freeBytes, storageError, tooLittleRoom } from './storage.ts'
 import { SNAPSHOT_REPAIR } from './snapshot.ts'
@@ -49,6 +49,8 @@ export class DocumentDisk {
   private statfsFailed = false
   /** An update missed the log; only a snapshot can capture it now. */
   private snapshotDue = false
+  /** This node deleted a record since the last compaction: the document may be smaller than it looks. */
+  private deleted = false
   /** Pending lazy sync of peer updates appended since the last fdatasync. */
   private syncTimer: NodeJS.Timeout | undefined
 
@@ -107,10 +109,13 @@ export class DocumentDisk {
     const free = this.freeBytes()
     const needed = this.store.size() + bytes + FREE_SPACE_MARGIN_BYTES
     if (free !== undefined && free < needed) throw tooLittleRoom(this.store.dir, free, needed)
+    if (!grows) this.deleted = true
     if (!grows || this.store.size() + bytes <= this.init.quotaBytes) return
-    // Snapshot + log overstates the document by every superseded update in the log;
-    // a compaction measures it exactly. At most once per write: it leaves the log empty.
-    if (this.store.logSize().bytes > 0) {
+    // Snapshot + log overstates the document by every superseded update in the log; a
+    // compaction measures it exactly, at the cost of writing the whole document. So only
+    // when it can pay off (QUOTA_RECHECK_LOG_SHARE): never once per write near the quota.
+    const log = this.store.logSize().bytes
+    if (log > 0 && (this.deleted || log * QUOTA_RECHECK_LOG_SHARE >= this.store.size())) {
       try {
         this.compact(doc)
       } catch (err) {
@@ -196,6 +201,7 @@ export class DocumentDisk {
     const state = Y.encodeStateAsUpdateV2(doc)
     this.store.compact(state)
     this.snapshotDue = false
+    this.deleted = false
     // The snapshot is durable and the log empty: nothing is left for a pending sync.
     clearTimeout(this.syncTimer)
     this.syncTimer = undefined

@@ -138,6 +138,44 @@ describe('the document quota', () => {
     await doc.stop()
   })
 
+  // A document of 60 services (~15 KB) in a snapshot, opened with `headroom` bytes of
+  // quota left, and a count of its compactions.
+  async function nearQuota (headroom: number): Promise<{ doc: ClusterDocument, compactions: () => number }> {
+    const dir = newDir()
+    const filler = await open(dir)
+    for (let i = 0; i < 60; i++) filler.putService(`s${i}`, serviceRecord(`s${i}`))
+    await filler.stop()
+    const doc = await open(dir, { quotaBytes: readFileSync(join(dir, 'document.snapshot')).byteLength + headroom })
+    const store = (doc as unknown as { disk: { store: { compact(state: Uint8Array): void } } }).disk.store
+    const compact = store.compact.bind(store)
+    let count = 0
+    store.compact = (state) => { count += 1; compact(state) }
+    return { doc, compactions: () => count }
+  }
+
+  it('measures the document by a compaction only once the log is worth it, not on every write near the quota', async () => {
+    const { doc, compactions } = await nearQuota(1500)
+    for (let generation = 2; generation < 42; generation++) doc.putService('s0', serviceRecord('s0', generation))
+    expect(compactions()).toBeGreaterThan(0)
+    expect(compactions()).toBeLessThanOrEqual(40 / 3)
+    await doc.stop()
+  })
+
+  it('refuses near the quota, without compacting, until a delete here makes it measure again', async () => {
+    // Less headroom than 1/16 of the document: the estimate refuses rewrites that would fit.
+    const { doc, compactions } = await nearQuota(400)
+    doc.putService('s0', serviceRecord('s0', 2))
+    for (let generation = 3; generation < 10; generation++) {
+      expect(() => { doc.putService('s0', serviceRecord('s0', generation)) }).toThrow(DocumentQuotaError)
+    }
+    expect(compactions()).toBe(0)
+    doc.deleteService('s59')
+    doc.putService('s0', serviceRecord('s0', 99))
+    expect(compactions()).toBe(1)
+    expect(doc.service('s0')?.generation).toBe(99)
+    await doc.stop()
+  })
+
   it('does not refuse peers’ updates', async () => {
     const updates = await peerUpdates(peer => { for (let i = 0; i < 10; i++) peer.putService(`s${i}`, serviceRecord(`s${i}`)) })
     const doc = await open(newDir(), { quotaBytes: 1000 })
