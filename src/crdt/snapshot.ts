@@ -57,7 +57,7 @@ export function readSnapshot (file: string): Uint8Array | undefined {
 /** What is wrong with a snapshot file's bytes, if anything: it must hold exactly one valid record. */
 export function snapshotDamage (buf: Uint8Array): { offset: number, defect: string, detail: string } | undefined {
   const { bodies, validBytes, defect } = decodeRecords(buf)
-  if (defect !== undefined) return { offset: validBytes, defect, detail: `a snapshot of ${buf.byteLength} bytes that fails its check` }
+  if (defect !== undefined) return { offset: validBytes, defect, detail: `the snapshot's ${buf.byteLength} bytes are not one record with a matching checksum` }
   if (bodies.length !== 1) {
     const offset = bodies.length === 0 ? 0 : RECORD_HEADER_BYTES + (bodies[0]?.byteLength ?? 0)
     return { offset, defect: bodies.length === 0 ? 'empty' : 'trailing-bytes', detail: `a snapshot must hold exactly one record, this one holds ${bodies.length}` }

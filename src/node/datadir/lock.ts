@@ -58,7 +58,7 @@ export async function lockDataDir (dir: string): Promise<DataDirLock> {
     const now = await lstat(path).catch(() => undefined)
     if (now?.ino === found.ino && now.dev === found.dev) await unlink(path).catch(ignoreMissing)
   }
-  throw new DataDirLockedError(dir)
+  throw new StartupError(`could not take the lock ${path}: it changed hands while this daemon started; is another meshd starting on ${dir}?`)
 }
 
 /** True when a live process holds the lock of `dir`; takes nothing. */
