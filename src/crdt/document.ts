@@ -10,9 +10,9 @@
 
 import { EventEmitter } from 'node:events'
 import * as Y from 'yjs'
-import { COMPACT_BYTES, COMPACT_RECORDS } from './constants.ts'
-import { clonePlain, plainEqual, read, readAll, toPlain } from './json.ts'
+import { clonePlain, plainEqual, readRecord, readRecords, toPlain } from './json.ts'
 import { DocumentDisk } from './disk.ts'
+import type { DiskOptions } from './disk.ts'
 import { ReplicaArrays } from './replica-arrays.ts'
 import type { Logger } from '../logger.ts'
 import type { DocumentSnapshot, DrainRecord, NodeRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord, TokenRecord } from './types.ts'
@@ -24,14 +24,10 @@ export const LOCAL = Symbol('meshd:crdt:local')
 // anyone, so it is neither logged again nor announced.
 const LOAD = Symbol('meshd:crdt:load')
 
-export interface ClusterDocumentInit {
+export interface ClusterDocumentInit extends DiskOptions {
   log: Logger
   /** Where the snapshot and the update log live; without it nothing is persisted. */
   dataDir?: string
-  /** Compact once the log holds more bytes than this (default COMPACT_BYTES). */
-  compactBytes?: number
-  /** Compact once the log holds more records than this (default COMPACT_RECORDS). */
-  compactRecords?: number
 }
 
 /**
@@ -60,7 +56,8 @@ interface DocumentEvents {
  * Typed reads and writes of the cluster document, persisted to dataDir when given.
  * Reads return copies. put* write whole records and skip a record deep-equal to the
  * current one; delete* of a missing entry does nothing. Per transaction it emits
- * 'update' (the V2 update, for peers) and then 'change', both after the update is on disk.
+ * 'update' (the V2 update, for peers) and then 'change', both after the update is on
+ * disk: fsynced for this node's writes, written (synced within 100 ms) for peers'.
  */
 export class ClusterDocument extends EventEmitter<DocumentEvents> {
   private readonly log: Logger
@@ -77,6 +74,8 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   private depth = 0
   /** The first persistence failure inside the current outermost transact()/applyUpdate(). */
   private persistFailure: unknown
+  /** The current outermost transaction has made a change (so it was admitted). */
+  private changed = false
   private readonly onUpdateV2 = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
     this.onUpdate(update, origin, tr)
   }
@@ -90,14 +89,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     this.rolloutMap = this.doc.getMap('rollouts')
     this.drainMap = this.doc.getMap('drains')
     this.tokenMap = this.doc.getMap('tokens')
-    this.disk = init.dataDir === undefined
-      ? undefined
-      : new DocumentDisk({
-        dir: init.dataDir,
-        log: init.log,
-        compactBytes: init.compactBytes ?? COMPACT_BYTES,
-        compactRecords: init.compactRecords ?? COMPACT_RECORDS
-      })
+    this.disk = init.dataDir === undefined ? undefined : new DocumentDisk(init.dataDir, init.log, init)
     this.doc.on('updateV2', this.onUpdateV2)
   }
 
@@ -124,15 +116,15 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     this.disk?.close(this.doc)
   }
 
-  service (name: string): ServiceRecord | undefined { return read(this.serviceMap, name) }
+  service (name: string): ServiceRecord | undefined { return readRecord(this.serviceMap, name) }
   /** Every service by name, in name order. */
-  services (): Record<string, ServiceRecord> { return readAll(this.serviceMap) }
+  services (): Record<string, ServiceRecord> { return readRecords(this.serviceMap) }
   putService (name: string, rec: ServiceRecord): void { this.put(this.serviceMap, name, rec) }
   deleteService (name: string): void { this.remove(this.serviceMap, name) }
 
-  node (id: string): NodeRecord | undefined { return read(this.nodeMap, id) }
+  node (id: string): NodeRecord | undefined { return readRecord(this.nodeMap, id) }
   /** Every node by id, in id order. */
-  nodes (): Record<string, NodeRecord> { return readAll(this.nodeMap) }
+  nodes (): Record<string, NodeRecord> { return readRecords(this.nodeMap) }
   putNode (id: string, rec: NodeRecord): void { this.put(this.nodeMap, id, rec) }
   deleteNode (id: string): void { this.remove(this.nodeMap, id) }
 
@@ -152,29 +144,29 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     const value = toPlain(rec)
     this.assertWritable()
     if (plainEqual(this.replicaArrays.get(nodeId, key), value)) return
-    this.transact(() => { this.replicaArrays.put(nodeId, key, value) })
+    this.change(() => { this.replicaArrays.put(nodeId, key, value) }, sizeOf(key, value), true)
   }
 
   deleteReplica (nodeId: string, key: string): void {
     this.assertWritable()
     if (this.replicaArrays.get(nodeId, key) === undefined) return
-    this.transact(() => { this.replicaArrays.delete(nodeId, key) })
+    this.change(() => { this.replicaArrays.delete(nodeId, key) }, 0, false)
   }
 
-  rollout (service: string): RolloutRecord | undefined { return read(this.rolloutMap, service) }
+  rollout (service: string): RolloutRecord | undefined { return readRecord(this.rolloutMap, service) }
   /** Every rollout by service name, in name order. */
-  rollouts (): Record<string, RolloutRecord> { return readAll(this.rolloutMap) }
+  rollouts (): Record<string, RolloutRecord> { return readRecords(this.rolloutMap) }
   putRollout (service: string, rec: RolloutRecord): void { this.put(this.rolloutMap, service, rec) }
   deleteRollout (service: string): void { this.remove(this.rolloutMap, service) }
 
-  drain (nodeId: string): DrainRecord | undefined { return read(this.drainMap, nodeId) }
+  drain (nodeId: string): DrainRecord | undefined { return readRecord(this.drainMap, nodeId) }
   /** Every drain request by node id: written by the API of whichever node took it. */
-  drains (): Record<string, DrainRecord> { return readAll(this.drainMap) }
+  drains (): Record<string, DrainRecord> { return readRecords(this.drainMap) }
   putDrain (nodeId: string, rec: DrainRecord): void { this.put(this.drainMap, nodeId, rec) }
 
-  token (name: string): TokenRecord | undefined { return read(this.tokenMap, name) }
+  token (name: string): TokenRecord | undefined { return readRecord(this.tokenMap, name) }
   /** Every API token (its hash, never the token) by name: written by the API of whichever node took the request. */
-  tokens (): Record<string, TokenRecord> { return readAll(this.tokenMap) }
+  tokens (): Record<string, TokenRecord> { return readRecords(this.tokenMap) }
   putToken (name: string, rec: TokenRecord): void { this.put(this.tokenMap, name, rec) }
   deleteToken (name: string): void { this.remove(this.tokenMap, name) }
 
@@ -219,13 +211,24 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     const value = toPlain(rec)
     this.assertWritable()
     if (plainEqual(map.get(key), value)) return
-    this.transact(() => { map.set(key, value) })
+    this.change(() => { map.set(key, value) }, sizeOf(key, value), true)
   }
 
   private remove (map: Y.Map<unknown>, key: string): void {
     this.assertWritable()
     if (!map.has(key)) return
-    this.transact(() => { map.delete(key) })
+    this.change(() => { map.delete(key) }, 0, false)
+  }
+
+  // Every change goes through here. The first one of a transaction is admitted (room on
+  // disk, the quota) before anything is applied, as Yjs cannot take a change back; the
+  // rest of the transaction rides on that check.
+  private change (fn: () => void, bytes: number, grows: boolean): void {
+    if (!this.changed) this.disk?.admit(this.doc, bytes, grows)
+    this.transact(() => {
+      this.changed = true
+      fn()
+    })
   }
 
   private run (fn: () => void): void {
@@ -239,6 +242,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
       if (this.depth === 0) {
         failure = this.persistFailure
         this.persistFailure = undefined
+        this.changed = false
       }
     }
     if (failure !== undefined) throw failure
@@ -255,7 +259,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   // transaction. Failures are recorded and rethrown by run() instead.
   private onUpdate (update: Uint8Array, origin: unknown, tr: Y.Transaction): void {
     if (origin === LOAD) return
-    this.persist(update)
+    const persisted = this.persist(update, tr.local)
     const touched = new Set<unknown>(tr.changed.keys())
     const change: DocumentChange = {
       origin,
@@ -268,7 +272,10 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
       tokens: touched.has(this.tokenMap)
     }
     try {
-      this.emit('update', update, origin)
+      // This node's write that missed the disk is not sent out: its caller is told it
+      // failed. It is in memory, though (Yjs cannot take it back): a later snapshot
+      // persists it and sync rounds carry it, so to the caller its fate is unknown.
+      if (persisted || !tr.local) this.emit('update', update, origin)
     } catch (err) {
       this.log.error({ err }, 'an update listener of the cluster document threw')
     }
@@ -280,12 +287,20 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     }
   }
 
-  private persist (update: Uint8Array): void {
-    if (this.disk === undefined || !this.disk.isOpen) return
+  // This node's writes are synced before they return, peers' a moment later (disk.ts).
+  private persist (update: Uint8Array, local: boolean): boolean {
+    if (this.disk === undefined || !this.disk.isOpen) return true
     try {
-      this.disk.persist(this.doc, update)
+      this.disk.persist(this.doc, update, local)
+      return true
     } catch (err) {
       this.persistFailure ??= err // logged by the disk; rethrown by run()
+      return false
     }
   }
+}
+
+// About what a record adds to the document: its JSON and key (Yjs stores about as much).
+function sizeOf (key: string, value: object): number {
+  return key.length + JSON.stringify(value).length
 }

@@ -2,6 +2,8 @@
 // object back on every read, so values are copied on the way in and on the way out:
 // no caller can change document state without an update.
 
+import type * as Y from 'yjs'
+
 /** A JSON value. */
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain }
 
@@ -44,12 +46,15 @@ export function plainEqual (a: unknown, b: unknown): boolean {
   return keys.every(key => Object.hasOwn(right, key) && plainEqual(left[key], right[key]))
 }
 
-/** A copy of one map entry. */
-export function read<T> (map: { get: (key: string) => unknown }, key: string): T | undefined {
+/** A copy of one map entry's record. */
+export function readRecord<T> (map: Y.Map<unknown>, key: string): T | undefined {
   return clonePlain(map.get(key) as T | undefined)
 }
 
-/** Copies of every entry, in key order: insertion order differs between nodes, and placement must see the same input everywhere. */
-export function readAll<T> (map: { keys: () => IterableIterator<string>, get: (key: string) => unknown }): Record<string, T> {
+/**
+ * Copies of every record of a map, in key order: insertion order differs between nodes,
+ * and placement must see the same input everywhere.
+ */
+export function readRecords<T> (map: Y.Map<unknown>): Record<string, T> {
   return Object.fromEntries(Array.from(map.keys()).sort().map(key => [key, clonePlain(map.get(key) as T)]))
 }

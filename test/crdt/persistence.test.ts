@@ -2,7 +2,8 @@ import { describe, it, expect, afterEach } from 'vitest'
 import { appendFileSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ClusterDocument } from '../../src/crdt/index.ts'
+import { ClusterDocument, DocumentCorruptError } from '../../src/crdt/index.ts'
+import { PEER_SYNC_DELAY_MS } from '../../src/crdt/constants.ts'
 import { decodeRecords } from '../../src/crdt/record.ts'
 import { nodeRecord, prng, recordingLogger, replicaRecord, rolloutRecord, serviceRecord } from './helpers.ts'
 import type { RecordingLogger } from './helpers.ts'
@@ -79,6 +80,85 @@ describe('persistence across restarts', () => {
     doc.putService('web', serviceRecord('web'))
     await doc.stop()
     expect(existsSync(snapshotFile(dir))).toBe(true)
+  })
+
+  it('creates the dataDir 0700 and its files 0600', async () => {
+    const dir = join(newDir(), 'data')
+    const doc = await open(dir)
+    doc.putService('web', serviceRecord('web'))
+    await doc.stop()
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    for (const file of [logFile(dir), snapshotFile(dir)]) expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it('writes a snapshot 0600 even over a temp file left with another mode', async () => {
+    const dir = newDir()
+    writeFileSync(`${snapshotFile(dir)}.tmp`, 'left by a crash', { mode: 0o644 })
+    const doc = await open(dir)
+    doc.putService('web', serviceRecord('web'))
+    await doc.stop()
+    expect(statSync(snapshotFile(dir)).mode & 0o777).toBe(0o600)
+  })
+})
+
+describe('durability', () => {
+  // Counts the store's fdatasyncs of the log (reaching into privates, as a spy).
+  function countSyncs (doc: ClusterDocument): { count: number } {
+    const store = (doc as unknown as { disk: { store: { sync(): void } } }).disk.store
+    const sync = store.sync.bind(store)
+    const counter = { count: 0 }
+    store.sync = () => { counter.count += 1; sync() }
+    return counter
+  }
+
+  it('syncs each local write before it returns, once per transaction', async () => {
+    const doc = await open(newDir())
+    const syncs = countSyncs(doc)
+    doc.putService('a', serviceRecord('a'))
+    expect(syncs.count).toBe(1)
+    doc.transact(() => {
+      doc.putService('b', serviceRecord('b'))
+      doc.putNode('n1', nodeRecord('alpha'))
+    })
+    expect(syncs.count).toBe(2)
+    doc.putService('b', serviceRecord('b')) // unchanged: no write, no sync
+    expect(syncs.count).toBe(2)
+    await doc.stop()
+  })
+
+  it('syncs a burst of peer updates once, within PEER_SYNC_DELAY_MS', async () => {
+    const peer = new ClusterDocument({ log: recordingLogger() })
+    await peer.start()
+    const updates: Uint8Array[] = []
+    peer.on('update', update => { updates.push(update) })
+    for (const name of ['a', 'b', 'c']) peer.putService(name, serviceRecord(name))
+
+    const dir = newDir()
+    const doc = await open(dir)
+    const syncs = countSyncs(doc)
+    for (const update of updates) doc.applyUpdate(update, 'peer')
+    expect(syncs.count).toBe(0)
+    expect(decodeRecords(readFileSync(logFile(dir))).bodies).toHaveLength(3) // written, not yet synced
+    await new Promise(resolve => setTimeout(resolve, PEER_SYNC_DELAY_MS + 50))
+    expect(syncs.count).toBe(1)
+    await doc.stop()
+  })
+
+  it('syncs pending peer updates when a local write syncs, without a second sync later', async () => {
+    const peer = new ClusterDocument({ log: recordingLogger() })
+    await peer.start()
+    let update: Uint8Array | undefined
+    peer.on('update', u => { update = u })
+    peer.putService('a', serviceRecord('a'))
+
+    const doc = await open(newDir())
+    const syncs = countSyncs(doc)
+    if (update !== undefined) doc.applyUpdate(update, 'peer')
+    doc.putService('b', serviceRecord('b'))
+    expect(syncs.count).toBe(1)
+    await new Promise(resolve => setTimeout(resolve, PEER_SYNC_DELAY_MS + 50))
+    expect(syncs.count).toBe(1)
+    await doc.stop()
   })
 })
 
@@ -159,6 +239,58 @@ describe('a torn or corrupt log tail', () => {
   })
 })
 
+describe('a damaged record inside the log', () => {
+  // A log of five records (services a..e) and where each starts, as a crash leaves it.
+  async function fiveRecordLog (dir: string): Promise<number[]> {
+    const doc = await open(dir)
+    for (const name of ['a', 'b', 'c', 'd', 'e']) doc.putService(name, serviceRecord(name))
+    const log = readFileSync(logFile(dir))
+    await crash(doc, dir)
+    writeFileSync(logFile(dir), log)
+    rmSync(snapshotFile(dir), { force: true })
+    const { bodies } = decodeRecords(log)
+    const starts = [0]
+    for (const body of bodies.slice(0, -1)) starts.push((starts.at(-1) ?? 0) + 8 + body.byteLength)
+    return starts
+  }
+
+  for (const [what, at] of [['checksum', 4], ['length', 1], ['body', 12]] as const) {
+    it(`refuses start() naming the file, the offset and the repair (a flipped ${what} byte)`, async () => {
+      const dir = newDir()
+      const starts = await fiveRecordLog(dir)
+      const damaged = readFileSync(logFile(dir))
+      const third = starts[2] ?? 0
+      damaged[third + at] = (damaged[third + at] ?? 0) ^ 0x40
+      writeFileSync(logFile(dir), damaged)
+
+      const log = recordingLogger()
+      const doc = new ClusterDocument({ log, dataDir: dir })
+      const err: unknown = await doc.start().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(DocumentCorruptError)
+      expect(err).toMatchObject({ file: logFile(dir), offset: third })
+      expect(String((err as Error).message)).toContain(`${logFile(dir)} is damaged at byte ${third}`)
+      expect(String((err as Error).message)).toContain(`meshd doctor --data-dir ${dir} --repair`)
+      expect(readFileSync(logFile(dir))).toEqual(damaged) // nothing cut
+      expect(log.warns).toHaveLength(0)
+      expect(() => doc.putService('x', serviceRecord('x'))).toThrow(/not started/)
+    })
+  }
+
+  it('still cuts a torn tail behind intact records', async () => {
+    const dir = newDir()
+    const starts = await fiveRecordLog(dir)
+    const damaged = readFileSync(logFile(dir))
+    const last = starts[4] ?? 0
+    damaged[last + 9] = (damaged[last + 9] ?? 0) ^ 0x40
+    writeFileSync(logFile(dir), damaged)
+    const log = recordingLogger()
+    const doc = await open(dir, log)
+    expect(Object.keys(doc.services())).toEqual(['a', 'b', 'c', 'd'])
+    expect(log.warns).toHaveLength(1)
+    await doc.stop()
+  })
+})
+
 describe('compaction', () => {
   it('keeps the state and bounds the log', async () => {
     const dir = newDir()
@@ -220,7 +352,11 @@ describe('a damaged snapshot', () => {
       writeFileSync(snapshotFile(dir), damage(readFileSync(snapshotFile(dir))))
       const log = recordingLogger()
       const restarted = new ClusterDocument({ log, dataDir: dir })
-      await expect(restarted.start()).rejects.toThrow(snapshotFile(dir))
+      const err: unknown = await restarted.start().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(DocumentCorruptError)
+      expect(err).toMatchObject({ file: snapshotFile(dir) })
+      expect(String((err as Error).message)).toContain(snapshotFile(dir))
+      expect(String((err as Error).message)).toContain(`meshd doctor --data-dir ${dir} --repair`)
       expect(log.errors).toHaveLength(1)
       expect(() => restarted.putService('api', serviceRecord('api'))).toThrow(/not started/)
     })

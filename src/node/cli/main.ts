@@ -2,6 +2,7 @@
 
 import { Command, CommanderError } from 'commander'
 import { registerDeployCommand } from './deploy.ts'
+import { registerDoctorCommand } from './doctor.ts'
 import { registerNodeCommands } from './node.ts'
 import { registerJoinTokenCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
@@ -24,6 +25,7 @@ export async function main (argv: string[]): Promise<void> {
   registerNodeCommands(program)
   registerTokenCommands(program)
   registerDeployCommand(program)
+  registerDoctorCommand(program)
   try {
     await program.parseAsync(argv)
   } catch (err) {
