@@ -10,12 +10,18 @@
 
 import { EventEmitter } from 'node:events'
 import * as Y from 'yjs'
-import { clonePlain, plainEqual, readRecord, readRecords, toPlain } from './json.ts'
+import { clonePlain, readRecord, readRecords, sizeOf } from './json.ts'
+import { sealedValue } from './seal.ts'
+import type { RecordSeal } from './seal.ts'
 import { DocumentDisk } from './disk.ts'
 import type { DiskOptions } from './disk.ts'
 import { ReplicaArrays } from './replica-arrays.ts'
 import type { Logger } from '../logger.ts'
-import type { DocumentSnapshot, DrainRecord, NodeRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord, TokenRecord } from './types.ts'
+import type { DocumentSnapshot, DrainRecord, NodeRecord, RemovalRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord, TokenRecord } from './types.ts'
+
+/** The top-level maps of the document, one per kind of record; replicas live apart (replica-arrays.ts). */
+const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals'] as const
+type MapName = typeof MAPS[number]
 
 /** The origin of writes made on this node without an explicit origin. */
 export const LOCAL = Symbol('meshd:crdt:local')
@@ -28,6 +34,8 @@ export interface ClusterDocumentInit extends DiskOptions {
   log: Logger
   /** Where the snapshot and the update log live; without it nothing is persisted. */
   dataDir?: string
+  /** Seals every record written on this node (its writer and signature). */
+  seal?: RecordSeal
 }
 
 /**
@@ -45,6 +53,7 @@ export interface DocumentChange {
   rollouts: boolean
   drains: boolean
   tokens: boolean
+  removals: boolean
 }
 
 interface DocumentEvents {
@@ -62,12 +71,9 @@ interface DocumentEvents {
 export class ClusterDocument extends EventEmitter<DocumentEvents> {
   private readonly log: Logger
   private readonly doc = new Y.Doc()
-  private readonly serviceMap: Y.Map<unknown>
-  private readonly nodeMap: Y.Map<unknown>
+  private readonly maps: Record<MapName, Y.Map<unknown>>
   private readonly replicaArrays: ReplicaArrays
-  private readonly rolloutMap: Y.Map<unknown>
-  private readonly drainMap: Y.Map<unknown>
-  private readonly tokenMap: Y.Map<unknown>
+  private readonly seal: RecordSeal | undefined
   private readonly disk: DocumentDisk | undefined
   private started = false
   /** Nesting depth of transact()/applyUpdate(): persistence failures surface at depth 0. */
@@ -83,12 +89,9 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   constructor (init: ClusterDocumentInit) {
     super()
     this.log = init.log
-    this.serviceMap = this.doc.getMap('services')
-    this.nodeMap = this.doc.getMap('nodes')
+    this.maps = Object.fromEntries(MAPS.map((name) => [name, this.doc.getMap(name)])) as Record<MapName, Y.Map<unknown>>
     this.replicaArrays = new ReplicaArrays(this.doc)
-    this.rolloutMap = this.doc.getMap('rollouts')
-    this.drainMap = this.doc.getMap('drains')
-    this.tokenMap = this.doc.getMap('tokens')
+    this.seal = init.seal
     this.disk = init.dataDir === undefined ? undefined : new DocumentDisk(init.dataDir, init.log, init)
     this.doc.on('updateV2', this.onUpdateV2)
   }
@@ -116,17 +119,17 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     this.disk?.close(this.doc)
   }
 
-  service (name: string): ServiceRecord | undefined { return readRecord(this.serviceMap, name) }
+  service (name: string): ServiceRecord | undefined { return readRecord(this.maps.services, name) }
   /** Every service by name, in name order. */
-  services (): Record<string, ServiceRecord> { return readRecords(this.serviceMap) }
-  putService (name: string, rec: ServiceRecord): void { this.put(this.serviceMap, name, rec) }
-  deleteService (name: string): void { this.remove(this.serviceMap, name) }
+  services (): Record<string, ServiceRecord> { return readRecords(this.maps.services) }
+  putService (name: string, rec: ServiceRecord): void { this.put('services', name, rec) }
+  deleteService (name: string): void { this.remove('services', name) }
 
-  node (id: string): NodeRecord | undefined { return readRecord(this.nodeMap, id) }
+  node (id: string): NodeRecord | undefined { return readRecord(this.maps.nodes, id) }
   /** Every node by id, in id order. */
-  nodes (): Record<string, NodeRecord> { return readRecords(this.nodeMap) }
-  putNode (id: string, rec: NodeRecord): void { this.put(this.nodeMap, id, rec) }
-  deleteNode (id: string): void { this.remove(this.nodeMap, id) }
+  nodes (): Record<string, NodeRecord> { return readRecords(this.maps.nodes) }
+  putNode (id: string, rec: NodeRecord): void { this.put('nodes', id, rec) }
+  deleteNode (id: string): void { this.remove('nodes', id) }
 
   /** The replicas one node runs, by slot key, in key order. */
   replicasOf (nodeId: string): Record<string, ReplicaRecord> {
@@ -141,9 +144,9 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
 
   putReplica (nodeId: string, key: string, rec: ReplicaRecord): void {
     if (nodeId === '' || key === '') throw new TypeError('a replica needs a node id and a slot key')
-    const value = toPlain(rec)
     this.assertWritable()
-    if (plainEqual(this.replicaArrays.get(nodeId, key), value)) return
+    const value = sealedValue(this.replicaArrays.get(nodeId, key), `replicas/${nodeId}`, key, rec, this.seal)
+    if (value === undefined) return
     this.change(() => { this.replicaArrays.put(nodeId, key, value) }, sizeOf(key, value), true)
   }
 
@@ -153,26 +156,30 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     this.change(() => { this.replicaArrays.delete(nodeId, key) }, 0, false)
   }
 
-  rollout (service: string): RolloutRecord | undefined { return readRecord(this.rolloutMap, service) }
+  rollout (service: string): RolloutRecord | undefined { return readRecord(this.maps.rollouts, service) }
   /** Every rollout by service name, in name order. */
-  rollouts (): Record<string, RolloutRecord> { return readRecords(this.rolloutMap) }
-  putRollout (service: string, rec: RolloutRecord): void { this.put(this.rolloutMap, service, rec) }
-  deleteRollout (service: string): void { this.remove(this.rolloutMap, service) }
+  rollouts (): Record<string, RolloutRecord> { return readRecords(this.maps.rollouts) }
+  putRollout (service: string, rec: RolloutRecord): void { this.put('rollouts', service, rec) }
+  deleteRollout (service: string): void { this.remove('rollouts', service) }
 
-  drain (nodeId: string): DrainRecord | undefined { return readRecord(this.drainMap, nodeId) }
+  drain (nodeId: string): DrainRecord | undefined { return readRecord(this.maps.drains, nodeId) }
   /** Every drain request by node id: written by the API of whichever node took it. */
-  drains (): Record<string, DrainRecord> { return readRecords(this.drainMap) }
-  putDrain (nodeId: string, rec: DrainRecord): void { this.put(this.drainMap, nodeId, rec) }
+  drains (): Record<string, DrainRecord> { return readRecords(this.maps.drains) }
+  putDrain (nodeId: string, rec: DrainRecord): void { this.put('drains', nodeId, rec) }
 
-  token (name: string): TokenRecord | undefined { return readRecord(this.tokenMap, name) }
+  token (name: string): TokenRecord | undefined { return readRecord(this.maps.tokens, name) }
   /** Every API token (its hash, never the token) by name: written by the API of whichever node took the request. */
-  tokens (): Record<string, TokenRecord> { return readRecords(this.tokenMap) }
-  putToken (name: string, rec: TokenRecord): void { this.put(this.tokenMap, name, rec) }
-  deleteToken (name: string): void { this.remove(this.tokenMap, name) }
+  tokens (): Record<string, TokenRecord> { return readRecords(this.maps.tokens) }
+  putToken (name: string, rec: TokenRecord): void { this.put('tokens', name, rec) }
+  deleteToken (name: string): void { this.remove('tokens', name) }
+
+  /** Members that left for good, by id: their records are ignored and their ids banned. */
+  removals (): Record<string, RemovalRecord> { return readRecords(this.maps.removals) }
+  putRemoval (nodeId: string, rec: RemovalRecord): void { this.put('removals', nodeId, rec) }
 
   /** Every record at once, as plain copies: the input of the cluster's decisions. */
   snapshot (): DocumentSnapshot {
-    return { services: this.services(), nodes: this.nodes(), replicas: this.replicas(), rollouts: this.rollouts(), drains: this.drains() }
+    return { services: this.services(), nodes: this.nodes(), replicas: this.replicas(), rollouts: this.rollouts(), drains: this.drains(), removals: this.removals() }
   }
 
   /**
@@ -185,36 +192,29 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   }
 
   /** The whole state as one update. */
-  encodeState (): Uint8Array {
-    return Y.encodeStateAsUpdateV2(this.doc)
-  }
-
+  encodeState (): Uint8Array { return Y.encodeStateAsUpdateV2(this.doc) }
   /** What this document has seen, for a peer to compute what it is missing. */
-  encodeStateVector (): Uint8Array {
-    return Y.encodeStateVector(this.doc)
-  }
-
+  encodeStateVector (): Uint8Array { return Y.encodeStateVector(this.doc) }
   /** The update a peer with `stateVector` is missing. */
-  encodeDiff (stateVector: Uint8Array): Uint8Array {
-    return Y.encodeStateAsUpdateV2(this.doc, stateVector)
-  }
+  encodeDiff (stateVector: Uint8Array): Uint8Array { return Y.encodeStateAsUpdateV2(this.doc, stateVector) }
 
   /** Applies an update from a peer; its change event has local: false. */
   applyUpdate (update: Uint8Array, origin: unknown): void {
     this.run(() => { Y.applyUpdateV2(this.doc, update, origin) })
   }
 
-  // Deep-equal writes are skipped: the reconciler rewrites replica records on every
-  // tick, and each real write leaves a tombstone in the document's history forever.
-  private put (map: Y.Map<unknown>, key: string, rec: object): void {
+  // Deep-equal writes are skipped (sealedValue): each real write leaves a tombstone forever.
+  private put (name: MapName, key: string, rec: object): void {
     if (key === '') throw new TypeError('a document key must not be empty')
-    const value = toPlain(rec)
+    const map = this.maps[name]
     this.assertWritable()
-    if (plainEqual(map.get(key), value)) return
+    const value = sealedValue(map.get(key), name, key, rec, this.seal)
+    if (value === undefined) return
     this.change(() => { map.set(key, value) }, sizeOf(key, value), true)
   }
 
-  private remove (map: Y.Map<unknown>, key: string): void {
+  private remove (name: MapName, key: string): void {
+    const map = this.maps[name]
     this.assertWritable()
     if (!map.has(key)) return
     this.change(() => { map.delete(key) }, 0, false)
@@ -261,16 +261,8 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     if (origin === LOAD) return
     const persisted = this.persist(update, tr.local)
     const touched = new Set<unknown>(tr.changed.keys())
-    const change: DocumentChange = {
-      origin,
-      local: tr.local,
-      services: touched.has(this.serviceMap),
-      nodes: touched.has(this.nodeMap),
-      replicas: this.replicaArrays.touchedBy(touched),
-      rollouts: touched.has(this.rolloutMap),
-      drains: touched.has(this.drainMap),
-      tokens: touched.has(this.tokenMap)
-    }
+    const maps = Object.fromEntries(MAPS.map((name) => [name, touched.has(this.maps[name])])) as Record<MapName, boolean>
+    const change: DocumentChange = { origin, local: tr.local, ...maps, replicas: this.replicaArrays.touchedBy(touched) }
     try {
       // This node's write that missed the disk is not sent out: its caller is told it
       // failed. It is in memory, though (Yjs cannot take it back): a later snapshot
@@ -279,7 +271,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
     } catch (err) {
       this.log.error({ err }, 'an update listener of the cluster document threw')
     }
-    if (!change.services && !change.nodes && !change.replicas && !change.rollouts && !change.drains && !change.tokens) return
+    if (!change.replicas && !MAPS.some((name) => maps[name])) return
     try {
       this.emit('change', change)
     } catch (err) {
@@ -298,9 +290,4 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
       return false
     }
   }
-}
-
-// About what a record adds to the document: its JSON and key (Yjs stores about as much).
-function sizeOf (key: string, value: object): number {
-  return key.length + JSON.stringify(value).length
 }

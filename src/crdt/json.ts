@@ -58,3 +58,8 @@ export function readRecord<T> (map: Y.Map<unknown>, key: string): T | undefined 
 export function readRecords<T> (map: Y.Map<unknown>): Record<string, T> {
   return Object.fromEntries(Array.from(map.keys()).sort().map(key => [key, clonePlain(map.get(key) as T)]))
 }
+
+/** About what a record adds to the document: its JSON and key (Yjs stores about as much). */
+export function sizeOf (key: string, value: object): number {
+  return key.length + JSON.stringify(value).length
+}

@@ -86,8 +86,18 @@ export interface RestartSpec {
   window?: string
 }
 
+/**
+ * Who wrote a record, and their signature (src/node/trust): the member's id and an
+ * Ed25519 signature by its libp2p key over the record's scope, key and content. A
+ * record that does not verify is ignored by every node.
+ */
+export interface Sealed {
+  by?: string
+  sig?: string
+}
+
 /** `services[name]`: written by the API of whichever node took the request. */
-export interface ServiceRecord {
+export interface ServiceRecord extends Sealed {
   spec: ServiceSpec
   /** Bumped whenever the spec changes; replicas carry the generation they run. */
   generation: number
@@ -107,7 +117,7 @@ export const REPLICA_STATES = ['starting', 'running', 'healthy', 'unhealthy', 'e
 export type ReplicaState = typeof REPLICA_STATES[number]
 
 /** `replicas[nodeId][slotKey]`: written only by the node that runs the container. */
-export interface ReplicaRecord {
+export interface ReplicaRecord extends Sealed {
   service: string
   slot: number
   generation: number
@@ -139,7 +149,7 @@ export interface SlotFailure {
 }
 
 /** `nodes[id]`: written only by that node. */
-export interface NodeRecord {
+export interface NodeRecord extends Sealed {
   name: string
   host: string
   apiPort: number
@@ -158,14 +168,14 @@ export interface NodeRecord {
  * API of whichever node took the drain or undrain request (any node can), so it lives
  * apart from `nodes[id]`, whose only writer is the node itself.
  */
-export interface DrainRecord {
+export interface DrainRecord extends Sealed {
   draining: boolean
   updatedAt: number
 }
 
 /** `rollouts[service]`: written by the service's coordinator. */
 /** `rollouts[name]`: a rolling update's progress, written by the service's coordinator. */
-export interface RolloutRecord {
+export interface RolloutRecord extends Sealed {
   /** The generation being rolled out, and the one its slots come from. */
   generation: number
   from: number
@@ -191,7 +201,7 @@ export type Role = typeof ROLES[number]
  * `tokens[name]`: an API token, cluster-wide. Only the SHA-256 of the token is kept:
  * the token itself is shown once, when it is created. Deleting the entry revokes it.
  */
-export interface TokenRecord {
+export interface TokenRecord extends Sealed {
   /** Hex SHA-256 of the bearer token. */
   hash: string
   role: Role
@@ -202,6 +212,18 @@ export interface TokenRecord {
   createdAt: number
   /** The token that created this one, or the node that wrote its own first admin token. */
   createdBy: string
+}
+
+/**
+ * `removals[nodeId]`: a member that left the cluster for good — removed by an
+ * operator, superseded by a node that took its name and address with a fresh data
+ * dir, or reaped after being dead too long. Its records are ignored and its id banned.
+ */
+export interface RemovalRecord extends Sealed {
+  reason: 'removed' | 'superseded' | 'reaped'
+  /** The member's name, for people. */
+  name: string
+  at: number
 }
 
 /** One replica record with where it is filed: `replicas[nodeId][key]`. */
@@ -219,4 +241,5 @@ export interface DocumentSnapshot {
   replicas: ReplicaEntry[]
   rollouts: Record<string, RolloutRecord>
   drains: Record<string, DrainRecord>
+  removals: Record<string, RemovalRecord>
 }

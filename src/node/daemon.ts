@@ -13,13 +13,14 @@ import type { ClusterView } from './cluster/index.ts'
 import { nodeRecord } from './config.ts'
 import type { DaemonConfig } from './config.ts'
 import { AuditLog, TokenIndex } from './auth/index.ts'
-import { clusterSecret, ensureAdminToken, loadIdentity } from './datadir/index.ts'
+import { clusterSecret, ensureAdminToken, loadIdentity, lockDataDir, secureDataDir } from './datadir/index.ts'
 import { Lifecycle } from './lifecycle.ts'
 import { Mesh } from './mesh/index.ts'
 import { Reconciler } from './reconciler/index.ts'
 import { RolloutDriver } from './rollout/index.ts'
 import { dockerRuntime } from './runtime/index.ts'
 import { resolveHealth } from './spec/index.ts'
+import { nodeSeal, sealLegacyRecords, Trust } from './trust/index.ts'
 import { engine, p2pFailure } from './startup.ts'
 
 export { StartupError } from './errors.ts'
@@ -48,6 +49,10 @@ export class Daemon {
     if (this.id !== '') return
     const { config, log, parts } = this
     const part = (name: string): Logger => partLogger(log, name)
+    const fixed = await secureDataDir(config.dataDir)
+    if (fixed.length > 0) log.warn({ paths: fixed }, 'made the data dir 0700 and its files 0600')
+    const lock = await lockDataDir(config.dataDir)
+    await parts.start({ start: () => {}, stop: async () => { await lock.release() } })
     const identity = await loadIdentity(config.dataDir)
     this.id = identity.id
 
@@ -55,8 +60,11 @@ export class Daemon {
     await parts.start(engine(runtime))
 
     const psk = await clusterSecret(config.dataDir, config.secret)
-    const document = await parts.start(new ClusterDocument({ dataDir: config.dataDir, log: part('crdt') }))
+    const document = await parts.start(new ClusterDocument({ dataDir: config.dataDir, log: part('crdt'), seal: nodeSeal(this.id, identity.privateKey) }))
+    const legacy = sealLegacyRecords(document)
+    if (legacy > 0) log.info({ records: legacy }, 'sealed the records of a data dir from before records were sealed')
     document.putNode(this.id, nodeRecord(config, Date.now()))
+    const trust = await parts.start(new Trust(document, part('trust')))
     await ensureAdminToken(config.dataDir, document, config.name, log)
 
     const members = gossip({
@@ -64,11 +72,11 @@ export class Daemon {
       join: config.join, mdns: config.mdns, log: part('gossip')
     })
     await parts.start(members).catch((err: NodeJS.ErrnoException) => { throw p2pFailure(err, config.host, config.p2pPort) })
-    const view = (): ClusterView => clusterView(document.snapshot(), this.id, (id) => members.memberState(id), Date.now())
+    const view = (): ClusterView => clusterView(trust.snapshot(), this.id, (id) => members.memberState(id), Date.now())
 
     const reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document, runtime, log: part('reconciler'), resolveHealth,
-      assign: () => assignmentOf(view())
+      assign: () => assignmentOf(view()), service: (name) => trust.service(name)
     })
     const mesh = new Mesh({ host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs })
     // Before the reconciler and the mesh start, so that no verdict in between is missed.
@@ -82,7 +90,7 @@ export class Daemon {
       stop: () => { for (const event of MEMBER_EVENTS) members.off(event, onMember) }
     })
     await parts.start(reconciler)
-    const tokens = await parts.start(new TokenIndex(document))
+    const tokens = await parts.start(new TokenIndex(document, () => trust.tokens()))
     const audit = await parts.start(new AuditLog(config.dataDir, part('audit')))
     const front = {
       host: config.host, port: config.apiPort, hostNames: config.apiHostNames, allowOrigins: config.apiAllowOrigins,
@@ -90,7 +98,7 @@ export class Daemon {
     }
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
-      document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts,
+      document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
       resolveImage: async (image, opts) => await runtime.imageId(image, opts)
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.

@@ -77,6 +77,9 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     return { deleted: req.params.name }
   })
 
+  // Records of the document this node ignores, and why.
+  app.get('/v1/problems', async () => init.problems?.() ?? { total: 0, problems: [] })
+
   // This node's routing mesh: open connections, per-service and per-endpoint counters, listener problems.
   app.get('/v1/mesh', async () => init.mesh?.stats() ?? { connections: { active: 0, max: 0 }, services: [], problems: [] })
 

@@ -5,6 +5,7 @@
 
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { DocumentQuotaError, StorageFullError } from '../../crdt/index.ts'
 import { MeshdError, StartupError } from '../errors.ts'
 import { BODY_LIMIT, DRAIN_LIMIT } from './constants.ts'
 import { registerGuard, serverFactory } from './front-door.ts'
@@ -68,6 +69,9 @@ async function drain (stream: NodeJS.ReadableStream): Promise<void> {
 /** Maps any error a request can raise to a MeshdError. */
 function toMeshdError (err: FastifyError | MeshdError): MeshdError {
   if (err instanceof MeshdError) return err
+  // Refused before anything was applied: the node's disk is full, or the document is.
+  const refused = err as unknown
+  if (refused instanceof StorageFullError || refused instanceof DocumentQuotaError) return new MeshdError(refused.code, refused.message)
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new MeshdError('MESHD_BODY_TOO_LARGE', `body: larger than the limit of ${BODY_LIMIT} bytes`, 'body')

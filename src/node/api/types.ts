@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { AuditLog, TokenIndex } from '../auth/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
+import type { ListedProblem } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
 import type { ResolveImage } from './images.ts'
@@ -26,6 +27,8 @@ export interface ApiInit {
   tokens: TokenIndex
   /** Where writes and refusals are recorded. */
   audit?: AuditLog
+  /** Records of the document this node ignores, and why (trust/). */
+  problems?: () => { total: number, problems: ListedProblem[] }
   /** Services may publish ports below 1024 (--allow-low-ports). */
   allowLowPorts?: boolean
   /** This node's engine naming an image's id (Runtime.imageId), for deployService; without it deploys record none. */

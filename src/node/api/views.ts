@@ -71,8 +71,10 @@ export function serviceView (view: ClusterView, record: ServiceRecord, placement
   const placed = placement?.assignments.filter((a) => a.service === name).length
   const rollout = view.rollouts[name]
   const total = record.spec.mode === 'global' ? placed ?? 0 : record.spec.replicas
+  // The seal is for nodes, not people: `by` names the member that wrote it.
+  const { sig: _sig, ...shown } = record
   return {
-    ...record,
+    ...shown,
     replicas,
     unplaced: (placement?.unplaced ?? []).filter((u) => u.service === name).map((u) => ({ slot: u.slot, reason: u.reason })),
     status: {

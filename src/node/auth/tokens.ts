@@ -23,10 +23,13 @@ export type Authentication = { principal: Principal } | { refused: string }
 /** The document's tokens indexed by hash, kept current as the document changes. */
 export class TokenIndex {
   private readonly document: ClusterDocument
+  private readonly source: () => Record<string, TokenRecord>
   private byHash: Map<string, { name: string, record: TokenRecord }> | undefined
 
-  constructor (document: ClusterDocument) {
+  /** `source` gives the tokens this node believes (the trusted view); the document says when they may have changed. */
+  constructor (document: ClusterDocument, source: () => Record<string, TokenRecord> = () => document.tokens()) {
     this.document = document
+    this.source = source
   }
 
   start (): void {
@@ -51,11 +54,12 @@ export class TokenIndex {
   }
 
   private index (): Map<string, { name: string, record: TokenRecord }> {
-    this.byHash ??= new Map(Object.entries(this.document.tokens()).map(([name, record]) => [record.hash, { name, record }]))
+    this.byHash ??= new Map(Object.entries(this.source()).map(([name, record]) => [record.hash, { name, record }]))
     return this.byHash
   }
 
-  private readonly onChange = (change: { tokens: boolean }): void => {
-    if (change.tokens) this.byHash = undefined
+  // Removals and node records decide which token records are believed, too.
+  private readonly onChange = (change: { tokens: boolean, nodes: boolean, removals: boolean }): void => {
+    if (change.tokens || change.nodes || change.removals) this.byHash = undefined
   }
 }

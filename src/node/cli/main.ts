@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander'
 import { registerDeployCommand } from './deploy.ts'
 import { registerDoctorCommand } from './doctor.ts'
 import { registerNodeCommands } from './node.ts'
+import { registerProblemsCommand } from './problems.ts'
 import { registerJoinTokenCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
 import { registerStartCommand } from './start.ts'
@@ -24,6 +25,7 @@ export async function main (argv: string[]): Promise<void> {
   registerServiceCommands(program)
   registerNodeCommands(program)
   registerTokenCommands(program)
+  registerProblemsCommand(program)
   registerDeployCommand(program)
   registerDoctorCommand(program)
   try {

@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import { parseDaemonConfig } from '../config.ts'
 import { DEFAULT_API_PORT, DEFAULT_P2P_PORT } from '../constants.ts'
 import type { RawDaemonOptions } from '../config.ts'
+import { DocumentCorruptError } from '../../crdt/index.ts'
 import { Daemon, StartupError } from '../daemon.ts'
 import { collect } from './flags.ts'
 
@@ -57,7 +58,9 @@ export async function runUntilSignal (daemon: Daemon): Promise<void> {
     await daemon.start()
   } catch (err) {
     await daemon.stop().catch(() => {})
-    process.stderr.write(`meshd: ${err instanceof StartupError ? err.message : (err as Error).stack ?? String(err)}\n`)
+    // A known refusal is one clear message; anything else shows where it came from.
+    const clear = err instanceof StartupError || err instanceof DocumentCorruptError
+    process.stderr.write(`meshd: ${clear ? err.message : (err as Error).stack ?? String(err)}\n`)
     process.exit(1)
   }
 }

@@ -93,8 +93,8 @@ export class Mesh {
     }
   }
 
-  private readonly onChange = (change: { services: boolean, replicas: boolean, nodes: boolean }): void => {
-    if (change.services || change.replicas || change.nodes) this.refresh()
+  private readonly onChange = (change: { services: boolean, replicas: boolean, nodes: boolean, removals: boolean }): void => {
+    if (change.services || change.replicas || change.nodes || change.removals) this.refresh()
   }
 
   /** Logs listener problems when they change (a port taken by something else on the host). */

@@ -3,7 +3,7 @@
 // tick plans and applies; a periodic full resync catches anything an event missed.
 
 import { EventEmitter } from 'node:events'
-import type { ClusterDocument, DocumentChange, ServiceSpec } from '../../crdt/index.ts'
+import type { ClusterDocument, DocumentChange, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { releaseOf, specOf } from '../cluster/index.ts'
 import type { DesiredSlot, NodeAssignment } from '../cluster/index.ts'
@@ -30,6 +30,8 @@ export interface ReconcilerInit {
   resolveHealth: (spec: ServiceSpec) => ResolvedHealth | undefined
   /** The slots this node runs now, from the cluster's decisions (cluster/assignment.ts). */
   assign: () => NodeAssignment
+  /** A service as this node believes it (trust/): never read from the raw document. */
+  service: (name: string) => ServiceRecord | undefined
   gapMs?: number
   maxDelayMs?: number
   resyncMs?: number
@@ -110,7 +112,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   private readonly onDocumentChange = (change: DocumentChange): void => {
     // Another node's replica turning healthy may complete a handoff of ours.
-    if (change.services || change.nodes || change.drains || change.rollouts || (change.replicas && !change.local)) this.runner.mark()
+    if (change.services || change.nodes || change.drains || change.rollouts || change.removals || (change.replicas && !change.local)) this.runner.mark()
   }
 
   private readonly onContainerEvent = (event: ContainerEvent): void => {
@@ -196,7 +198,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   }
 
   private startReplica (slot: DesiredSlot): void {
-    const record = this.init.document.service(slot.service)
+    const record = this.init.service(slot.service)
     if (record === undefined) return
     const pending: Tracked = { ...slot, id: `pending:${++this.pendingSeq}`, state: 'starting', pending: true }
     this.tracked.set(pending.id, pending)
@@ -232,7 +234,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   /** Probes a running replica with the health check of the spec it was started with (the previous one during an update). */
   private watchHealth (tracked: Tracked): void {
-    const record = this.init.document.service(tracked.service)
+    const record = this.init.service(tracked.service)
     const check = record === undefined ? undefined : this.init.resolveHealth(specOf(record, tracked.generation) ?? record.spec)
     tracked.monitor = watchReplica(tracked, check, {
       runtime: this.init.runtime,
@@ -258,7 +260,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.state = state
     tracked.error = reason
     tracked.monitor?.stop()
-    const record = this.init.document.service(tracked.service)
+    const record = this.init.service(tracked.service)
     const spec = record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec
     const verdict = this.supervisor.failed(tracked, spec, state === 'exited' ? exitCode : undefined, now)
     if (verdict.refused !== undefined) tracked.error = `${reason}; ${verdict.refused}`

@@ -1,7 +1,7 @@
 // Plain cluster views for the tests of the cluster's decisions: no document, no
 // process, no clock; every field is given.
 
-import type { DrainRecord, NodeRecord, ReplicaRecord, RolloutRecord, ServiceRecord, ServiceSpec } from '../../../src/crdt/index.ts'
+import type { DrainRecord, NodeRecord, RemovalRecord, ReplicaRecord, RolloutRecord, ServiceRecord, ServiceSpec } from '../../../src/crdt/index.ts'
 import type { MemberState } from '../../../src/gossip/index.ts'
 import type { ClusterView } from '../../../src/node/cluster/index.ts'
 import { slotKey } from '../../../src/placement/index.ts'
@@ -31,6 +31,7 @@ export interface ViewInit {
   replicas?: Array<[string, ReplicaRecord]>
   rollouts?: Record<string, RolloutRecord>
   drains?: Record<string, DrainRecord>
+  removals?: Record<string, RemovalRecord>
 }
 
 /** A view from plain records; members not named in `states` are alive. */
@@ -52,6 +53,7 @@ export function view (init: ViewInit = {}): ClusterView {
     services: Object.fromEntries((init.services ?? []).map((record) => [record.spec.name, record])),
     replicas,
     rollouts: init.rollouts ?? {},
-    drains: init.drains ?? {}
+    drains: init.drains ?? {},
+    removals: init.removals ?? {}
   }
 }

@@ -10,7 +10,8 @@ describe('clusterView', () => {
     nodes: { a: node('a'), b: node('b') },
     replicas: [{ nodeId: 'c', key: 'web#0', replica: replica('web', 0) }],
     rollouts: {},
-    drains: {}
+    drains: {},
+    removals: {}
   }
 
   it('asks the failure detector about every member and every node filing replicas, once', () => {

@@ -1,0 +1,111 @@
+// What every record read from the document must look like: the same rules as the API
+// for service specs (spec/), and shapes for the records nodes write themselves. A
+// record that fails is ignored by this node — it never reaches placement, the mesh,
+// the reconciler or the API — and is listed as a problem.
+
+import { z } from 'zod'
+import { REPLICA_STATES, ROLES } from '../../crdt/index.ts'
+import { MeshdError } from '../errors.ts'
+import { parseServiceSpec, specLimits } from '../spec/index.ts'
+
+const { MAX_NAME_LENGTH, MAX_REPLICAS, MAX_PORTS } = specLimits
+const time = z.number().finite().nonnegative()
+const count = (max: number) => z.number().int().min(0).max(max)
+const text = (max: number) => z.string().max(max)
+const label = z.string().regex(/^[a-z](?:[a-z0-9-]*[a-z0-9])?$/).max(MAX_NAME_LENGTH)
+const sealed = { by: text(128).optional(), sig: text(128).optional() }
+const slot = count(2 ** 32)
+const generation = count(2 ** 31)
+const ports = z.array(z.object({ target: count(65535), endpoint: text(64) })).max(MAX_PORTS)
+const failure = z.object({ container: text(128), state: z.enum(REPLICA_STATES), error: text(4096), at: time, generation: generation.optional() })
+
+const schemas = {
+  nodes: z.object({
+    ...sealed,
+    name: label,
+    host: text(64),
+    apiPort: count(65535),
+    p2pPort: count(65535),
+    labels: z.record(text(256), text(1024)),
+    capacity: z.object({ cpus: z.number().positive().max(specLimits.MAX_CPUS), memory: z.number().nonnegative().max(2 ** 50) }).optional(),
+    draining: z.boolean(),
+    startedAt: time,
+    avoid: z.record(label, time).optional()
+  }),
+  replicas: z.object({
+    ...sealed,
+    service: label,
+    slot,
+    generation,
+    node: text(MAX_NAME_LENGTH),
+    container: text(128),
+    endpoint: text(64),
+    ports,
+    state: z.enum(REPLICA_STATES),
+    error: text(4096).optional(),
+    lastFailure: failure.optional(),
+    since: time.optional(),
+    updatedAt: time
+  }),
+  rollouts: z.object({
+    ...sealed,
+    generation,
+    from: generation,
+    phase: z.enum(['rolling', 'paused', 'completed', 'rolled-back']),
+    updated: z.array(slot).max(MAX_REPLICAS * 4),
+    failed: z.array(slot).max(MAX_REPLICAS * 4),
+    failures: count(MAX_REPLICAS * 4),
+    rollback: z.boolean().optional(),
+    batchAt: time.optional(),
+    reason: text(4096).optional(),
+    startedAt: time,
+    updatedAt: time
+  }),
+  drains: z.object({ ...sealed, draining: z.boolean(), updatedAt: time }),
+  tokens: z.object({
+    ...sealed,
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    role: z.enum(ROLES),
+    services: z.array(text(MAX_NAME_LENGTH)).max(64).optional(),
+    expiresAt: time.optional(),
+    createdAt: time,
+    createdBy: text(256)
+  }),
+  removals: z.object({ ...sealed, reason: z.enum(['removed', 'superseded', 'reaped']), name: text(MAX_NAME_LENGTH), at: time })
+} as const
+
+const serviceRecord = z.object({
+  ...sealed,
+  spec: z.unknown(),
+  generation: generation.min(1),
+  previous: z.object({ spec: z.unknown(), generation, imageId: text(128).optional() }).optional(),
+  imageId: text(128).optional(),
+  createdAt: time,
+  updatedAt: time
+})
+
+export type RecordKind = keyof typeof schemas | 'services'
+
+/** Why a record read from the document is not acceptable, or undefined when it is. */
+export function recordProblem (kind: RecordKind, key: string, record: unknown): string | undefined {
+  if (kind === 'services') return serviceProblem(key, record)
+  const result = schemas[kind].safeParse(record)
+  return result.success ? undefined : shapeProblem(result.error)
+}
+
+function serviceProblem (name: string, record: unknown): string | undefined {
+  const result = serviceRecord.safeParse(record)
+  if (!result.success) return shapeProblem(result.error)
+  try {
+    parseServiceSpec(result.data.spec, { name })
+    if (result.data.previous !== undefined) parseServiceSpec(result.data.previous.spec, { name })
+  } catch (err) {
+    return err instanceof MeshdError ? `spec.${err.message}` : String(err)
+  }
+  return undefined
+}
+
+function shapeProblem (error: z.ZodError): string {
+  const issue = error.issues[0]
+  return issue === undefined ? 'invalid' : `${issue.path.join('.') || 'record'}: ${issue.message}`
+}
