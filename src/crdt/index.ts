@@ -1,6 +1,7 @@
 export * from './types.ts'
 export { ClusterDocument, LOCAL } from './document.ts'
 export { canonicalJson, sealedText, unsealed } from './seal.ts'
+export type { Plain } from './json.ts'
 export type { RecordSeal } from './seal.ts'
 export type { ClusterDocumentInit, DocumentChange } from './document.ts'
 export { DATA_DIR_MODE, DATA_FILE_MODE, DOCUMENT_QUOTA_BYTES } from './constants.ts'

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path'
 import type { NodeRecord } from '../crdt/index.ts'
 import { constants as proxyConstants } from '../proxy/index.ts'
 import { DEFAULT_API_PORT, DEFAULT_P2P_PORT } from './constants.ts'
+import { REAP_AFTER_MS } from './cluster/index.ts'
 import { parseDuration } from './spec/index.ts'
 
 export interface DaemonConfig {
@@ -34,6 +35,8 @@ export interface DaemonConfig {
   meshIdleTimeoutMs: number
   /** Services may publish ports below 1024. */
   allowLowPorts: boolean
+  /** Members dead this long are removed for good (ms). */
+  reapAfterMs: number
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -56,6 +59,7 @@ export interface RawDaemonOptions {
   mdns?: boolean
   meshIdleTimeout?: string
   allowLowPorts?: boolean
+  reapAfter?: string
 }
 
 /** Validates raw start options; throws an Error naming the bad option. */
@@ -87,8 +91,18 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     // A node on loopback cannot be reached from the LAN, and its multicast would leave the machine for nothing.
     mdns: raw.mdns ?? !isLoopback(host),
     meshIdleTimeoutMs: meshIdleTimeout(raw.meshIdleTimeout),
-    allowLowPorts: raw.allowLowPorts === true
+    allowLowPorts: raw.allowLowPorts === true,
+    reapAfterMs: durationOption('--reap-after', raw.reapAfter, REAP_AFTER_MS)
   }
+}
+
+function durationOption (flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback
+  try {
+    const ms = parseDuration(text)
+    if (ms >= 1000) return ms
+  } catch {}
+  throw new Error(`${flag}: expected a duration of at least 1s such as "24h" or "30m", got "${text}"`)
 }
 
 function meshIdleTimeout (text: string | undefined): number {

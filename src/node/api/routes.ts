@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { memberViews, placeCluster, placedSlots } from '../cluster/index.ts'
+import { removeMember } from '../membership/index.ts'
 import type { MemberView } from '../cluster/index.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
 import { MeshdError } from '../errors.ts'
@@ -38,6 +39,17 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
       return { ...member, draining }
     })
   }
+
+  app.delete<{ Params: NameParams, Querystring: { force?: string } }>('/v1/nodes/:name', { config: { permission: 'nodes:write' } }, async (req) => {
+    const member = requireMember(memberViews(init.view()), req.params.name)
+    if (member.id === init.node.id) throw new MeshdError('MESHD_NODE_ALIVE', `name: "${member.name}" is the node answering this request; remove it through another node`, 'name')
+    if (member.state !== 'dead' && req.query.force !== '1' && req.query.force !== 'true') {
+      throw new MeshdError('MESHD_NODE_ALIVE', `name: node "${member.name}" is ${member.state}; stop it first, or remove it anyway with --force (force=1)`, 'name')
+    }
+    removeMember(document, member.id, { reason: 'removed', name: member.name, at: Date.now() })
+    init.log.warn({ node: member.name, id: member.id, by: req.principal?.name }, 'node removed: its records are gone and its id is banned')
+    return { removed: member.name, id: member.id }
+  })
 
   app.get('/v1/services', async (req) => {
     const view = init.view()

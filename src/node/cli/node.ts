@@ -27,4 +27,11 @@ export function registerNodeCommands (program: Command): void {
         else process.stdout.write(`${member.name}: ${member.draining ? 'draining' : 'active'}\n`)
       })
   }
+
+  withClientOptions(node.command('rm').description('remove a member for good: its records go and its id is refused (refused while it is alive unless --force)')
+    .argument('<name>', 'node name or id').option('--force', 'remove it even though it is alive'))
+    .action(async (name: string, flags: ClientFlags & { force?: boolean }) => {
+      const result = await clientOf(flags).delete<{ removed: string, id: string }>(`/v1/nodes/${encodeURIComponent(name)}${flags.force === true ? '?force=1' : ''}`)
+      process.stdout.write(flags.json === true ? `${JSON.stringify(result)}\n` : `removed ${result.removed} (${result.id}); its id is refused from now on\n`)
+    })
 }

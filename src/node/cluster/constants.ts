@@ -19,3 +19,6 @@ export const UPDATE_DEFAULTS = {
 
 /** Clusters this small take over a dead member's slots without a majority: there is none to wait for. */
 export const NO_QUORUM_BELOW = 3
+
+/** A member dead this long is reaped (--reap-after): removed, so it no longer counts in the majority. */
+export const REAP_AFTER_MS = 24 * 3600 * 1000

@@ -1,7 +1,8 @@
 // The containers of this node as the reconciler knows them, and the replica records
 // they become in the cluster document (one record per slot: the replica serving it).
 
-import type { ReplicaRecord, ReplicaState } from '../../crdt/index.ts'
+import { canonicalJson } from '../../crdt/index.ts'
+import type { Plain, ReplicaRecord, ReplicaState } from '../../crdt/index.ts'
 import { slotKey } from '../../placement/index.ts'
 import type { ContainerEvent, ContainerInfo } from '../runtime/index.ts'
 import type { HealthMonitor } from '../health/index.ts'
@@ -59,7 +60,8 @@ export function replicaRecord (tracked: Tracked, nodeName: string, now: number):
 /** True when two records differ in anything but updatedAt. */
 export function recordChanged (a: ReplicaRecord | undefined, b: ReplicaRecord): boolean {
   if (a === undefined) return true
-  const { updatedAt: _a, ...restA } = a
-  const { updatedAt: _b, ...restB } = b
-  return JSON.stringify(restA) !== JSON.stringify(restB)
+  // The seal (by, sig) is the document's, not the replica's: a record read back carries it.
+  const { updatedAt: _a, by: _ba, sig: _sa, ...restA } = a
+  const { updatedAt: _b, by: _bb, sig: _sb, ...restB } = b
+  return canonicalJson(restA as unknown as Plain) !== canonicalJson(restB as unknown as Plain)
 }

@@ -1,7 +1,7 @@
 // Strict validation of what users send: service specs and scale requests. Every
 // rejection is a MeshdError naming the field's path, so a bad request changes nothing.
 
-export { parseServiceSpec, parseScaleRequest, type ParseServiceSpecOptions } from './parse.ts'
+export { parseServiceSpec, parseScaleRequest, storedSpecProblem, type ParseServiceSpecOptions } from './parse.ts'
 export { resolveHealth, type ResolvedHealth } from './health.ts'
 export { parseDuration, formatDuration } from './duration.ts'
 export { parseTokenRequest } from './token.ts'

@@ -2,7 +2,9 @@
 // before anything reads or copies the body, then the shape (zod), then the rules
 // across fields, and only a body that passed everything is rebuilt as a spec.
 
+import { isDeepStrictEqual } from 'node:util'
 import type { ServiceSpec } from '../../crdt/index.ts'
+import { MAX_REPLICAS } from './constants.ts'
 import { MeshdError } from '../errors.ts'
 import { findForbiddenKey } from './forbidden-keys.ts'
 import { firstProblem, specError } from './issues.ts'
@@ -25,6 +27,26 @@ export function parseServiceSpec (input: unknown, opts: ParseServiceSpecOptions 
   const problem = crossFieldProblem(result.data)
   if (problem !== undefined) throw specError(problem, 'spec')
   return normaliseSpec(result.data)
+}
+
+/**
+ * Why a spec read from the cluster document is not one the API would have stored
+ * (valid, and in the normal form normaliseSpec gives), or undefined when it is.
+ */
+export function storedSpecProblem (spec: unknown, name: string): string | undefined {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return 'spec: expected an object'
+  const stored = spec as Record<string, unknown>
+  // A global service stores the replica count it was given or scaled to; the API refuses one on input.
+  const global = stored.mode === 'global'
+  const { replicas, ...rest } = stored
+  let normal: ServiceSpec
+  try {
+    normal = parseServiceSpec(global ? rest : stored, { name })
+  } catch (err) {
+    return `spec.${(err as Error).message}`
+  }
+  if (global && Number.isInteger(replicas) && (replicas as number) >= 0 && (replicas as number) <= MAX_REPLICAS) normal.replicas = replicas as number
+  return isDeepStrictEqual(normal, stored) ? undefined : 'spec: not in the form the API stores (a field is missing, extra or not normalised)'
 }
 
 /** The body of `POST /v1/services/NAME/scale`, exactly `{"replicas": n}`; throws MeshdError MESHD_INVALID_SPEC. */

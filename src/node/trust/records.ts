@@ -5,8 +5,7 @@
 
 import { z } from 'zod'
 import { REPLICA_STATES, ROLES } from '../../crdt/index.ts'
-import { MeshdError } from '../errors.ts'
-import { parseServiceSpec, specLimits } from '../spec/index.ts'
+import { specLimits, storedSpecProblem } from '../spec/index.ts'
 
 const { MAX_NAME_LENGTH, MAX_REPLICAS, MAX_PORTS } = specLimits
 const time = z.number().finite().nonnegative()
@@ -96,13 +95,10 @@ export function recordProblem (kind: RecordKind, key: string, record: unknown): 
 function serviceProblem (name: string, record: unknown): string | undefined {
   const result = serviceRecord.safeParse(record)
   if (!result.success) return shapeProblem(result.error)
-  try {
-    parseServiceSpec(result.data.spec, { name })
-    if (result.data.previous !== undefined) parseServiceSpec(result.data.previous.spec, { name })
-  } catch (err) {
-    return err instanceof MeshdError ? `spec.${err.message}` : String(err)
-  }
-  return undefined
+  const problem = storedSpecProblem(result.data.spec, name)
+  if (problem !== undefined || result.data.previous === undefined) return problem
+  const previous = storedSpecProblem(result.data.previous.spec, name)
+  return previous === undefined ? undefined : `previous.${previous}`
 }
 
 function shapeProblem (error: z.ZodError): string {

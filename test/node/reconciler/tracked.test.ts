@@ -1,7 +1,7 @@
 // How an ended container is reported: an OOM kill must read as one, and count as a failure.
 
 import { describe, expect, it } from 'vitest'
-import { exitOf } from '../../../src/node/reconciler/tracked.ts'
+import { exitOf, recordChanged } from '../../../src/node/reconciler/tracked.ts'
 import { refusal, resolveRestart } from '../../../src/node/reconciler/restart.ts'
 import { toContainerEvent } from '../../../src/node/runtime/events.ts'
 
@@ -28,5 +28,14 @@ describe('exitOf', () => {
     expect(refusal(policy('on-failure'), code, [1], 1)).toBeUndefined()
     expect(refusal(policy('any'), code, [1], 1)).toBeUndefined()
     expect(refusal(policy('none'), code, [1], 1)).toMatch(/condition none/)
+  })
+})
+
+describe('recordChanged', () => {
+  const record = { service: 'web', slot: 0, generation: 1, node: 'a', container: 'c', endpoint: '', ports: [], state: 'healthy' as const, updatedAt: 1 }
+
+  it('ignores the time and the seal a record read back from the document carries', () => {
+    expect(recordChanged({ ...record, updatedAt: 5, by: 'n', sig: 'x' }, record)).toBe(false)
+    expect(recordChanged(record, { ...record, state: 'unhealthy' })).toBe(true)
   })
 })

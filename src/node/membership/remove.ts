@@ -1,0 +1,14 @@
+// Writing a member's departure: its removal record, and its node and replica records
+// deleted in the same transaction (every node ignores them once the removal arrives;
+// deleting them keeps the document small).
+
+import type { ClusterDocument, RemovalRecord } from '../../crdt/index.ts'
+
+/** Records `id` as removed and deletes what it had filed. */
+export function removeMember (document: ClusterDocument, id: string, removal: RemovalRecord): void {
+  document.transact(() => {
+    document.putRemoval(id, removal)
+    for (const key of Object.keys(document.replicasOf(id))) document.deleteReplica(id, key)
+    document.deleteNode(id)
+  })
+}
