@@ -17,6 +17,7 @@ export const ERRORS = {
   MESHD_TOKEN_EXISTS: { status: 409, doc: 'A token with that name exists.' },
   MESHD_TOKEN_NOT_FOUND: { status: 404, doc: 'No token has that name.' },
   MESHD_LAST_ADMIN: { status: 409, doc: 'The last admin token cannot be revoked.' },
+  MESHD_CONFLICT: { status: 409, doc: 'If-Match named a version the service no longer has; read it again and retry.' },
   MESHD_NODE_ALIVE: { status: 409, doc: 'A node that is alive (or the one answering) cannot be removed without force.' },
   MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' },
   MESHD_STORAGE_FULL: { status: 507, doc: 'The node\'s data dir is (nearly) full; the write was not applied. Free space there or send it to another node.' },

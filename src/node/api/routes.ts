@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { memberViews, placeCluster, placedSlots } from '../cluster/index.ts'
+import { memberViews, placeCluster, placedSlots, recordVersion } from '../cluster/index.ts'
 import { removeMember } from '../membership/index.ts'
 import type { MemberView } from '../cluster/index.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
@@ -24,8 +24,8 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     const view = init.view()
     return redacted(serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined), req.principal)
   }
-  /** Changes a service: services:write, on that service. */
-  const writes = { config: { permission: 'services:write', service: true } } as const
+  /** Changes a service: services:write, on that service, and only at the version If-Match names. */
+  const writes = { config: { permission: 'services:write', service: true }, preHandler: async (req: FastifyRequest<{ Params: NameParams }>) => { assertVersion(req, init) } } as const
 
   app.get('/v1/health', { config: { open: true } }, async () => ({ ok: true, node: init.node }))
 
@@ -106,6 +106,19 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     const services = req.query.service === undefined ? Object.keys(view.services) : [req.query.service]
     return services.flatMap((service) => replicaViews(view, service).map((r) => ({ service, ...r })))
   })
+}
+
+/** With If-Match, the service must still be at that version (it may be absent only with If-Match: *… not at all). */
+function assertVersion (req: FastifyRequest<{ Params: NameParams }>, init: ApiInit): void {
+  const header = req.headers['if-match']
+  if (header === undefined) return
+  const expected = header.replace(/^W\//, '').replace(/^"|"$/g, '').trim()
+  const record = init.view().services[req.params.name]
+  const current = record === undefined ? undefined : recordVersion(record)
+  if (expected === '*' ? current !== undefined : current === expected) return
+  throw new MeshdError('MESHD_CONFLICT', current === undefined
+    ? `if-match: service "${req.params.name}" does not exist (expected version ${expected})`
+    : `if-match: service "${req.params.name}" changed since version ${expected} (now ${current}); read it again and retry`, 'if-match')
 }
 
 function requireMember (members: MemberView[], name: string): MemberView {

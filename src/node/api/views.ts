@@ -4,7 +4,7 @@ import type { ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '.
 import type { Placement } from '../../placement/index.ts'
 import { seesSecrets } from '../auth/index.ts'
 import type { Principal } from '../auth/index.ts'
-import { notDead } from '../cluster/index.ts'
+import { notDead, recordVersion } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 
@@ -21,6 +21,8 @@ export interface ReplicaView {
 }
 
 export interface ServiceView extends ServiceRecord {
+  /** Changes with every write to the service: send it back as If-Match to change it only if nobody else did. */
+  version: string
   replicas: ReplicaView[]
   status: { desired: number, healthy: number, updated: number }
   /** Slots no node can take, and why ("0 of 3 nodes eligible: 3 failed node.labels.zone==a"). */
@@ -75,6 +77,7 @@ export function serviceView (view: ClusterView, record: ServiceRecord, placement
   const { sig: _sig, ...shown } = record
   return {
     ...shown,
+    version: recordVersion(record),
     replicas,
     unplaced: (placement?.unplaced ?? []).filter((u) => u.service === name).map((u) => ({ slot: u.slot, reason: u.reason })),
     status: {

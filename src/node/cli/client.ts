@@ -19,6 +19,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Per request: an abort signal, and a version the service must still have (If-Match). */
+export interface RequestOptions { signal?: AbortSignal, ifMatch?: string }
+
 export interface ApiClientInit {
   base: string
   token?: string | undefined
@@ -42,11 +45,11 @@ export class ApiClient {
     return await this.request<T>('GET', path, undefined, opts)
   }
 
-  async put<T> (path: string, body: unknown, opts: { signal?: AbortSignal } = {}): Promise<T> {
+  async put<T> (path: string, body: unknown, opts: RequestOptions = {}): Promise<T> {
     return await this.request<T>('PUT', path, body, opts)
   }
 
-  async post<T> (path: string, body: unknown, opts: { signal?: AbortSignal } = {}): Promise<T> {
+  async post<T> (path: string, body: unknown, opts: RequestOptions = {}): Promise<T> {
     return await this.request<T>('POST', path, body, opts)
   }
 
@@ -55,8 +58,8 @@ export class ApiClient {
   }
 
   /** Sends one request; throws ApiError with the API's message, or a clear error when unreachable. */
-  async request<T> (method: string, path: string, body: unknown, opts: { signal?: AbortSignal } = {}): Promise<T> {
-    const headers: Record<string, string> = {}
+  async request<T> (method: string, path: string, body: unknown, opts: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = opts.ifMatch === undefined ? {} : { 'if-match': `"${opts.ifMatch}"` }
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (this.token !== undefined && this.token !== '') headers.authorization = `Bearer ${this.token}`
     // undici is loaded only by a client that needs its own CA: the daemon never pays for it.

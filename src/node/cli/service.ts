@@ -75,7 +75,8 @@ export function registerServiceCommands (program: Command): void {
     .action(async (name: string, flags: UpdateFlags) => {
       const client = clientOf(flags)
       const current = await client.get<ServiceView>(`/v1/services/${encodeURIComponent(name)}`)
-      const view = await client.put<ServiceView>(`/v1/services/${encodeURIComponent(name)}`, updatedSpec(current, flags))
+      // Only if nobody changed the service since it was read: a concurrent change is a 409, never lost.
+      const view = await client.put<ServiceView>(`/v1/services/${encodeURIComponent(name)}`, updatedSpec(current, flags), { ifMatch: current.version })
       if (flags.json !== true) process.stdout.write(`${name}: ${view.generation === current.generation ? 'updated' : `generation ${current.generation} → ${view.generation}`}\n`)
       await settle(flags, [name])
       if (flags.detach === true) return
@@ -135,7 +136,8 @@ export function registerServiceCommands (program: Command): void {
         return { name, replicas: numeric(replicas) }
       })
       for (const { name, replicas } of targets) {
-        await client.post(`/v1/services/${encodeURIComponent(name)}/scale`, { replicas })
+        const current = await client.get<ServiceView>(`/v1/services/${encodeURIComponent(name)}`)
+        await client.post(`/v1/services/${encodeURIComponent(name)}/scale`, { replicas }, { ifMatch: current.version })
         if (flags.json !== true) process.stdout.write(`${name}: scaled to ${replicas}\n`)
       }
       await settle(flags, targets.map((t) => t.name))

@@ -5,7 +5,8 @@ import type { Placement } from '../../placement/index.ts'
 import { parseSlotKey } from '../../placement/index.ts'
 import { awaitingHandoff } from './handoff.ts'
 import { ownersOf, placeCluster } from './placement.ts'
-import { desiredGeneration, resolveUpdate } from './rollout.ts'
+import { desiredGeneration, resolveUpdate, specOf } from './rollout.ts'
+import { specHash } from './spec-hash.ts'
 import { allowedToStart } from './throttle.ts'
 import type { ClusterView } from './view.ts'
 
@@ -19,6 +20,8 @@ export interface DesiredSlot {
   stopFirst?: boolean
   /** The restart policy says this slot's failed replica stays as it is: nothing is started. */
   finished?: boolean
+  /** specHash of the spec the slot's generation runs: a replica built from another spec is replaced. */
+  specHash?: string
 }
 
 /** What a node runs: its desired slots, and whether it must hold a replica of a slot placed elsewhere. */
@@ -38,12 +41,24 @@ export function generationsOf (view: ClusterView): (service: string, slot: numbe
 /** The slots placed on `node`, with the generation each must run. */
 export function slotsOf (view: ClusterView, placement: Placement, node: string): DesiredSlot[] {
   const generationOf = generationsOf(view)
+  const hashes = new Map<string, string | undefined>()
+  const hashOf = (service: string, generation: number): string | undefined => {
+    const key = `${service}@${generation}`
+    if (!hashes.has(key)) {
+      const record = view.services[service]
+      const spec = record === undefined ? undefined : specOf(record, generation)
+      hashes.set(key, spec === undefined ? undefined : specHash(spec))
+    }
+    return hashes.get(key)
+  }
   return placement.assignments
     .filter((a) => a.node === node)
     .map((a) => {
       const spec = view.services[a.service]?.spec
       const stopFirst = spec === undefined ? false : resolveUpdate(spec).stopFirst
-      return { key: a.key, service: a.service, slot: a.slot, generation: generationOf(a.service, a.slot), ...(stopFirst ? { stopFirst } : {}) }
+      const generation = generationOf(a.service, a.slot)
+      const hash = hashOf(a.service, generation)
+      return { key: a.key, service: a.service, slot: a.slot, generation, ...(stopFirst ? { stopFirst } : {}), ...(hash === undefined ? {} : { specHash: hash }) }
     })
 }
 

@@ -14,6 +14,8 @@ export interface TrackedReplica {
   slot: number
   generation: number
   state: ReplicaState
+  /** The spec it was built from (absent on containers of older versions: taken as matching). */
+  specHash?: string
   /** A start in flight has no container to stop yet. */
   pending?: boolean
 }
@@ -76,7 +78,7 @@ function planSlot (slot: DesiredSlot, replicas: TrackedReplica[], input: PlanInp
   for (const replica of replicas) {
     if (!isLive(replica)) {
       stopUnlessPending(result, replica, replica.state === 'unhealthy' ? 'unhealthy' : replica.state === 'failed' ? 'failed' : 'exited')
-    } else if (replica.generation === slot.generation) {
+    } else if (replica.generation === slot.generation && (replica.specHash === undefined || slot.specHash === undefined || replica.specHash === slot.specHash)) {
       current.push(replica)
     } else {
       others.push(replica)

@@ -206,7 +206,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     // A slot a rollout has not moved yet runs the previous spec, and the previous image.
     const { spec, imageId } = releaseOf(record, slot.generation)
     runtime.ensureImage(spec.image, { imageId })
-      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId }))
+      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash }))
       .then((info) => {
         this.tracked.delete(pending.id)
         // A resync may have adopted the container while run() was still returning.

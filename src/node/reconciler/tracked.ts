@@ -24,7 +24,7 @@ export function stateFromDocker (dockerState: string): ReplicaState {
 
 /** A container found in Docker (adopted at start or by a resync), as the reconciler tracks it. */
 export function trackedOf (info: ContainerInfo): Tracked {
-  return { id: info.id, key: slotKey(info.service, info.slot), service: info.service, slot: info.slot, generation: info.generation, state: stateFromDocker(info.state), info }
+  return { id: info.id, key: slotKey(info.service, info.slot), service: info.service, slot: info.slot, generation: info.generation, ...(info.specHash === undefined ? {} : { specHash: info.specHash }), state: stateFromDocker(info.state), info }
 }
 
 /** Why a container ended, and its exit code (137 for an out-of-memory kill, 1 when Docker did not say). */

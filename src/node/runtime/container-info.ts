@@ -1,7 +1,7 @@
 import type Docker from 'dockerode'
 import { LABELS, type ContainerInfo } from './types.ts'
 
-type Identity = Pick<ContainerInfo, 'service' | 'slot' | 'generation' | 'node'>
+type Identity = Pick<ContainerInfo, 'service' | 'slot' | 'generation' | 'node' | 'specHash'>
 
 /** The meshd identity carried by a container's labels; undefined when it is not a meshd container. */
 export function identityOf (labels: Record<string, string> | null | undefined): Identity | undefined {
@@ -9,7 +9,8 @@ export function identityOf (labels: Record<string, string> | null | undefined): 
   const slot = Number(labels?.[LABELS.slot])
   const generation = Number(labels?.[LABELS.generation])
   if (service === undefined || !Number.isInteger(slot) || !Number.isInteger(generation)) return undefined
-  return { service, slot, generation, node: labels?.[LABELS.node] ?? '' }
+  const specHash = labels?.[LABELS.specHash]
+  return { service, slot, generation, node: labels?.[LABELS.node] ?? '', ...(specHash === undefined ? {} : { specHash }) }
 }
 
 /** ContainerInfo from `docker inspect`; undefined when the container carries no meshd labels. */

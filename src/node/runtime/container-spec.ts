@@ -72,7 +72,8 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
       [LABELS.slot]: String(req.slot),
       [LABELS.node]: init.nodeName,
       [LABELS.generation]: String(req.generation),
-      ...(req.imageId === undefined ? {} : { [LABELS.imageId]: req.imageId })
+      ...(req.imageId === undefined ? {} : { [LABELS.imageId]: req.imageId }),
+      ...(req.specHash === undefined ? {} : { [LABELS.specHash]: req.specHash })
     },
     ExposedPorts: exposed,
     HostConfig: {

@@ -7,7 +7,9 @@ export const LABELS = {
   node: 'meshd.node',
   generation: 'meshd.generation',
   /** The image id the deploy recorded, on replicas of a record that has one. */
-  imageId: 'meshd.image-id'
+  imageId: 'meshd.image-id',
+  /** The hash of the spec the replica was built from (cluster/spec-hash.ts). */
+  specHash: 'meshd.spec-hash'
 } as const
 
 /** A meshd container as the runtime sees it (from list or inspect). */
@@ -19,6 +21,8 @@ export interface ContainerInfo {
   generation: number
   /** meshd.node label: the node name that owns it. */
   node: string
+  /** meshd.spec-hash label: the spec it was built from (absent on containers of older versions). */
+  specHash?: string
   /** Docker's state: created, running, exited, dead, paused, restarting, removing. */
   state: string
   /** Host ports published on the node's host: target → "host:port". */
@@ -48,6 +52,8 @@ export interface CreateRequest {
   generation: number
   /** The image id the deploy recorded (ServiceRecord.imageId): the replica runs exactly that image or does not start. */
   imageId?: string
+  /** The hash of `spec`, kept as a label so a replica of a losing concurrent spec is recognised. */
+  specHash?: string
 }
 
 export interface ExecResult { exitCode: number, output: string }
