@@ -12,7 +12,7 @@
 // relaying what a sync brought).
 
 import { FrameReader, writeFrame } from './frames.ts'
-import { MAX_FRAME_BYTES, MAX_SYNC_BYTES, SYNC_CHUNK_BYTES, SYNC_PROTOCOL, SYNC_RELAY_FANOUT, SYNC_TIMEOUT_MS } from './constants.ts'
+import { MAX_FRAME_BYTES, MAX_UPDATE_BYTES, SYNC_CHUNK_BYTES, SYNC_PROTOCOL, SYNC_RELAY_FANOUT, SYNC_TIMEOUT_MS } from './constants.ts'
 import type { ClusterDocument } from '../crdt/index.ts'
 import type { Logger } from '../logger.ts'
 import type { AbortOptions, Connection, Libp2p, MessageStream, PeerId, Stream } from '@libp2p/interface'
@@ -193,7 +193,7 @@ export class DocumentSync {
       if (frame.type === FRAME.diffEnd) break
       if (frame.type !== FRAME.diff) throw new Error(`unexpected sync frame type ${frame.type}`)
       total += frame.payload.byteLength
-      if (total > MAX_SYNC_BYTES) throw new Error(`a sync diff over ${MAX_SYNC_BYTES} bytes`)
+      if (total > MAX_UPDATE_BYTES) throw new Error(`a sync diff over ${MAX_UPDATE_BYTES} bytes`)
       chunks.push(frame.payload)
     }
     return chunks.length === 1 ? chunks[0] as Uint8Array : Buffer.concat(chunks, total)
