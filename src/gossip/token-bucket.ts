@@ -16,13 +16,13 @@ export class TokenBucket {
   }
 
   /**
-   * Takes `cost` tokens if there are that many. `stalledMs` is time this node itself
-   * stalled since the last call: what a peer sent meanwhile waited in our sockets and
-   * arrives at once, so that much refill may exceed the burst (Lifeguard's rule: do
-   * not judge others by your own slowness).
+   * Takes `cost` tokens if there are that many. `stalled(since, now)` says how long
+   * this node itself stalled since the last call: what a peer sent meanwhile waited in
+   * our sockets and arrives at once, so that much refill may exceed the burst
+   * (Lifeguard's rule: do not judge others by your own slowness).
    */
-  take (cost: number, now: number, stalledMs = 0): boolean {
-    this.refill(now, stalledMs)
+  take (cost: number, now: number, stalled?: (since: number, now: number) => number): boolean {
+    this.refill(now, stalled?.(this.at, now) ?? 0)
     if (this.tokens < cost) return false
     this.tokens -= cost
     return true

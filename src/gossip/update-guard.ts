@@ -28,20 +28,8 @@
 // rate limit bound that.
 
 import * as Y from 'yjs'
+import { PeerFault } from './fault.ts'
 import { MAX_UPDATE_BYTES, MAX_UPDATE_ELEMENTS, UPDATE_ELEMENTS_PER_BYTE, UPDATE_ELEMENT_SLACK } from './constants.ts'
-
-export type UpdateRefusal = 'oversize' | 'malformed'
-
-/** An update refused before it touched the document, with the reason. */
-export class UpdateRefusedError extends Error {
-  override readonly name = 'UpdateRefusedError'
-  readonly reason: UpdateRefusal
-
-  constructor (reason: UpdateRefusal, message: string) {
-    super(message)
-    this.reason = reason
-  }
-}
 
 export interface UpdateLimits {
   maxBytes: number
@@ -71,11 +59,12 @@ const LAST_TYPE_REF = 6
 
 /**
  * Checks a V2 update against the limits without applying it; returns how many
- * elements (structs, values, delete ranges) it decodes to. Throws UpdateRefusedError.
+ * elements (structs, values, delete ranges) it decodes to. Throws a PeerFault
+ * ('oversize' or 'malformed').
  */
 export function inspectUpdate (update: Uint8Array, limits: UpdateLimits = UPDATE_LIMITS): number {
   if (update.byteLength > limits.maxBytes) {
-    throw new UpdateRefusedError('oversize', `an update of ${update.byteLength} bytes, over the limit of ${limits.maxBytes}`)
+    throw new PeerFault('oversize', `an update of ${update.byteLength} bytes, over the limit of ${limits.maxBytes}`)
   }
   // Yjs reads column lengths as views on the underlying buffer: a copy of its own
   // keeps an overlong column from reading a neighbour's bytes.
@@ -89,8 +78,8 @@ export function inspectUpdate (update: Uint8Array, limits: UpdateLimits = UPDATE
     readDeleteSet(decoder, walk)
     if (decoder.restDecoder.pos !== bytes.byteLength) throw new Error('trailing bytes after the delete set')
   } catch (err) {
-    if (err instanceof UpdateRefusedError) throw err
-    throw new UpdateRefusedError('malformed', `a malformed update: ${(err as Error).message}`)
+    if (err instanceof PeerFault) throw err
+    throw new PeerFault('malformed', `a malformed update: ${(err as Error).message}`)
   }
   return walk.elements
 }
@@ -100,7 +89,7 @@ interface Walk { elements: number, budget: number }
 function spend (walk: Walk, n = 1): void {
   walk.elements += n
   if (walk.elements > walk.budget) {
-    throw new UpdateRefusedError('malformed', `an update that decodes to more than ${walk.budget} elements`)
+    throw new PeerFault('malformed', `an update that decodes to more than ${walk.budget} elements`)
   }
 }
 

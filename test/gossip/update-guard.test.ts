@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { UpdateRefusedError, inspectUpdate } from '../../src/gossip/update-guard.ts'
+import { PeerFault } from '../../src/gossip/fault.ts'
+import { inspectUpdate } from '../../src/gossip/update-guard.ts'
 import { prng } from '../support/prng.ts'
 import { column, gcBomb } from './crafted.ts'
 
@@ -68,8 +69,8 @@ describe('inspectUpdate', () => {
     const start = performance.now()
     const refused = (() => { try { inspectUpdate(bomb); return undefined } catch (err) { return err } })()
     const ms = performance.now() - start
-    expect(refused).toBeInstanceOf(UpdateRefusedError)
-    expect((refused as UpdateRefusedError).reason).toBe('malformed')
+    expect(refused).toBeInstanceOf(PeerFault)
+    expect((refused as PeerFault).reason).toBe('malformed')
     expect((refused as Error).message).toMatch(/more than 4\d{3} elements/)
     expect(ms).toBeLessThan(50)
     // Small bombs within the budget are well-formed: Yjs applies them quickly.
@@ -108,7 +109,7 @@ describe('inspectUpdate', () => {
       const update = random() < 0.2 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes
       const start = performance.now()
       let ok = false
-      try { inspectUpdate(update); ok = true } catch (err) { expect(err).toBeInstanceOf(UpdateRefusedError) }
+      try { inspectUpdate(update); ok = true } catch (err) { expect(err).toBeInstanceOf(PeerFault) }
       if (ok) {
         passed += 1
         try { Y.applyUpdateV2(new Y.Doc(), update) } catch {} // may still be nonsense, but bounded
