@@ -107,6 +107,9 @@ export const TOKEN_PREFIX = 'meshd1-'
  */
 export const MAX_UPDATE_BYTES = 4 * 1024 * 1024
 
+/** A gossipsub RPC may be this large: one maximal update and 64 KiB for its envelope. */
+export const MAX_GOSSIP_RPC_BYTES = MAX_UPDATE_BYTES + 64 * 1024
+
 /**
  * An update that decodes to more elements (structs, values, delete ranges) than this
  * is refused. The densest legitimate history measured, 100k overwrites of a Y.Map, is
