@@ -155,7 +155,10 @@ export class Gossip extends EventEmitter<GossipEvents> {
     const membership = new Membership({
       ...this.timings,
       self: this.id,
+      privateKey: this.init.privateKey,
       node: host,
+      guard,
+      health,
       members: () => this.memberIds,
       log: partLogger(this.log, 'gossip:membership'),
       fanout: BEAT_FANOUT,
