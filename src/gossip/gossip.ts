@@ -173,6 +173,7 @@ export class Gossip extends EventEmitter<GossipEvents> {
       join: this.join,
       members: () => Object.entries(document.nodes()).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort })),
       mdns: this.init.mdns ?? false,
+      refusing: peer => guard.refusing(peer),
       log: partLogger(this.log, 'gossip:connector')
     })
     this.memberIds = new Set(Object.keys(document.nodes()))

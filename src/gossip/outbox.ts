@@ -7,13 +7,13 @@ import * as Y from 'yjs'
 import { TokenBucket } from './token-bucket.ts'
 import { updateCost } from './peer-guard.ts'
 import { inspectUpdate } from './update-guard.ts'
-import { PEER_UPDATE_BURST, PEER_UPDATE_RATE, SELF_RATE_SHARE } from './constants.ts'
+import { MAX_GOSSIP_UPDATE_BYTES, PEER_UPDATE_BURST, PEER_UPDATE_RATE, SELF_RATE_SHARE } from './constants.ts'
 
 export interface OutboxInit {
   /** Publishes one (possibly merged) update. */
   send: (update: Uint8Array) => void
-  /** Takes an update peers would refuse (over their limits): sync carries it, or says why not. */
-  refused: (update: Uint8Array, err: Error) => void
+  /** Takes an update gossip should not carry (too large once merged, or over what peers accept): sync carries it, or says why not. */
+  bySync: (update: Uint8Array, reason: string) => void
 }
 
 /** Paces this node's published updates, merging what waits. */
@@ -54,7 +54,12 @@ export class Outbox {
       cost = updateCost(update.byteLength, inspectUpdate(update))
     } catch (err) {
       this.pending = []
-      this.init.refused(update, err as Error)
+      this.init.bySync(update, (err as Error).message)
+      return
+    }
+    if (update.byteLength > MAX_GOSSIP_UPDATE_BYTES || cost > this.bucket.burst) {
+      this.pending = []
+      this.init.bySync(update, `${update.byteLength} bytes costing ${cost} tokens, too large for gossip`)
       return
     }
     const now = performance.now()

@@ -108,8 +108,8 @@ export class StateReplication {
         this.init.pubsub.publish(STATE_TOPIC, update)
           .catch(err => { this.init.log.error({ err }, 'cannot publish a document update (anti-entropy will carry it)') })
       },
-      refused: (update, err) => {
-        this.init.log.warn({ err, bytes: update.byteLength }, 'a local update over what peers accept on gossip: sync carries it')
+      bySync: (update, reason) => {
+        this.init.log.debug({ bytes: update.byteLength, reason }, 'local updates too large for gossip: sync carries them')
         this.counts.oversized += 1
         this.init.sync.syncAll()
       }
