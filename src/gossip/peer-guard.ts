@@ -14,6 +14,9 @@ import {
 import type { PeerFault, Refusal } from './fault.ts'
 import type { Logger } from '../logger.ts'
 
+// Past this many buckets, those of peers quiet long enough to refill are dropped.
+const BUCKETS_BEFORE_SWEEP = 1024
+
 export interface PeerGuardInit {
   log: Logger
   /** Closes every connection to the peer. */
@@ -121,9 +124,8 @@ export class PeerGuard {
     const now = this.now()
     let bucket = buckets.get(peer)
     if (bucket === undefined) {
-      // Buckets of peers that went quiet long enough to refill are dropped, so the map
-      // holds only peers that sent something recently.
-      if (buckets.size >= 1024) for (const [id, idle] of buckets) if (idle.full(now)) buckets.delete(id)
+      // The map holds only peers that sent something recently.
+      if (buckets.size >= BUCKETS_BEFORE_SWEEP) for (const [id, idle] of buckets) if (idle.full(now)) buckets.delete(id)
       bucket = new TokenBucket(rate, burst, now)
       buckets.set(peer, bucket)
     }

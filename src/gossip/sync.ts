@@ -159,7 +159,7 @@ export class DocumentSync {
   private async initiate (peer: PeerId, options: AbortOptions): Promise<void> {
     const signal = this.exchangeSignal(options.signal)
     const stream = await this.init.node.dialProtocol(peer, SYNC_PROTOCOL, { signal })
-    await this.guard(stream, peer, signal, async () => {
+    await this.run(stream, peer, signal, async () => {
       const frames = new FrameReader(stream, MAX_FRAME_BYTES)
       await writeFrame(stream, FRAME.vector, this.init.document.encodeStateVector(), { signal })
       const theirVector = await expectFrame(frames, FRAME.vector)
@@ -172,7 +172,7 @@ export class DocumentSync {
 
   private async respond (stream: Stream, connection: Connection): Promise<void> {
     const signal = this.exchangeSignal()
-    await this.guard(stream, connection.remotePeer, signal, async () => {
+    await this.run(stream, connection.remotePeer, signal, async () => {
       const frames = new FrameReader(stream, MAX_FRAME_BYTES)
       const theirVector = await expectFrame(frames, FRAME.vector)
       await writeFrame(stream, FRAME.vector, this.init.document.encodeStateVector(), { signal })
@@ -191,7 +191,7 @@ export class DocumentSync {
 
   // Aborting the stream is what unblocks a pending read when the signal fires. A
   // peer's fault refuses the peer.
-  private async guard (stream: MessageStream, peer: PeerId, signal: AbortSignal, exchange: () => Promise<void>): Promise<void> {
+  private async run (stream: MessageStream, peer: PeerId, signal: AbortSignal, exchange: () => Promise<void>): Promise<void> {
     const onAbort = (): void => { stream.abort(signal.reason instanceof Error ? signal.reason : new Error('sync aborted')) }
     signal.addEventListener('abort', onAbort)
     try {
