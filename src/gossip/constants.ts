@@ -181,8 +181,13 @@ export const REFUSE_PEER_MS = 30_000
  */
 export const STALL_TOLERANCE_MS = 20
 
-/** The largest stall seen within this long extends the suspect and dead deadlines. */
-export const STALL_WINDOW_MS = 5000
+/**
+ * The longest stall that ended within this long extends the suspect and dead
+ * deadlines: digests wait in the sockets about that long while the node is starved.
+ * Under starvation stalls recur and keep the extension up; after one hiccup on a
+ * healthy node it is gone within a second, so a crash is still seen in time.
+ */
+export const STALL_WINDOW_MS = 1000
 
 /**
  * Time this node spent stalled is not counted as a member's silence, up to this much
