@@ -4,8 +4,10 @@
 // what makes signing and verifying cheap (measured on this machine, one core: 14.8k
 // signs/s and 5.5k verifies/s, against 5.4k and 4.3k through @libp2p/crypto, which
 // rebuilds the key object on every call). A node signs 4 beats a second, and
-// verifies each member's beat once, when it is news: about 4 × (members - 1) a
-// second, 2.5% of a core at 32 members, 7% at 100.
+// verifies each member's beat once, when it is news: 4 × (members - 1) a second. In a
+// simulated 32-member cluster that is 123 verifies/s per node, and the detector's
+// whole work (sign, verify, encode, decode) 19 ms of CPU per second; at 100 members
+// the verifies alone would take ~7% of a core.
 
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'

@@ -37,7 +37,7 @@ export const ANTI_ENTROPY_MS = 5000
  * How many random connected peers each heartbeat's digest is pushed to; each answers
  * with its own. Per-node detector traffic is 2 × this many messages per heartbeat
  * whatever the cluster size (gossip-style failure detection); digests grow with the
- * member count instead (about 70 bytes a member).
+ * member count instead (about 140 bytes a member, signature included).
  */
 export const BEAT_FANOUT = 3
 
