@@ -48,6 +48,12 @@ export interface FailureDetectorInit {
   offsetWindowMs: number
   /** This node's stalls; without it every moment counts. */
   health?: LocalHealth
+  /**
+   * Whose relayed beats are taken (default everyone's): the document's members, so a
+   * rogue cannot fill the table, and everyone's digests, with beats of made-up ids.
+   * A beat heard first-hand is always taken.
+   */
+  relayable?: (id: string) => boolean
   /** The own incarnation (default: the wall clock now). */
   incarnation?: number
   /** The monotonic time now, for the first own beat (default 0). */
@@ -111,6 +117,7 @@ export class FailureDetector {
     for (const beat of beats) {
       if (beat.id === this.self) continue
       const firstHand = beat.id === from
+      if (!firstHand && this.init.relayable?.(beat.id) === false) continue
       let entry = this.entries.get(beat.id)
       // A digest straight from its source is news even with a lower counter: the
       // member restarted with its clock set back.

@@ -61,6 +61,7 @@ export class Membership {
       verifier: new Ed25519Verifier(),
       offsetWindowMs: OFFSET_WINDOW_MS,
       health: init.health,
+      relayable: id => init.members().has(id),
       now: performance.now()
     })
     this.links = new BeatLinks({

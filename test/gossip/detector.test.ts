@@ -23,10 +23,10 @@ const mac = (id: string, payload: Uint8Array): Uint8Array => {
 }
 const verifier: BeatVerifier = { verify: (id, payload, signature) => Buffer.from(mac(id, payload)).equals(signature) }
 
-function detector (self: string, options: { incarnation?: number, health?: LocalHealth, now?: number } = {}): FailureDetector {
+function detector (self: string, options: { incarnation?: number, health?: LocalHealth, now?: number, relayable?: (id: string) => boolean } = {}): FailureDetector {
   return new FailureDetector({
     self, suspectMs: SUSPECT, deadMs: DEAD, incarnation: options.incarnation ?? 1, now: options.now ?? 0,
-    signer: { sign: payload => mac(self, payload) }, verifier, offsetWindowMs: 60_000, health: options.health
+    signer: { sign: payload => mac(self, payload) }, verifier, offsetWindowMs: 60_000, health: options.health, relayable: options.relayable
   })
 }
 
@@ -125,6 +125,14 @@ describe('FailureDetector', () => {
     expect(a.digest(100, HORIZON).find(beat => beat.id === 's')?.seq).toBe(1)
     // A beat that is not news is not even checked: a relay repeating what we have costs nothing.
     expect(a.observe([{ ...signed('s', 1, 1, 0), signature: new Uint8Array(64) }], 'r', 200)).toBeUndefined()
+  })
+
+  it('takes relayed beats only of members it is told to, first-hand ones of anyone', () => {
+    const a = detector('a', { relayable: id => id === 'member' })
+    a.observe([signed('member', 1, 1, 0), signed('made-up', 1, 1, 0)], 'rogue', 0)
+    expect([...a.ids()]).toEqual(['member'])
+    a.observe([signed('newcomer', 1, 1, 0)], 'newcomer', 0)
+    expect([...a.ids()]).toEqual(['member', 'newcomer'])
   })
 
   it('declares a stopped member dead on time whatever a rogue relays for it', () => {
