@@ -54,6 +54,8 @@ export class Gossip extends EventEmitter<GossipEvents> {
   constructor (init: GossipInit) {
     super()
     parseSecret(init.psk) // a malformed secret fails here, not in the middle of start()
+    // Beats are signed with the node key; peer ids embed only Ed25519 keys whole.
+    if (init.privateKey.type !== 'Ed25519') throw new Error(`the node key must be Ed25519 (it signs heartbeats), not ${init.privateKey.type}`)
     this.init = init
     this.log = init.log
     this.id = peerIdFromPrivateKey(init.privateKey).toString()
