@@ -197,6 +197,45 @@ describe('FailureDetector', () => {
     expect(c.state('b', DEAD)).toBe('dead')
   })
 
+  it('under CPU starvation blames nobody, yet still reaches a verdict on a real crash', () => {
+    // a gets the CPU in slices 0.1-2.7 s apart: each slice its timers run late, it
+    // evaluates, then reads what b sent meanwhile. b beats every 250 ms, then crashes.
+    const run = (withHealth: boolean): { falseVerdicts: number, deadAfterCrash: number | undefined } => {
+      const health = new LocalHealth({ toleranceMs: 20, windowMs: 1000, maxCreditMs: 10_000, retainMs: 30_000 })
+      const a = detector('a', withHealth ? { health } : {})
+      const b = detector('b')
+      let seed = 5
+      const random = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 }
+      const crash = 30_000
+      let falseVerdicts = 0
+      let deadAfterCrash: number | undefined
+      let slice = 0
+      let nextBeat = 0
+      let queued: Beat[][] = []
+      while (slice < crash + 30_000 && deadAfterCrash === undefined) {
+        const gap = slice > 10_000 && slice < 10_500 ? 2700 : 100 + random() * 1400
+        const next = slice + gap
+        for (; nextBeat < next && nextBeat < crash; nextBeat += 250) { b.beat(nextBeat); queued.push(b.digest(nextBeat, HORIZON)) }
+        health.timer(slice + 50, next)
+        slice = next
+        const state = a.state('b', slice)
+        if (slice < crash && (state === 'suspect' || state === 'dead')) falseVerdicts++
+        if (slice >= crash && state === 'dead') deadAfterCrash = slice - crash
+        for (const digest of queued) a.observe(digest, 'b', slice)
+        queued = []
+      }
+      return { falseVerdicts, deadAfterCrash }
+    }
+    const blind = run(false)
+    const aware = run(true)
+    console.log(`starved observer: ${blind.falseVerdicts} false verdicts without local health, ${aware.falseVerdicts} with it; a real crash seen ${Math.round(aware.deadAfterCrash ?? NaN)} ms after it happened`)
+    expect(blind.falseVerdicts).toBeGreaterThan(0)
+    expect(aware.falseVerdicts).toBe(0)
+    expect(aware.deadAfterCrash).toBeDefined()
+    // Starved, it judges slowly: its stalls are credited up to 10 s (MAX_STALL_CREDIT_MS).
+    expect(aware.deadAfterCrash).toBeLessThan(10_000 + DEAD + 3000)
+  })
+
   it('spreads beats by push-pull so nobody suspects a live member and all see a crash at about the same time', () => {
     // 32 simulated members, fanout 3, 250 ms periods; member 0 crashes at t = 10 s.
     const n = 32
