@@ -68,11 +68,15 @@ describe('beats a rogue member relays', () => {
       const link = links.get(node)
       if (link?.status === 'open') link.send(encodeFrame(PUSH, encodeDigest([own, ...relayed])))
     }
-    push(c, [])
-    await waitFor('a genuine beat of c', () => latest !== undefined)
-    push(c, [])
-    await waitFor('c beat again', () => (latest?.seq ?? 0) > 1)
-
+    // Pull c's beats (10 pushes a second, within the digest rate limit) until it stops.
+    const pulling = setInterval(() => { push(c, []) }, 100)
+    try {
+      await waitFor('a genuine beat of c', () => latest !== undefined)
+      const first = latest?.seq ?? 0
+      await waitFor('c beat again', () => (latest?.seq ?? 0) > first)
+    } finally {
+      clearInterval(pulling)
+    }
     await cluster.stop(c)
     const stopped = performance.now()
     const genuine = latest as Beat
@@ -81,7 +85,7 @@ describe('beats a rogue member relays', () => {
     let forged = 0
     const relaying = setInterval(() => {
       const elapsed = performance.now() - stopped
-      const beat = elapsed < 1200 ? { ...genuine, age: 0 } : { ...genuine, seq: genuine.seq + ++forged, clock: genuine.clock + elapsed, age: 0 }
+      const beat = elapsed < 1200 ? { ...genuine, age: 0 } : { ...genuine, seq: genuine.seq + 1000 + ++forged, clock: genuine.clock + elapsed, age: 0 }
       for (const node of honest) push(node, [beat])
     }, 100)
     try {
