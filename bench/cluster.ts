@@ -9,7 +9,15 @@ import type { ClusterNode } from '../test/support/cluster.ts'
 
 export interface PropagationResult { nodes: number, writes: number, p50: number, p99: number, max: number }
 export interface DetectionResult { kills: number, p50: number, p99: number, max: number }
-export interface StarvationResult { seconds: number, suspects: number, deaths: number }
+export interface StarvationResult {
+  seconds: number
+  /** The observers' verdicts on the starved node. */
+  suspects: number
+  deaths: number
+  /** The starved node's verdicts on the others, which are fine (Lifeguard's local health: 0). */
+  starvedSuspects: number
+  starvedDeaths: number
+}
 
 const hostsOf = (n: number): string[] => Array.from({ length: n }, (_, i) => `127.0.0.${71 + i}`)
 const alive = (nodes: ClusterNode[]): Record<string, string> => Object.fromEntries(nodes.map((n) => [n.name, 'alive']))
@@ -75,8 +83,10 @@ export async function benchStarvation (seconds = 20, progress: (line: string) =>
     const observers = nodes.slice(0, 2)
     const count = (state: string): number => observers.reduce((sum, o) => sum + o.output().split('\n')
       .filter((line) => line.includes('member state changed') && line.includes(`"name":"${starved.name}"`) && line.includes(`"state":"${state}"`)).length, 0)
-    const result = { seconds, suspects: count('suspect'), deaths: count('dead') }
-    progress(`CPU-starved node for ${seconds} s: ${result.suspects} suspicions, ${result.deaths} deaths`)
+    const verdicts = (state: string): number => starved.output().split('\n')
+      .filter((line) => line.includes('member state changed') && !line.includes(`"name":"${starved.name}"`) && line.includes(`"state":"${state}"`)).length
+    const result = { seconds, suspects: count('suspect'), deaths: count('dead'), starvedSuspects: verdicts('suspect'), starvedDeaths: verdicts('dead') }
+    progress(`CPU-starved node for ${seconds} s: ${result.suspects} suspicions, ${result.deaths} deaths; by the starved node: ${result.starvedSuspects} suspicions, ${result.starvedDeaths} deaths`)
     return result
   } finally {
     await cleanupAll()

@@ -72,7 +72,8 @@ async function main (): Promise<void> {
       `p99 ${detection.p99} ms, max ${detection.max} ms. Goal ≤ 3 s p99.`,
     '',
     `CPU starvation: one node at nice 19 while two busy loops at nice 0 hold both cores for ${starvation.seconds} s: ` +
-      `${starvation.suspects} suspicions, **${starvation.deaths} false deaths**.`
+      `${starvation.suspects} suspicions, **${starvation.deaths} false deaths**; the starved node itself declared ` +
+      `${starvation.starvedSuspects} suspicions and ${starvation.starvedDeaths} deaths of the healthy nodes.`
   ].join('\n'))
 
   say('routing mesh: direct, meshd and HAProxy over the same replicas (wrk)')

@@ -7,11 +7,16 @@
 // One long-lived stream per peer, opened on first use, so a beat costs a frame, not a
 // stream negotiation. Digests do not go through gossipsub: it would relay each one
 // to every mesh peer, multiplying the detector's traffic by the mesh degree.
+//
+// Each digest is charged to its sender's digest rate limit before it is decoded; a
+// flood, a malformed digest or a frame over the limit refuses the sender.
 
 import { FrameReader, encodeFrame } from './frames.ts'
 import { decodeDigest } from './digest.ts'
+import { PeerFault } from './fault.ts'
 import { BEAT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_FRAME_BYTES } from './constants.ts'
 import type { Beat } from './detector.ts'
+import type { PeerGuard } from './peer-guard.ts'
 import type { Logger } from '../logger.ts'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
@@ -20,6 +25,7 @@ const FRAME = { push: 1, reply: 2 } as const
 export interface BeatLinksInit {
   node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
   log: Logger
+  guard: Pick<PeerGuard, 'admitDigest' | 'refuse' | 'refusing'>
   onDigest: (from: PeerId, beats: Beat[]) => void
   /** The digest to answer a push with (built after the push was merged). */
   digest: () => Uint8Array
@@ -98,6 +104,7 @@ export class BeatLinks {
       stream.addEventListener('close', forget)
       this.read(stream, peer, FRAME.reply).catch(err => {
         stream.abort(err instanceof Error ? err : new Error(String(err)))
+        this.blame(peer, err)
         this.init.log.debug({ err, peer: key }, 'heartbeat link failed')
       })
     }, forget)
@@ -109,23 +116,41 @@ export class BeatLinks {
   private async read (stream: Stream, peer: PeerId, expected: number): Promise<void> {
     const frames = new FrameReader(stream, MAX_FRAME_BYTES)
     for (let frame = await frames.next(); frame !== undefined; frame = await frames.next()) {
-      if (frame.type !== expected) throw new Error(`unexpected heartbeat frame type ${frame.type}`)
+      if (frame.type !== expected) throw new PeerFault('malformed', `unexpected heartbeat frame type ${frame.type}`)
+      if (!this.init.guard.admitDigest(peer.toString())) throw new PeerFault('flood', 'heartbeat digests beyond the rate limit')
       this.stats.received += 1
-      this.init.onDigest(peer, decodeDigest(frame.payload))
+      this.init.onDigest(peer, decode(frame.payload))
       if (expected === FRAME.push && stream.writeStatus === 'writable') this.write(stream, encodeFrame(FRAME.reply, this.init.digest()))
     }
   }
 
   private async receive (stream: Stream, connection: Connection): Promise<void> {
+    if (this.init.guard.refusing(connection.remotePeer.toString())) {
+      stream.abort(new Error('the peer is refused'))
+      return
+    }
     this.inbound.add(stream)
     try {
       await this.read(stream, connection.remotePeer, FRAME.push)
       await stream.close()
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+      this.blame(connection.remotePeer, err)
       throw err
     } finally {
       this.inbound.delete(stream)
     }
+  }
+
+  private blame (peer: PeerId, err: unknown): void {
+    if (err instanceof PeerFault) this.init.guard.refuse(peer.toString(), err)
+  }
+}
+
+function decode (payload: Uint8Array): Beat[] {
+  try {
+    return decodeDigest(payload)
+  } catch (err) {
+    throw new PeerFault('malformed', `a malformed heartbeat digest: ${(err as Error).message}`)
   }
 }

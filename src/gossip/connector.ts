@@ -18,6 +18,8 @@ export interface ConnectorInit {
   members: () => Array<{ id: string, host: string, port: number }>
   /** Dial peers found by mDNS. */
   mdns: boolean
+  /** True for a peer refused for now: it is not dialled (the gater would turn it away). */
+  refusing: (peer: string) => boolean
   log: Logger
 }
 
@@ -49,7 +51,7 @@ export class Connector {
   }
 
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
-    if (evt.detail.id.toString() === this.init.self || this.connected(evt.detail.id)) return
+    if (evt.detail.id.toString() === this.init.self || this.connected(evt.detail.id) || this.init.refusing(evt.detail.id.toString())) return
     this.init.node.dial(evt.detail.id, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       .catch(err => { this.init.log.debug({ err, peer: evt.detail.id.toString() }, 'cannot dial a peer found by mDNS') })
   }
@@ -83,6 +85,7 @@ export class Connector {
         target.failures = 0
         continue
       }
+      if (target.peer !== undefined && this.init.refusing(target.peer.toString())) continue
       if (!target.dialing && now >= target.nextAt) this.dial(target)
     }
     this.timer = setTimeout(() => { this.tick() }, RECONNECT_TICK_MS)

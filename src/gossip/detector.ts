@@ -1,21 +1,40 @@
 // Gossip-style failure detection (van Renesse, Minsky, Hayden 1998): every node
 // bumps its own beat counter each period and exchanges its table of the freshest
-// counter it knows for every member with a few random peers (push-pull). A member is alive while its counter
-// keeps rising, suspect when it has not for suspectMs, dead after deadMs. Each entry
-// carries its age, so a beat relayed through several nodes is dated from when it left
-// its source, not from when it arrived: the time to declare a crash does not grow
-// with the relay path.
+// counter it knows for every member with a few random peers (push-pull). A member is
+// alive while its counter keeps rising, suspect when it has not for suspectMs, dead
+// after deadMs.
 //
-// Pure logic on a caller-supplied monotonic clock (ms): heartbeat.ts does the I/O.
+// No member is taken at its word about another. Each beat is signed by its member
+// (incarnation, counter, the member's own monotonic clock), so a relay cannot invent
+// one: a beat is verified once, when it is news, before it is believed or relayed.
+// A relay could still pass a genuine old beat off as fresh, so a relayed beat is
+// dated by its signed clock, translated into ours with the offset learnt from beats
+// the member sent us itself (the least arrival - clock seen: its clock plus the
+// fastest transit). The relay's own claim of the beat's age is used only for a member
+// never heard first-hand. A beat that arrives over the member's own connection
+// (noise authenticates its peer id) proves life on arrival.
+//
+// Local health (local-health.ts): time this node itself was stalled is not counted as
+// a member's silence, and its deadlines move out by its recent lag.
+//
+// Pure logic on a caller-supplied monotonic clock (ms): membership.ts does the I/O.
+
+import { beatPayload } from './beat-signature.ts'
+import type { BeatSigner, BeatVerifier } from './beat-signature.ts'
+import type { LocalHealth } from './local-health.ts'
 
 export type MemberState = 'alive' | 'suspect' | 'dead'
 
-/** One digest entry: a member's counter and how long ago it was fresh (ms). */
+/** One digest entry: a member's signed counter, and how long ago the sender had it fresh (ms). */
 export interface Beat {
   id: string
   /** Wall-clock start time of the member's process: a restart outranks every old counter. */
   incarnation: number
   seq: number
+  /** The member's monotonic clock when it beat (ms since its process started). */
+  clock: number
+  /** The member's signature over (incarnation, seq, clock). */
+  signature: Uint8Array
   age: number
 }
 
@@ -23,37 +42,61 @@ export interface FailureDetectorInit {
   self: string
   suspectMs: number
   deadMs: number
+  signer: BeatSigner
+  verifier: BeatVerifier
+  /** First-hand offsets are the least over this window and the one before (OFFSET_WINDOW_MS). */
+  offsetWindowMs: number
+  /** This node's stalls; without it every moment counts. */
+  health?: LocalHealth
+  /**
+   * Whose relayed beats are taken (default everyone's): the document's members, so a
+   * rogue cannot fill the table, and everyone's digests, with beats of made-up ids.
+   * A beat heard first-hand is always taken.
+   */
+  relayable?: (id: string) => boolean
   /** The own incarnation (default: the wall clock now). */
   incarnation?: number
+  /** The monotonic time now, for the first own beat (default 0). */
+  now?: number
 }
 
 interface Entry {
   incarnation: number
   /** -1 until a beat arrives: a member known only from the document. */
   seq: number
-  /** Local monotonic time the current counter was (at the latest) fresh at its source. */
+  clock: number
+  signature: Uint8Array | undefined
+  /** Local monotonic time the member was (at the latest) known alive. */
   heardAt: number
+  /** Least arrival - clock of first-hand beats, this window and the one before. */
+  offset: number
+  offsetBefore: number
+  offsetSince: number
 }
 
 /** The table of the freshest beats known for every member, and the states they imply. */
 export class FailureDetector {
   readonly self: string
-  private readonly suspectMs: number
-  private readonly deadMs: number
+  private readonly init: FailureDetectorInit
   private readonly incarnation: number
   private seq = 0
+  private clock: number
+  private signature: Uint8Array
   private readonly entries = new Map<string, Entry>()
 
   constructor (init: FailureDetectorInit) {
     this.self = init.self
-    this.suspectMs = init.suspectMs
-    this.deadMs = init.deadMs
+    this.init = init
     this.incarnation = init.incarnation ?? Date.now()
+    this.clock = init.now ?? 0
+    this.signature = init.signer.sign(beatPayload(this.incarnation, this.seq, this.clock))
   }
 
-  /** Bumps the own counter: called once per heartbeat period. */
-  beat (): void {
+  /** Bumps and signs the own counter: called once per heartbeat period. */
+  beat (now: number): void {
     this.seq += 1
+    this.clock = now
+    this.signature = this.init.signer.sign(beatPayload(this.incarnation, this.seq, this.clock))
   }
 
   /**
@@ -62,29 +105,40 @@ export class FailureDetector {
    */
   notice (id: string, now: number): void {
     if (id === this.self || this.entries.has(id)) return
-    this.entries.set(id, { incarnation: -1, seq: -1, heardAt: now })
+    this.entries.set(id, { incarnation: -1, seq: -1, clock: 0, signature: undefined, heardAt: now, offset: Infinity, offsetBefore: Infinity, offsetSince: now })
   }
 
-  /** Merges a digest received from peer `from`. */
-  observe (beats: readonly Beat[], from: string, now: number): void {
+  /**
+   * Merges a digest received from peer `from`. Returns the id of the first entry whose
+   * signature does not verify (the digest is dropped from there: `from` relayed a
+   * forgery), or undefined.
+   */
+  observe (beats: readonly Beat[], from: string, now: number): string | undefined {
     for (const beat of beats) {
       if (beat.id === this.self) continue
-      const heardAt = now - Math.max(0, beat.age)
-      const entry = this.entries.get(beat.id)
-      if (entry === undefined || entry.seq < 0) {
-        this.entries.set(beat.id, { incarnation: beat.incarnation, seq: beat.seq, heardAt })
-      } else if (beat.id === from || newer(beat, entry)) {
-        // A digest straight from its source is proof of life even when its counter is
-        // lower than ours: the member restarted with its clock set back.
-        entry.incarnation = beat.incarnation
-        entry.seq = beat.seq
-        entry.heardAt = Math.max(entry.heardAt, heardAt)
-      } else if (beat.incarnation === entry.incarnation && beat.seq === entry.seq) {
-        // Every estimate of the same counter lies after its true send time (each is
-        // when some relay heard it): the earliest is the closest.
-        entry.heardAt = Math.min(entry.heardAt, heardAt)
+      const firstHand = beat.id === from
+      if (!firstHand && this.init.relayable?.(beat.id) === false) continue
+      let entry = this.entries.get(beat.id)
+      // A digest straight from its source is news even with a lower counter: the
+      // member restarted with its clock set back.
+      const news = entry === undefined || entry.seq < 0 || newer(beat, entry) || (firstHand && beat.incarnation !== entry.incarnation)
+      if (news) {
+        if (!this.init.verifier.verify(beat.id, beatPayload(beat.incarnation, beat.seq, beat.clock), beat.signature)) return beat.id
+        entry = this.adopt(beat, entry, now)
+      }
+      if (entry === undefined) continue
+      if (firstHand) {
+        if (beat.incarnation === entry.incarnation) this.sampleOffset(entry, now - beat.clock, now)
+        entry.heardAt = Math.max(entry.heardAt, now)
+      } else if (news) {
+        entry.heardAt = Math.max(entry.heardAt, this.dated(entry, beat, now))
+      } else if (beat.incarnation === entry.incarnation && beat.seq === entry.seq && this.offsetOf(entry, now) === undefined) {
+        // Unsigned ages of the same counter: each honest estimate lies after its true
+        // send time (it is when some relay heard it), so the earliest is the closest.
+        entry.heardAt = Math.min(entry.heardAt, now - Math.max(0, beat.age))
       }
     }
+    return undefined
   }
 
   /** The state of a member; self is always alive, a member never noticed is undefined. */
@@ -92,10 +146,12 @@ export class FailureDetector {
     if (id === this.self) return 'alive'
     const entry = this.entries.get(id)
     if (entry === undefined) return undefined
-    const silent = now - entry.heardAt
-    if (entry.seq < 0) return silent < this.deadMs ? 'suspect' : 'dead'
-    if (silent < this.suspectMs) return 'alive'
-    return silent < this.deadMs ? 'suspect' : 'dead'
+    const health = this.init.health
+    const silent = now - entry.heardAt - (health?.stalled(entry.heardAt, now) ?? 0)
+    const lag = health?.lag(now) ?? 0
+    if (entry.seq < 0) return silent < this.init.deadMs + lag ? 'suspect' : 'dead'
+    if (silent < this.init.suspectMs + lag) return 'alive'
+    return silent < this.init.deadMs + lag ? 'suspect' : 'dead'
   }
 
   /** Every member in the table (not self). */
@@ -105,10 +161,11 @@ export class FailureDetector {
 
   /** The digest to send: self, then every member heard from within horizonMs. */
   digest (now: number, horizonMs: number): Beat[] {
-    const beats: Beat[] = [{ id: this.self, incarnation: this.incarnation, seq: this.seq, age: 0 }]
+    const beats: Beat[] = [{ id: this.self, incarnation: this.incarnation, seq: this.seq, clock: this.clock, signature: this.signature, age: 0 }]
     for (const [id, entry] of this.entries) {
       const age = Math.max(0, Math.round(now - entry.heardAt))
-      if (entry.seq >= 0 && age < horizonMs) beats.push({ id, incarnation: entry.incarnation, seq: entry.seq, age })
+      if (entry.signature === undefined || age >= horizonMs) continue
+      beats.push({ id, incarnation: entry.incarnation, seq: entry.seq, clock: entry.clock, signature: entry.signature, age })
     }
     return beats
   }
@@ -118,6 +175,45 @@ export class FailureDetector {
     for (const [id, entry] of this.entries) {
       if (now - entry.heardAt > forgetMs && !keep.has(id)) this.entries.delete(id)
     }
+  }
+
+  // A verified beat becomes the member's entry; a new incarnation starts its offset over.
+  private adopt (beat: Beat, entry: Entry | undefined, now: number): Entry {
+    const fresh = entry === undefined || entry.incarnation !== beat.incarnation
+    const next: Entry = entry ?? { incarnation: beat.incarnation, seq: -1, clock: 0, signature: undefined, heardAt: -Infinity, offset: Infinity, offsetBefore: Infinity, offsetSince: now }
+    if (fresh) {
+      next.offset = Infinity
+      next.offsetBefore = Infinity
+      next.offsetSince = now
+    }
+    next.incarnation = beat.incarnation
+    next.seq = beat.seq
+    next.clock = beat.clock
+    next.signature = beat.signature
+    this.entries.set(beat.id, next)
+    return next
+  }
+
+  // When a relayed beat left its member, in our clock.
+  private dated (entry: Entry, beat: Beat, now: number): number {
+    const offset = this.offsetOf(entry, now)
+    return offset === undefined ? now - Math.max(0, beat.age) : Math.min(now, beat.clock + offset)
+  }
+
+  // The first-hand offset, unless it is two windows old (clocks drift apart).
+  private offsetOf (entry: Entry, now: number): number | undefined {
+    if (now - entry.offsetSince > 2 * this.init.offsetWindowMs) return undefined
+    const offset = Math.min(entry.offset, entry.offsetBefore)
+    return offset === Infinity ? undefined : offset
+  }
+
+  private sampleOffset (entry: Entry, sample: number, now: number): void {
+    if (now - entry.offsetSince >= this.init.offsetWindowMs) {
+      entry.offsetBefore = now - entry.offsetSince >= 2 * this.init.offsetWindowMs ? Infinity : entry.offset
+      entry.offset = Infinity
+      entry.offsetSince = now
+    }
+    entry.offset = Math.min(entry.offset, sample)
   }
 }
 

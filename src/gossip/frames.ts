@@ -1,6 +1,7 @@
 // Length-prefixed frames on a libp2p stream: a u32 big-endian payload length, a
 // type byte, the payload. Used by the sync and heartbeat protocols.
 
+import { PeerFault } from './fault.ts'
 import type { AbortOptions, MessageStream } from '@libp2p/interface'
 
 const HEADER_BYTES = 5
@@ -27,7 +28,7 @@ export async function writeFrame (stream: MessageStream, type: number, payload: 
   if (!stream.send(encodeFrame(type, payload))) await stream.onDrain(options)
 }
 
-/** Reads frames off a stream one at a time, refusing any longer than maxFrameBytes. */
+/** Reads frames off a stream one at a time; a frame longer than maxFrameBytes is the peer's fault. */
 export class FrameReader {
   private readonly source: AsyncIterator<Uint8Array | { subarray(): Uint8Array }>
   private readonly maxFrameBytes: number
@@ -47,7 +48,7 @@ export class FrameReader {
     }
     const header = this.peek(HEADER_BYTES)
     const length = new DataView(header.buffer, header.byteOffset, HEADER_BYTES).getUint32(0)
-    if (length > this.maxFrameBytes) throw new Error(`frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`)
+    if (length > this.maxFrameBytes) throw new PeerFault('oversize', `a frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`)
     if (!await this.fill(HEADER_BYTES + length)) throw new Error('the stream ended inside a frame')
     const frame = this.take(HEADER_BYTES + length)
     return { type: frame[4] as number, payload: frame.subarray(HEADER_BYTES) }

@@ -1,7 +1,8 @@
 // The gossip component: one libp2p host and the four parts that run on it —
 // replication on the state topic, the sync protocol, membership (heartbeats and the
 // failure detector) and the connector. start() brings them up in that order,
-// stop() takes them down in reverse.
+// stop() takes them down in reverse. Two plain objects are shared by the parts: the
+// PeerGuard (rate limits, refused peers) and LocalHealth (this node's own stalls).
 
 import { EventEmitter } from 'node:events'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
@@ -12,7 +13,12 @@ import { Membership } from './membership.ts'
 import { Connector } from './connector.ts'
 import { parseJoinAddress } from './address.ts'
 import { parseSecret } from './secret.ts'
-import { ANTI_ENTROPY_MS, BEAT_FANOUT, DEAD_MS, HEARTBEAT_MS, SUSPECT_MS } from './constants.ts'
+import { PeerGuard } from './peer-guard.ts'
+import { LocalHealth } from './local-health.ts'
+import {
+  ANTI_ENTROPY_MS, BEAT_FANOUT, DEAD_MS, DIGEST_HORIZON_MS, HEARTBEAT_MS, MAX_STALL_CREDIT_MS,
+  STALL_TOLERANCE_MS, STALL_WINDOW_MS, SUSPECT_MS
+} from './constants.ts'
 import type { Host } from './host.ts'
 import type { MemberState } from './detector.ts'
 import type { GossipEvents, GossipInit, GossipStats, Member } from './types.ts'
@@ -28,6 +34,7 @@ interface Parts {
   replication: StateReplication
   membership: Membership
   connector: Connector
+  guard: PeerGuard
 }
 
 /** Replicates the cluster document over libp2p and tracks which members are alive. */
@@ -47,6 +54,8 @@ export class Gossip extends EventEmitter<GossipEvents> {
   constructor (init: GossipInit) {
     super()
     parseSecret(init.psk) // a malformed secret fails here, not in the middle of start()
+    // Beats are signed with the node key; peer ids embed only Ed25519 keys whole.
+    if (init.privateKey.type !== 'Ed25519') throw new Error(`the node key must be Ed25519 (it signs heartbeats), not ${init.privateKey.type}`)
     this.init = init
     this.log = init.log
     this.id = peerIdFromPrivateKey(init.privateKey).toString()
@@ -116,7 +125,8 @@ export class Gossip extends EventEmitter<GossipEvents> {
     return {
       beats: { ...(parts?.membership.links.stats ?? { sent: 0, received: 0, skipped: 0 }) },
       sync: { ...(parts?.sync.stats ?? { rounds: 0, bytesIn: 0, bytesOut: 0 }) },
-      replication: { ...(parts?.replication.stats ?? { published: 0, oversized: 0, received: 0 }) }
+      replication: parts?.replication.stats ?? { published: 0, oversized: 0, received: 0, waiting: 0 },
+      limits: parts?.guard.stats ?? { refused: { oversize: 0, malformed: 0, flood: 0, 'forged-beat': 0 }, disconnected: 0, resetStreams: 0, refusing: 0 }
     }
   }
 
@@ -127,13 +137,30 @@ export class Gossip extends EventEmitter<GossipEvents> {
 
   private async startParts (): Promise<void> {
     const { document } = this.init
-    const host = await createHost({ ...this.init, mdns: this.init.mdns ?? false, log: partLogger(this.log, 'gossip:secret') })
-    const sync = new DocumentSync({ node: host, document, log: partLogger(this.log, 'gossip:sync'), antiEntropyMs: this.timings.antiEntropyMs })
-    const replication = new StateReplication({ pubsub: host.services.pubsub, document, sync, log: partLogger(this.log, 'gossip:replication') })
+    // Stalls older than the digest horizon concern no member anyone still waits for.
+    const health = new LocalHealth({ toleranceMs: STALL_TOLERANCE_MS, windowMs: STALL_WINDOW_MS, maxCreditMs: MAX_STALL_CREDIT_MS, retainMs: DIGEST_HORIZON_MS })
+    const guard: PeerGuard = new PeerGuard({
+      log: partLogger(this.log, 'gossip:guard'),
+      stalled: (since, now) => health.stalled(since, now),
+      hangUp: peer => { this.hangUp(host, peer) }
+    })
+    const host = await createHost({ ...this.init, mdns: this.init.mdns ?? false, log: partLogger(this.log, 'gossip:secret'), refusing: peer => guard.refusing(peer) })
+    const sync = new DocumentSync({ node: host, document, guard, log: partLogger(this.log, 'gossip:sync'), antiEntropyMs: this.timings.antiEntropyMs })
+    const replication = new StateReplication({
+      pubsub: host.services.pubsub,
+      document,
+      sync,
+      guard,
+      known: peer => this.memberIds.has(peer) || host.getConnections(peerIdFromString(peer)).length > 0,
+      log: partLogger(this.log, 'gossip:replication')
+    })
     const membership = new Membership({
       ...this.timings,
       self: this.id,
+      privateKey: this.init.privateKey,
       node: host,
+      guard,
+      health,
       members: () => this.memberIds,
       log: partLogger(this.log, 'gossip:membership'),
       fanout: BEAT_FANOUT,
@@ -148,6 +175,7 @@ export class Gossip extends EventEmitter<GossipEvents> {
       join: this.join,
       members: () => Object.entries(document.nodes()).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort })),
       mdns: this.init.mdns ?? false,
+      refusing: peer => guard.refusing(peer),
       log: partLogger(this.log, 'gossip:connector')
     })
     this.memberIds = new Set(Object.keys(document.nodes()))
@@ -167,18 +195,19 @@ export class Gossip extends EventEmitter<GossipEvents> {
       await Promise.resolve(host.stop()).catch(() => {})
       throw err
     }
-    this.parts = { host, sync, replication, membership, connector }
+    this.parts = { host, sync, replication, membership, connector, guard }
     this.log.info({ id: this.id, addrs: host.getMultiaddrs().map(String), join: this.join.map(String) }, 'gossip started')
   }
 
   // A connection to a member declared dead is stale at best: crashed, or cut off by
   // a partition, where TCP's retransmission backoff would hold the first bytes after
   // the heal for up to the partition's length. Closing it hands reconnection to the
-  // connector (backoff capped at RECONNECT_MAX_MS), and reconnecting syncs.
+  // connector (backoff capped at RECONNECT_MAX_MS), and reconnecting syncs. A refused
+  // peer is hung up on the same way.
   private hangUp (host: Host, id: string): void {
     if (host.getConnections(peerIdFromString(id)).length === 0) return
     Promise.resolve(host.hangUp(peerIdFromString(id), { signal: AbortSignal.timeout(1000) }))
-      .catch(err => { this.log.debug({ err, member: id }, 'cannot close the connection to a dead member') })
+      .catch(err => { this.log.debug({ err, member: id }, 'cannot close the connections to a peer') })
   }
 
   private emitTransition (id: string, state: MemberState): void {

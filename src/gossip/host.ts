@@ -1,6 +1,7 @@
 // The libp2p host: TCP bound to the node's address in both directions, the cluster
 // secret (pnet + confirmation), noise, yamux, identify, ping, gossipsub, and mDNS
-// when asked.
+// when asked. Its connection gater turns away peers the PeerGuard refuses, both ways,
+// once noise has proven who they are.
 
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -12,7 +13,7 @@ import { mdns } from '@libp2p/mdns'
 import { gossipsub } from '@libp2p/gossipsub'
 import { clusterProtector } from './protector.ts'
 import { tcpMultiaddr } from './address.ts'
-import { DIAL_TIMEOUT_MS, MDNS_SERVICE_TAG } from './constants.ts'
+import { DIAL_TIMEOUT_MS, MAX_GOSSIP_RPC_BYTES, MDNS_SERVICE_TAG } from './constants.ts'
 import type { Logger } from '../logger.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -27,6 +28,8 @@ export interface HostInit {
   psk: Uint8Array
   mdns: boolean
   log: Logger
+  /** True for a peer refused for now (PeerGuard.refusing). */
+  refusing: (peer: string) => boolean
 }
 
 export type Host = Libp2p<{ identify: Identify, ping: Ping, pubsub: GossipSub }>
@@ -45,6 +48,11 @@ export async function createHost (init: HostInit): Promise<Host> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { dialTimeout: DIAL_TIMEOUT_MS },
+    connectionGater: {
+      denyDialPeer: peer => init.refusing(peer.toString()),
+      denyInboundEncryptedConnection: peer => init.refusing(peer.toString()),
+      denyOutboundEncryptedConnection: peer => init.refusing(peer.toString())
+    },
     peerDiscovery: init.mdns ? [mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
     services: {
       identify: identify(),
@@ -57,7 +65,10 @@ export async function createHost (init: HostInit): Promise<Host> {
         floodPublish: true,
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        fallbackToFloodsub: false
+        fallbackToFloodsub: false,
+        // An update over MAX_UPDATE_BYTES still reaches the validator, which refuses
+        // its publisher with the reason; far larger RPCs are cut off by gossipsub.
+        maxInboundDataLength: MAX_GOSSIP_RPC_BYTES
       })
     }
   })

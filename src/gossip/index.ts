@@ -14,7 +14,15 @@
  *   first bytes after a heal back for seconds).
  * - Failure detection: gossip-style heartbeats, push-pull (each node exchanges its
  *   table of beat counters with BEAT_FANOUT random peers per heartbeat: O(1)
- *   messages per node whatever the size), alive → suspect → dead.
+ *   messages per node whatever the size), alive → suspect → dead. A node that is
+ *   itself starved of CPU does not blame the members for its own lateness (Lifeguard).
+ * - No peer is trusted blindly: every member holds the cluster secret, so the secret
+ *   is no boundary against a buggy or rogue member. An update from a peer is at most
+ *   4 MiB, walked within a budget before Yjs applies it (crafted run-length bombs),
+ *   and charged to its sender's rate limit; beats are signed by their member, so no
+ *   relay can keep a crashed member alive; a peer that sends something malformed,
+ *   oversize, flooding or forged is disconnected and refused for a while, with one
+ *   warning naming why (`stats().limits` counts them).
  *
  * @example
  * ```ts
@@ -34,6 +42,8 @@ export function gossip (init: GossipInit): Gossip {
 
 export { Gossip }
 export type { GossipEvents, GossipInit, GossipStats, Member, MemberState } from './types.ts'
+export type { LimitStats } from './peer-guard.ts'
+export type { Refusal } from './fault.ts'
 export { ClusterSecretMismatchError } from './protector.ts'
 export { loadOrCreateSecret, secretToToken, tokenToSecret, writeSecret, generateSecret } from './secret.ts'
 export * as constants from './constants.ts'

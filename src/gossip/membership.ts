@@ -1,18 +1,28 @@
 // Membership: who is in the cluster comes from the document's `nodes`; whether each
 // one is alive comes from the failure detector, fed by heartbeat digests. This part
-// runs the two clocks (beat, evaluate) and reports state transitions.
+// runs the two clocks (beat, evaluate), reports state transitions, and tells
+// LocalHealth how late its clocks fire. Beats are signed with the node's key; a peer
+// relaying a beat whose signature fails is refused.
 
 import { BeatLinks } from './beat-links.ts'
 import { FailureDetector } from './detector.ts'
 import { encodeDigest } from './digest.ts'
-import { DETECTOR_CHECK_MS, DIGEST_HORIZON_MS, FORGET_MS } from './constants.ts'
+import { PeerFault } from './fault.ts'
+import { Ed25519Verifier, ed25519Signer } from './beat-signature.ts'
+import { DETECTOR_CHECK_MS, DIGEST_HORIZON_MS, FORGET_MS, OFFSET_WINDOW_MS } from './constants.ts'
 import type { MemberState } from './detector.ts'
+import type { LocalHealth } from './local-health.ts'
+import type { PeerGuard } from './peer-guard.ts'
 import type { Logger } from '../logger.ts'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 
 export interface MembershipInit {
   self: string
+  /** The node's key: its beats are signed with it. */
+  privateKey: PrivateKey
   node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  guard: Pick<PeerGuard, 'admitDigest' | 'refuse' | 'refusing'>
+  health: LocalHealth
   /** The ids of the document's members, self included or not. */
   members: () => ReadonlySet<string>
   log: Logger
@@ -43,11 +53,25 @@ export class Membership {
 
   constructor (init: MembershipInit) {
     this.init = init
-    this.detector = new FailureDetector({ self: init.self, suspectMs: init.suspectMs, deadMs: init.deadMs })
+    this.detector = new FailureDetector({
+      self: init.self,
+      suspectMs: init.suspectMs,
+      deadMs: init.deadMs,
+      signer: ed25519Signer(init.privateKey),
+      verifier: new Ed25519Verifier(),
+      offsetWindowMs: OFFSET_WINDOW_MS,
+      health: init.health,
+      relayable: id => init.members().has(id),
+      now: performance.now()
+    })
     this.links = new BeatLinks({
       node: init.node,
       log: init.log,
-      onDigest: (from, beats) => { this.detector.observe(beats, from.toString(), performance.now()) },
+      guard: init.guard,
+      onDigest: (from, beats) => {
+        const forged = this.detector.observe(beats, from.toString(), performance.now())
+        if (forged !== undefined) throw new PeerFault('forged-beat', `relayed a beat of ${forged} whose signature does not verify`)
+      },
       digest: () => this.digest()
     })
   }
@@ -97,12 +121,13 @@ export class Membership {
 
   private beat (): void {
     const now = performance.now()
+    this.init.health.timer(this.nextBeatAt, now)
     // Far behind schedule means this process was paused or blocked: everyone may be
     // about to suspect us, so tell every peer at once rather than a few.
     const late = now - this.nextBeatAt > this.init.suspectMs / 2
     if (late) this.init.log.debug({ lateMs: Math.round(now - this.nextBeatAt) }, 'heartbeat late: telling every peer')
     try {
-      this.detector.beat()
+      this.detector.beat(now)
       const digest = this.digest()
       const peers = this.init.node.getPeers()
       for (const peer of late ? peers : sample(peers, this.init.fanout)) this.links.push(peer, digest)
@@ -118,6 +143,7 @@ export class Membership {
   private check (): void {
     const now = performance.now()
     const lag = now - this.lastCheck - DETECTOR_CHECK_MS
+    this.init.health.timer(this.lastCheck + DETECTOR_CHECK_MS, now)
     this.lastCheck = now
     // This timer running late means we were paused or blocked: the digests that
     // arrived meanwhile are still queued, so our table is stale, not the members.

@@ -10,20 +10,29 @@
 // It runs on every new connection (after identify), every antiEntropyMs with one
 // random peer, and on demand (updates too large for gossip, subscriptions, and
 // relaying what a sync brought).
+//
+// A diff is the peer's word, checked before it touches the document: at most
+// MAX_UPDATE_BYTES, walked by the update guard, charged to the peer's rate limit. A
+// peer failing any of these is refused (PeerGuard); one with more than
+// MAX_INBOUND_SYNC_STREAMS exchanges open towards this node has further ones reset.
 
 import { FrameReader, writeFrame } from './frames.ts'
-import { MAX_FRAME_BYTES, MAX_SYNC_BYTES, SYNC_CHUNK_BYTES, SYNC_PROTOCOL, SYNC_RELAY_FANOUT, SYNC_TIMEOUT_MS } from './constants.ts'
+import { FRAME, expectFrame, receiveDiff, sendDiff } from './sync-frames.ts'
+import { PeerFault } from './fault.ts'
+import { inspectUpdate } from './update-guard.ts'
+import { updateCost } from './peer-guard.ts'
+import { MAX_FRAME_BYTES, MAX_INBOUND_SYNC_STREAMS, SYNC_PROTOCOL, SYNC_RELAY_FANOUT, SYNC_TIMEOUT_MS } from './constants.ts'
+import type { PeerGuard } from './peer-guard.ts'
 import type { ClusterDocument } from '../crdt/index.ts'
 import type { Logger } from '../logger.ts'
 import type { AbortOptions, Connection, Libp2p, MessageStream, PeerId, Stream } from '@libp2p/interface'
-
-const FRAME = { vector: 1, diff: 2, diffEnd: 3 } as const
 
 export interface DocumentSyncInit {
   node: Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol' | 'getPeers'>
   document: ClusterDocument
   log: Logger
   antiEntropyMs: number
+  guard: PeerGuard
 }
 
 export interface SyncStats {
@@ -43,6 +52,9 @@ export class DocumentSync {
   private readonly init: DocumentSyncInit
   private readonly log: Logger
   private readonly flights = new Map<string, Flight>()
+  /** Exchanges each peer has open towards this node. */
+  private readonly inbound = new Map<string, number>()
+  private outgrownSaid = false
   private topologyId: string | undefined
   private timer: NodeJS.Timeout | undefined
   private controller = new AbortController()
@@ -57,9 +69,7 @@ export class DocumentSync {
     if (this.started) return
     this.started = true
     this.controller = new AbortController()
-    await this.init.node.handle(SYNC_PROTOCOL, (stream, connection) => {
-      this.respond(stream, connection).catch(err => { this.log.debug({ err, peer: connection.remotePeer.toString() }, 'sync with a peer failed (responder)') })
-    })
+    await this.init.node.handle(SYNC_PROTOCOL, (stream, connection) => { this.answer(stream, connection) })
     this.topologyId = await this.init.node.register(SYNC_PROTOCOL, {
       onConnect: (peer) => { this.syncSoon(peer) }
     })
@@ -128,14 +138,32 @@ export class DocumentSync {
     this.timer.unref()
   }
 
+  private answer (stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    const open = this.inbound.get(peer) ?? 0
+    if (open >= MAX_INBOUND_SYNC_STREAMS || this.init.guard.refusing(peer)) {
+      stream.abort(new Error('too many sync exchanges open, or the peer is refused'))
+      if (open >= MAX_INBOUND_SYNC_STREAMS) this.init.guard.resetStream(peer)
+      return
+    }
+    this.inbound.set(peer, open + 1)
+    this.respond(stream, connection)
+      .catch(err => { this.log.debug({ err, peer }, 'sync with a peer failed (responder)') })
+      .finally(() => {
+        const left = (this.inbound.get(peer) ?? 1) - 1
+        if (left > 0) this.inbound.set(peer, left)
+        else this.inbound.delete(peer)
+      })
+  }
+
   private async initiate (peer: PeerId, options: AbortOptions): Promise<void> {
     const signal = this.exchangeSignal(options.signal)
     const stream = await this.init.node.dialProtocol(peer, SYNC_PROTOCOL, { signal })
-    await this.guard(stream, signal, async () => {
+    await this.run(stream, peer, signal, async () => {
       const frames = new FrameReader(stream, MAX_FRAME_BYTES)
       await writeFrame(stream, FRAME.vector, this.init.document.encodeStateVector(), { signal })
       const theirVector = await expectFrame(frames, FRAME.vector)
-      const missing = await this.readDiff(frames)
+      const missing = await receiveDiff(frames)
       await this.writeDiff(stream, this.init.document.encodeDiff(theirVector), signal)
       await stream.close({ signal })
       this.apply(missing, peer)
@@ -144,12 +172,12 @@ export class DocumentSync {
 
   private async respond (stream: Stream, connection: Connection): Promise<void> {
     const signal = this.exchangeSignal()
-    await this.guard(stream, signal, async () => {
+    await this.run(stream, connection.remotePeer, signal, async () => {
       const frames = new FrameReader(stream, MAX_FRAME_BYTES)
       const theirVector = await expectFrame(frames, FRAME.vector)
       await writeFrame(stream, FRAME.vector, this.init.document.encodeStateVector(), { signal })
       await this.writeDiff(stream, this.init.document.encodeDiff(theirVector), signal)
-      const missing = await this.readDiff(frames)
+      const missing = await receiveDiff(frames)
       await stream.close({ signal })
       this.apply(missing, connection.remotePeer)
     })
@@ -161,8 +189,9 @@ export class DocumentSync {
     return AbortSignal.any(signals)
   }
 
-  // Aborting the stream is what unblocks a pending read when the signal fires.
-  private async guard (stream: MessageStream, signal: AbortSignal, exchange: () => Promise<void>): Promise<void> {
+  // Aborting the stream is what unblocks a pending read when the signal fires. A
+  // peer's fault refuses the peer.
+  private async run (stream: MessageStream, peer: PeerId, signal: AbortSignal, exchange: () => Promise<void>): Promise<void> {
     const onAbort = (): void => { stream.abort(signal.reason instanceof Error ? signal.reason : new Error('sync aborted')) }
     signal.addEventListener('abort', onAbort)
     try {
@@ -171,6 +200,7 @@ export class DocumentSync {
       this.stats.rounds += 1
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+      if (err instanceof PeerFault) this.init.guard.refuse(peer.toString(), err)
       throw err
     } finally {
       signal.removeEventListener('abort', onAbort)
@@ -178,28 +208,30 @@ export class DocumentSync {
   }
 
   private async writeDiff (stream: MessageStream, diff: Uint8Array, signal: AbortSignal): Promise<void> {
-    for (let offset = 0; offset < diff.byteLength; offset += SYNC_CHUNK_BYTES) {
-      await writeFrame(stream, FRAME.diff, diff.subarray(offset, offset + SYNC_CHUNK_BYTES), { signal })
-    }
-    await writeFrame(stream, FRAME.diffEnd, new Uint8Array(0), { signal })
+    this.checkOwn(diff)
+    await sendDiff(stream, diff, signal)
     this.stats.bytesOut += diff.byteLength
   }
 
-  private async readDiff (frames: FrameReader): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = []
-    let total = 0
-    for (;;) {
-      const frame = await frames.expect()
-      if (frame.type === FRAME.diffEnd) break
-      if (frame.type !== FRAME.diff) throw new Error(`unexpected sync frame type ${frame.type}`)
-      total += frame.payload.byteLength
-      if (total > MAX_SYNC_BYTES) throw new Error(`a sync diff over ${MAX_SYNC_BYTES} bytes`)
-      chunks.push(frame.payload)
+  // The peer would refuse this node for a diff over its limits: say so here instead
+  // (once, it repeats every round), and send nothing.
+  private checkOwn (diff: Uint8Array): void {
+    try {
+      inspectUpdate(diff)
+      this.outgrownSaid = false
+    } catch (err) {
+      const message = `this node's diff for a peer would be refused there (${(err as Error).message}): the document has outgrown what one sync exchange carries`
+      if (!this.outgrownSaid) this.log.error({ bytes: diff.byteLength }, message)
+      this.outgrownSaid = true
+      throw new Error(message)
     }
-    return chunks.length === 1 ? chunks[0] as Uint8Array : Buffer.concat(chunks, total)
   }
 
   private apply (diff: Uint8Array, peer: PeerId): void {
+    const elements = inspectUpdate(diff)
+    if (!this.init.guard.admitUpdate(peer.toString(), updateCost(diff.byteLength, elements))) {
+      throw new PeerFault('flood', `sync diffs beyond the rate limit (${diff.byteLength} bytes, ${elements} elements)`)
+    }
     this.stats.bytesIn += diff.byteLength
     let changed = false
     const onUpdate = (): void => { changed = true }
@@ -227,10 +259,4 @@ export class DocumentSync {
       if (peer !== undefined) this.syncSoon(peer)
     }
   }
-}
-
-async function expectFrame (frames: FrameReader, type: number): Promise<Uint8Array> {
-  const frame = await frames.expect()
-  if (frame.type !== type) throw new Error(`unexpected sync frame type ${frame.type}, wanted ${type}`)
-  return frame.payload
 }

@@ -3,6 +3,7 @@
 import type { MemberState } from './detector.ts'
 export type { MemberState }
 import type { BeatStats } from './beat-links.ts'
+import type { LimitStats } from './peer-guard.ts'
 import type { ReplicationStats } from './replication.ts'
 import type { SyncStats } from './sync.ts'
 import type { ClusterDocument } from '../crdt/index.ts'
@@ -50,4 +51,6 @@ export interface GossipStats {
   beats: BeatStats
   sync: SyncStats
   replication: ReplicationStats
+  /** Misbehaving peers: refusals by reason, disconnections, reset sync streams. */
+  limits: LimitStats
 }
