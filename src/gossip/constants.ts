@@ -201,3 +201,6 @@ export const MAX_STALL_CREDIT_MS = 10_000
  * a few milliseconds in that time.
  */
 export const OFFSET_WINDOW_MS = 60_000
+
+/** A removed member that keeps knocking is warned about at most this often. */
+export const BANNED_WARN_INTERVAL_MS = 60_000

@@ -16,6 +16,7 @@ import { parseSecret } from './secret.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { LocalHealth } from './local-health.ts'
 import {
+  BANNED_WARN_INTERVAL_MS,
   ANTI_ENTROPY_MS, BEAT_FANOUT, DEAD_MS, DIGEST_HORIZON_MS, HEARTBEAT_MS, MAX_STALL_CREDIT_MS,
   STALL_TOLERANCE_MS, STALL_WINDOW_MS, SUSPECT_MS
 } from './constants.ts'
@@ -47,8 +48,26 @@ export class Gossip extends EventEmitter<GossipEvents> {
   private parts: Parts | undefined
   private starting: Promise<void> | undefined
   private memberIds = new Set<string>()
+  private readonly bannedWarnedAt = new Map<string, number>()
   private readonly onChange = (change: DocumentChange): void => {
-    if (change.nodes) this.memberIds = new Set(Object.keys(this.init.document.nodes()))
+    if (change.nodes || change.removals) this.memberIds = this.currentMembers()
+  }
+
+  /** The document's members, less the removed ones. */
+  private currentMembers (): Set<string> {
+    return new Set(Object.keys(this.init.document.nodes()).filter((id) => !this.banned(id)))
+  }
+
+  /** A removed member: refused, never dialled (warned about once a minute). */
+  private banned (id: string): boolean {
+    if (this.init.banned?.(id) !== true) return false
+    const now = Date.now()
+    if (now - (this.bannedWarnedAt.get(id) ?? -Infinity) > BANNED_WARN_INTERVAL_MS) {
+      if (this.bannedWarnedAt.size > 1000) this.bannedWarnedAt.clear()
+      this.bannedWarnedAt.set(id, now)
+      this.log.warn({ peer: id }, 'refusing a member that was removed from the cluster')
+    }
+    return true
   }
 
   constructor (init: GossipInit) {
@@ -144,7 +163,7 @@ export class Gossip extends EventEmitter<GossipEvents> {
       stalled: (since, now) => health.stalled(since, now),
       hangUp: peer => { this.hangUp(host, peer) }
     })
-    const host = await createHost({ ...this.init, mdns: this.init.mdns ?? false, log: partLogger(this.log, 'gossip:secret'), refusing: peer => guard.refusing(peer) })
+    const host = await createHost({ ...this.init, mdns: this.init.mdns ?? false, log: partLogger(this.log, 'gossip:secret'), refusing: peer => guard.refusing(peer) || this.banned(peer) })
     const sync = new DocumentSync({ node: host, document, guard, log: partLogger(this.log, 'gossip:sync'), antiEntropyMs: this.timings.antiEntropyMs })
     const replication = new StateReplication({
       pubsub: host.services.pubsub,
@@ -173,12 +192,12 @@ export class Gossip extends EventEmitter<GossipEvents> {
       node: host,
       self: this.id,
       join: this.join,
-      members: () => Object.entries(document.nodes()).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort })),
+      members: () => Object.entries(document.nodes()).filter(([id]) => !this.banned(id)).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort })),
       mdns: this.init.mdns ?? false,
-      refusing: peer => guard.refusing(peer),
+      refusing: peer => guard.refusing(peer) || this.banned(peer),
       log: partLogger(this.log, 'gossip:connector')
     })
-    this.memberIds = new Set(Object.keys(document.nodes()))
+    this.memberIds = this.currentMembers()
     document.on('change', this.onChange)
     try {
       await host.start()

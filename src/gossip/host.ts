@@ -12,6 +12,7 @@ import { ping } from '@libp2p/ping'
 import { mdns } from '@libp2p/mdns'
 import { gossipsub } from '@libp2p/gossipsub'
 import { clusterProtector } from './protector.ts'
+import type { ClusterIdentity } from './types.ts'
 import { tcpMultiaddr } from './address.ts'
 import { DIAL_TIMEOUT_MS, MAX_GOSSIP_RPC_BYTES, MDNS_SERVICE_TAG } from './constants.ts'
 import type { Logger } from '../logger.ts'
@@ -30,6 +31,8 @@ export interface HostInit {
   log: Logger
   /** True for a peer refused for now (PeerGuard.refusing). */
   refusing: (peer: string) => boolean
+  /** This node's cluster id, exchanged with the key confirmation. */
+  cluster?: ClusterIdentity
 }
 
 export type Host = Libp2p<{ identify: Identify, ping: Ping, pubsub: GossipSub }>
@@ -44,7 +47,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     privateKey: init.privateKey,
     addresses: { listen: [tcpMultiaddr(init.host, init.port).toString()] },
     transports: [tcp({ dialOpts, listenOpts: { noDelay: true } })],
-    connectionProtector: clusterProtector({ psk: init.psk, log: init.log }),
+    connectionProtector: clusterProtector({ psk: init.psk, log: init.log, ...(init.cluster === undefined ? {} : { cluster: init.cluster }) }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { dialTimeout: DIAL_TIMEOUT_MS },

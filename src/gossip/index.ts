@@ -41,9 +41,9 @@ export function gossip (init: GossipInit): Gossip {
 }
 
 export { Gossip }
-export type { GossipEvents, GossipInit, GossipStats, Member, MemberState } from './types.ts'
+export type { ClusterIdentity, GossipEvents, GossipInit, GossipStats, Member, MemberState } from './types.ts'
 export type { LimitStats } from './peer-guard.ts'
 export type { Refusal } from './fault.ts'
-export { ClusterSecretMismatchError } from './protector.ts'
+export { ClusterIdMismatchError, ClusterSecretMismatchError } from './protector.ts'
 export { loadOrCreateSecret, secretToToken, tokenToSecret, writeSecret, generateSecret } from './secret.ts'
 export * as constants from './constants.ts'

@@ -10,7 +10,19 @@ import type { ClusterDocument } from '../crdt/index.ts'
 import type { Logger } from '../logger.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
+/** This node's cluster, as the key confirmation exchanges it (protector.ts). */
+export interface ClusterIdentity {
+  /** The cluster this node belongs to (32 hex digits), or undefined while it has joined none. */
+  id: () => string | undefined
+  /** A first peer told this node its cluster: keep it. */
+  adopt: (id: string) => void
+}
+
 export interface GossipInit {
+  /** Members removed for good: their connections are refused, they are never dialled. */
+  banned?: (id: string) => boolean
+  /** The cluster this node belongs to: a peer of another cluster is refused even with the same secret. */
+  cluster?: ClusterIdentity
   /** The node's libp2p key (src/node/datadir/identity.ts); its peer id is the member id. */
   privateKey: PrivateKey
   /** The address every socket binds to: listen and outgoing dials alike. */

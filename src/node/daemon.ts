@@ -13,7 +13,7 @@ import type { ClusterView } from './cluster/index.ts'
 import { nodeRecord } from './config.ts'
 import type { DaemonConfig } from './config.ts'
 import { AuditLog, TokenIndex } from './auth/index.ts'
-import { clusterSecret, ensureAdminToken, loadIdentity, lockDataDir, secureDataDir } from './datadir/index.ts'
+import { ClusterId, clusterSecret, ensureAdminToken, loadIdentity, lockDataDir, secureDataDir } from './datadir/index.ts'
 import { Lifecycle } from './lifecycle.ts'
 import { MemberJanitor } from './membership/index.ts'
 import { Mesh } from './mesh/index.ts'
@@ -61,16 +61,21 @@ export class Daemon {
     await parts.start(engine(runtime))
 
     const psk = await clusterSecret(config.dataDir, config.secret)
+    // The founder made the secret and joins no one; everyone else learns the cluster from a peer.
+    const cluster = new ClusterId(config.dataDir, log)
+    cluster.load(config.secret === undefined && config.join.length === 0)
     const document = await parts.start(new ClusterDocument({ dataDir: config.dataDir, log: part('crdt'), seal: nodeSeal(this.id, identity.privateKey) }))
     const legacy = sealLegacyRecords(document)
     if (legacy > 0) log.info({ records: legacy }, 'sealed the records of a data dir from before records were sealed')
     document.putNode(this.id, nodeRecord(config, Date.now()))
     const trust = await parts.start(new Trust(document, part('trust')))
+    await parts.start(cluster.claimingFor(document))
     await ensureAdminToken(config.dataDir, document, config.name, log)
 
     const members = gossip({
       privateKey: identity.privateKey, host: config.host, port: config.p2pPort, psk, document,
-      join: config.join, mdns: config.mdns, log: part('gossip')
+      join: config.join, mdns: config.mdns, log: part('gossip'), cluster,
+      banned: (id) => trust.snapshot().removals[id] !== undefined
     })
     await parts.start(members).catch((err: NodeJS.ErrnoException) => { throw p2pFailure(err, config.host, config.p2pPort) })
     const view = (): ClusterView => clusterView(trust.snapshot(), this.id, (id) => members.memberState(id), Date.now())

@@ -1,7 +1,7 @@
 // What a node runs: its slots with their generations, the throttle, and handoffs.
 
 import { describe, expect, it } from 'vitest'
-import { assignmentOf, awaitingHandoff, generationsOf, slotsOf } from '../../../src/node/cluster/index.ts'
+import { assignmentOf, awaitingHandoff, generationsOf, slotsOf, specHash } from '../../../src/node/cluster/index.ts'
 import type { Placement } from '../../../src/placement/index.ts'
 import { replica, service, T0, view } from './helpers.ts'
 
@@ -15,8 +15,8 @@ describe('slotsOf', () => {
     const web = service('web', { replicas: 3, update: { order: 'stop-first' } }, { generation: 2, previous: { generation: 1, spec: service('web').spec } })
     const v = view({ services: [web], rollouts: { web: { generation: 2, from: 1, phase: 'rolling', updated: [1], failed: [], failures: 0, startedAt: T0, updatedAt: T0 } } })
     expect(slotsOf(v, on(['a', 'a', 'b']), 'a')).toEqual([
-      { key: 'web#0', service: 'web', slot: 0, generation: 1, stopFirst: true },
-      { key: 'web#1', service: 'web', slot: 1, generation: 2, stopFirst: true }
+      { key: 'web#0', service: 'web', slot: 0, generation: 1, stopFirst: true, specHash: specHash(web.previous!.spec) },
+      { key: 'web#1', service: 'web', slot: 1, generation: 2, stopFirst: true, specHash: specHash(web.spec) }
     ])
     expect([0, 1, 2].map((slot) => generationsOf(v)('web', slot))).toEqual([1, 2, 1])
   })
@@ -51,5 +51,15 @@ describe('awaitingHandoff', () => {
   it('never waits for a dead owner, for itself, or for nobody', () => {
     const v = view({ self: 'a', nodes: ['a', 'b'], states: { b: 'dead' }, services })
     expect([awaitingHandoff(v, 'b', 'web#0', 1), awaitingHandoff(v, 'a', 'web#0', 1), awaitingHandoff(v, undefined, 'web#0', 1)]).toEqual([false, false, false])
+  })
+})
+
+describe('specHash', () => {
+  it('is the same for the same spec whatever the key order, and differs for another', () => {
+    const a = service('web', { env: { A: '1', B: '2' } }).spec
+    const b = { ...a, env: { B: '2', A: '1' } }
+    expect(specHash(a)).toMatch(/^[0-9a-f]{16}$/)
+    expect(specHash(b)).toBe(specHash(a))
+    expect(specHash({ ...a, env: { A: '1' } })).not.toBe(specHash(a))
   })
 })

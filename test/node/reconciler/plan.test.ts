@@ -62,3 +62,15 @@ describe('plan', () => {
     expect(again.start).toEqual([])
   })
 })
+
+describe('plan with spec hashes', () => {
+  it('replaces a replica of the right generation built from another spec (a concurrent write that lost)', () => {
+    const slot = { key: 'web#0', service: 'web', slot: 0, generation: 2, specHash: 'winner' }
+    const loser = { id: 'c1', key: 'web#0', service: 'web', slot: 0, generation: 2, state: 'healthy' as const, specHash: 'loser' }
+    const result = plan({ desired: [slot], replicas: [loser], now: 0, retryAt: new Map() })
+    expect(result.start).toEqual([slot])
+    expect(result.keep).toEqual([loser])
+    const old = { ...loser, specHash: undefined }
+    expect(plan({ desired: [slot], replicas: [old], now: 0, retryAt: new Map() }).start).toEqual([])
+  })
+})
