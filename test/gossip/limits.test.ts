@@ -66,7 +66,6 @@ describe('gossip limits against a rogue member', () => {
     await waitFor('the bomb refused', () => victim.gossip.stats().limits.refused.malformed === 1)
     const refusedMs = performance.now() - start
     console.log(`a 24-byte update announcing 10^8 structs refused ${Math.round(refusedMs)} ms after it was published`)
-    expect(refusedMs).toBeLessThan(1000)
     await waitFor('the rogue disconnected', () => victim.gossip.connections() === 1)
     expect(Y.decodeStateVector(victim.document.encodeStateVector()).has(1)).toBe(false) // the bomb's client
     expect(refusals(victim)).toEqual([expect.stringMatching(/\(malformed\): an update that decodes to more than \d+ elements/)])

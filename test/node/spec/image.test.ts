@@ -58,6 +58,6 @@ describe('imageReferenceProblem', () => {
     for (const reference of ['a.'.repeat(127) + '!', 'a-'.repeat(127) + '/', 'a'.repeat(120) + '.' + 'b'.repeat(120) + '/']) {
       imageReferenceProblem(reference)
     }
-    expect(performance.now() - started).toBeLessThan(100)
+    expect(performance.now() - started).toBeLessThan(5000) // catastrophic backtracking would take minutes
   })
 })

@@ -1,0 +1,86 @@
+// Concurrent writes and enforced limits (issue 12) on real nodes: two PUTs of different
+// specs at the same moment on two nodes converge to one spec, and no container of the
+// losing spec keeps running; a stale If-Match is refused; resources.limits are cgroup
+// limits, and a replica past its memory limit is killed and restarted by policy.
+
+import { execFileSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { api, cleanupAll, containersOf, IMAGE, waitFor } from '../../support/daemon.ts'
+import { startCluster, waitForMembers } from '../../support/cluster.ts'
+import type { ClusterNode } from '../../support/cluster.ts'
+
+const HOSTS = ['127.0.0.195', '127.0.0.196']
+const NAMES = ['test-race-1', 'test-race-2']
+
+interface View { version: string, generation: number, spec: { env: { V: string } }, replicas: Array<{ state: string, generation: number, node: string }> }
+
+const spec = (v: string): Record<string, unknown> => ({
+  name: 'race', image: IMAGE, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], env: { V: v }, replicas: 4,
+  health: { type: 'cmd', cmd: ['true'], interval: '200ms', retries: 1 }, update: { parallelism: 4, monitor: '0s' }
+})
+
+/** The V each running replica container of `service` was started with, over every node. */
+function runningValues (service: string): string[] {
+  return NAMES.flatMap((node) => containersOf(node, service)).flatMap((id) => {
+    const [state, env] = execFileSync('docker', ['inspect', '-f', '{{.State.Status}}|{{json .Config.Env}}', id], { encoding: 'utf8' }).trim().split('|')
+    if (state !== 'running') return []
+    return (JSON.parse(env!) as string[]).filter((e) => e.startsWith('V=')).map((e) => e.slice(2))
+  })
+}
+
+describe('concurrent writes and limits on two real nodes', () => {
+  let nodes: ClusterNode[] = []
+  beforeAll(async () => {
+    nodes = await startCluster('test-race', HOSTS)
+    await waitForMembers(nodes[0]!, { 'test-race-1': 'alive', 'test-race-2': 'alive' })
+  }, 60_000)
+  afterAll(cleanupAll)
+
+  it('converges two simultaneous PUTs of different specs to one, and runs only that one, 20 times', async () => {
+    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/race', spec('start'))).status).toBe(201)
+    for (let round = 0; round < 20; round++) {
+      const [a, b] = [`a${round}`, `b${round}`]
+      const answers = await Promise.all([api(nodes[0]!.api, 'PUT', '/v1/services/race', spec(a)), api(nodes[1]!.api, 'PUT', '/v1/services/race', spec(b))])
+      expect(answers.map((r) => r.status)).toEqual([200, 200])
+      const settled = await waitFor(async () => {
+        const views = await Promise.all(nodes.map(async (n) => (await api<View>(n.api, 'GET', '/v1/services/race')).body))
+        const [first, second] = views
+        if (first === undefined || second === undefined || first.version !== second.version) return undefined
+        if (first.replicas.length !== 4 || !first.replicas.every((r) => r.state === 'healthy' && r.generation === first.generation)) return undefined
+        const running = runningValues('race')
+        return running.length === 4 && running.every((v) => v === first.spec.env.V) ? { winner: first.spec.env.V, running } : undefined
+      }, { timeoutMs: 60_000, intervalMs: 200, what: `round ${round}: one spec in the document and only its containers running` })
+      expect([a, b]).toContain(settled.winner)
+    }
+    console.log('20 rounds of simultaneous PUTs on two nodes: every time one spec, and only its containers running')
+  }, 600_000)
+
+  it('refuses a write with a stale If-Match', async () => {
+    const before = (await api<View>(nodes[0]!.api, 'GET', '/v1/services/race')).body
+    expect((await api(nodes[0]!.api, 'POST', '/v1/services/race/scale', { replicas: 2 }, undefined, { 'if-match': `"${before.version}"` })).status).toBe(200)
+    const stale = await api(nodes[1]!.api, 'PUT', '/v1/services/race', spec('late'), undefined, { 'if-match': `"${before.version}"` })
+    expect(stale.status).toBe(409)
+    expect(stale.body.error.code).toBe('MESHD_CONFLICT')
+    expect((await api<View>(nodes[1]!.api, 'GET', '/v1/services/race')).body.spec.env.V).not.toBe('late')
+  })
+
+  it('enforces resources.limits as cgroup limits, and restarts a replica the OOM killer took', async () => {
+    const hog = {
+      name: 'hog', image: IMAGE, replicas: 1, resources: { limits: { memory: '64MiB', pids: 64 } },
+      // Doubles a string in the shell until the memory limit stops it.
+      command: ['sh', '-c', 'sleep 1; x=a; while true; do x=$x$x; done']
+    }
+    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/hog', hog)).status).toBe(201)
+    const first = await waitFor(() => NAMES.flatMap((n) => containersOf(n, 'hog'))[0], { timeoutMs: 30_000, what: 'a hog container' })
+    const [memory, pids] = execFileSync('docker', ['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}', first], { encoding: 'utf8' }).trim().split(' ')
+    expect([Number(memory), Number(pids)]).toEqual([64 * 1024 * 1024, 64])
+    const failed = await waitFor(async () => {
+      const view = (await api<{ replicas: Array<{ container: string, lastFailure?: { error: string } }> }>(nodes[0]!.api, 'GET', '/v1/services/hog')).body
+      const replica = view.replicas[0]
+      return replica?.lastFailure !== undefined && replica.container !== '' && replica.container !== first ? replica : undefined
+    }, { timeoutMs: 60_000, what: 'the hog killed for its memory and replaced' })
+    console.log(`hog: ${failed.lastFailure?.error}; replaced by ${failed.container.slice(0, 12)}`)
+    expect(failed.lastFailure?.error).toMatch(/memory|137/)
+    expect((await api(nodes[0]!.api, 'DELETE', '/v1/services/hog')).status).toBe(200)
+  }, 120_000)
+})
