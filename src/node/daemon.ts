@@ -70,7 +70,7 @@ export class Daemon {
     document.putNode(this.id, nodeRecord(config, Date.now()))
     const trust = await parts.start(new Trust(document, part('trust')))
     await parts.start(cluster.claimingFor(document))
-    await ensureAdminToken(config.dataDir, document, config.name, log)
+    await ensureAdminToken(config.dataDir, document, config.name, this.id, log)
 
     const members = gossip({
       privateKey: identity.privateKey, host: config.host, port: config.p2pPort, psk, document,

@@ -1,8 +1,10 @@
 // Writing a member's departure: its removal record, and its node and replica records
-// deleted in the same transaction (every node ignores them once the removal arrives;
-// deleting them keeps the document small).
+// and its first admin token deleted in the same transaction (every node ignores its
+// records once the removal arrives; deleting them keeps the document small, and the
+// token of a machine that is gone should not open the API).
 
 import type { ClusterDocument, RemovalRecord } from '../../crdt/index.ts'
+import { adminTokenName } from '../datadir/index.ts'
 
 /** Records `id` as removed and deletes what it had filed. */
 export function removeMember (document: ClusterDocument, id: string, removal: RemovalRecord): void {
@@ -10,5 +12,6 @@ export function removeMember (document: ClusterDocument, id: string, removal: Re
     document.putRemoval(id, removal)
     for (const key of Object.keys(document.replicasOf(id))) document.deleteReplica(id, key)
     document.deleteNode(id)
+    document.deleteToken(adminTokenName(removal.name, id))
   })
 }

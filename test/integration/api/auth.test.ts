@@ -35,6 +35,14 @@ async function token (node: TestDaemon, name: string, role: string, fields: Reco
 
 const bearer = (t: string): Record<string, string> => ({ authorization: `Bearer ${t}` })
 
+/** The name of the admin token a node wrote at its first start ("NAME-admin-<end of its id>"). */
+async function adminTokenOf (node: TestDaemon, name: string): Promise<string> {
+  const tokens = (await api<Array<{ name: string }>>(node.api, 'GET', '/v1/tokens')).body
+  const found = tokens.find((t) => t.name.startsWith(`${name}-admin-`))
+  if (found === undefined) throw new Error(`no admin token of ${name} in ${JSON.stringify(tokens)}`)
+  return found.name
+}
+
 /** Runs the meshd CLI and returns stdout; `env` replaces the API, token and data dir variables. */
 function cli (args: string[], env: Record<string, string>): string {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MESHD_')))
@@ -115,9 +123,10 @@ describe('API authentication and authorisation on three real nodes', () => {
   it('never lets the last admin token go', async () => {
     const [first] = nodes
     // Each node wrote its own admin token: revoke two, the third is the last.
-    expect((await api(first!.api, 'DELETE', `/v1/tokens/${NAMES[1]}-admin`)).status).toBe(200)
-    expect((await api(first!.api, 'DELETE', `/v1/tokens/${NAMES[2]}-admin`)).status).toBe(200)
-    const last = await api(first!.api, 'DELETE', `/v1/tokens/${NAMES[0]}-admin`)
+    const [one, two, three] = await Promise.all(NAMES.map(async (name) => await adminTokenOf(first!, name)))
+    expect((await api(first!.api, 'DELETE', `/v1/tokens/${two}`)).status).toBe(200)
+    expect((await api(first!.api, 'DELETE', `/v1/tokens/${three}`)).status).toBe(200)
+    const last = await api(first!.api, 'DELETE', `/v1/tokens/${one}`)
     expect(last.status).toBe(409)
     expect(last.body.error.code).toBe('MESHD_LAST_ADMIN')
   })
@@ -163,7 +172,7 @@ describe('API authentication and authorisation on three real nodes', () => {
     expect((await api(node!.api, 'PUT', '/v1/services/not-mine', paper('not-mine'), undefined, deployer)).status).toBe(403)
     expect((await api(node!.api, 'GET', '/v1/services/audit-me', undefined, undefined, { authorization: '' })).status).toBe(401)
     const expected = JSON.stringify([
-      [`${NAMES[0]}-admin`, 'POST', '/v1/tokens', 201],
+      [await adminTokenOf(node!, NAMES[0]!), 'POST', '/v1/tokens', 201],
       ['audited', 'PUT', '/v1/services/audit-me', 201],
       ['audited', 'PUT', '/v1/services/not-mine', 403],
       [null, 'GET', '/v1/services/audit-me', 401]

@@ -83,20 +83,31 @@ describe('a rogue peer that holds the cluster secret', () => {
     const spec = (name: string, fields: Record<string, unknown>) => ({ spec: { name, image: IMAGE, env: {}, labels: {}, ...fields }, generation: 1, createdAt: 1, updatedAt: 1 })
     doc.getMap('services').set('noports', spec('noports', { replicas: 1 }))
     doc.getMap('services').set('huge', spec('huge', { replicas: 1e9, ports: [] }))
+    for (const update of updates.splice(0)) await rogue.host.services.pubsub.publish(STATE_TOPIC, update)
+    // A healthy replica "of node 2" pointing at the rogue's listener. Node 2 deletes what is
+    // filed under its id and it does not run, so the rogue keeps forging it.
     const victim = ids[1]!
-    doc.getArray(`replicas/${victim}`).push([{ key: 'web#7', replica: { service: 'web', slot: 7, generation: 1, node: 'test-trust-2', container: 'forged', endpoint: '127.0.0.115:18201', ports: [{ target: 8080, endpoint: '127.0.0.115:18201' }], state: 'healthy', updatedAt: Date.now() } }])
-    for (const update of updates) await rogue.host.services.pubsub.publish(STATE_TOPIC, update)
-    for (const node of nodes) {
-      await waitFor(async () => {
-        const listed = (await problems(node)).map((p) => `${p.kind}/${p.key}`)
-        return ['services/noports', 'services/huge', 'replicas/web#7'].every((key) => listed.includes(key))
-      }, { timeoutMs: 10_000, what: `${node.name} to list the forged records as problems` })
+    const forgeReplica = async (): Promise<void> => {
+      doc.getArray(`replicas/${victim}`).push([{ key: 'web#7', replica: { service: 'web', slot: 7, generation: 1, node: 'test-trust-2', container: 'forged', endpoint: '127.0.0.115:18201', ports: [{ target: 8080, endpoint: '127.0.0.115:18201' }], state: 'healthy', updatedAt: Date.now() } }])
+      for (const update of updates.splice(0)) await rogue.host.services.pubsub.publish(STATE_TOPIC, update).catch(() => {})
     }
-    const listed = await problems(nodes[0]!)
-    console.log(`problems listed: ${listed.map((p) => `${p.kind}/${p.key}: ${p.reason}`).join('; ')}`)
-    // Every mesh keeps to the real replicas.
-    for (const address of HOSTS) {
-      for (let i = 0; i < 60; i++) expect((await get(address, PORT, '/')).body).toContain('hello from meshd')
+    await forgeReplica()
+    const reforging = setInterval(() => { void forgeReplica() }, 300)
+    try {
+      for (const node of nodes) {
+        await waitFor(async () => {
+          const listed = (await problems(node)).map((p) => `${p.kind}/${p.key}`)
+          return listed.includes('services/noports') && listed.includes('services/huge') && (node === nodes[1] || listed.includes('replicas/web#7'))
+        }, { timeoutMs: 10_000, what: `${node.name} to list the forged records as problems` })
+      }
+      const listed = await problems(nodes[0]!)
+      console.log(`problems listed: ${listed.map((p) => `${p.kind}/${p.key}: ${p.reason}`).join('; ')}`)
+      // Every mesh keeps to the real replicas while the forgery is in every document.
+      for (const address of HOSTS) {
+        for (let i = 0; i < 60; i++) expect((await get(address, PORT, '/')).body).toContain('hello from meshd')
+      }
+    } finally {
+      clearInterval(reforging)
     }
     expect(rogueConnections).toBe(0)
 
@@ -111,8 +122,9 @@ describe('a rogue peer that holds the cluster secret', () => {
     const forging = setInterval(() => {
       const clock = performance.now()
       const own = { id: rogue.id, incarnation: 1, seq: ++seq, clock, age: 0, signature: rogue.sign.sign(beatPayload(1, seq, clock)) }
-      // The dead node's beat, "signed" with the rogue's own key.
-      const forged = { id: ids[2]!, incarnation: 1, seq, clock, age: 0, signature: rogue.sign.sign(beatPayload(1, seq, clock)) }
+      // The dead node's beat from a "newer incarnation", "signed" with the rogue's own key.
+      const incarnation = Date.now() * 2
+      const forged = { id: ids[2]!, incarnation, seq, clock, age: 0, signature: rogue.sign.sign(beatPayload(incarnation, seq, clock)) }
       for (const link of links) if (link.status === 'open') link.send(encodeFrame(1, encodeDigest([own, forged])))
     }, 100)
     try {
@@ -164,7 +176,12 @@ describe('a rogue peer that holds the cluster secret', () => {
       nodes[i] = await node.restart()
     }
     await waitForMembers(nodes[0]!, { 'test-trust-1': 'alive', 'test-trust-2': 'alive', 'test-trust-3': 'alive' }, 30_000)
-    await waitFor(async () => (await problems(nodes[2]!)).some((p) => p.key === 'web#7'), { what: 'node 3 to list the forged replica after restarts' })
+    // The forged service records are still in the document and still ignored; the forged
+    // replica record is gone: node 2 deletes what is filed under its id and it does not run.
+    await waitFor(async () => {
+      const listed = (await problems(nodes[2]!)).map((p) => `${p.kind}/${p.key}`)
+      return listed.includes('services/noports') && listed.includes('services/huge') && !listed.includes('replicas/web#7')
+    }, { what: 'node 3 to list the forged services after restarts, and the forged replica cleaned up' })
     for (const address of HOSTS) await waitFor(async () => (await get(address, PORT, '/')).body.includes('hello from meshd'), { what: `the mesh on ${address}` })
     expect(rogueConnections).toBe(0)
   }, 180_000)
