@@ -7,6 +7,7 @@ import { pick } from './balancer.ts'
 import { proxyHeader } from './proxy-protocol.ts'
 import type { Endpoint, Relay } from './endpoint.ts'
 import { REPLAY_LIMIT } from './constants.ts'
+import { encodeMeshHeader } from './mesh-header.ts'
 import type { Logger } from '../logger.ts'
 
 /** Counters of one service, shared by its listeners. */
@@ -18,6 +19,10 @@ export interface ServiceCounters {
   errors: number
   retries: number
   refused: number
+  /** Refused by the network policy, by source. */
+  denied: Record<string, number>
+  /** Let through by policy "observe" though it would refuse them, by source. */
+  observed: Record<string, number>
 }
 
 /** What proxy-wide settings a connection needs. */
@@ -41,6 +46,16 @@ export interface RouteContext {
   readonly live: readonly Endpoint[]
   /** Called once when the client connection is gone. */
   release: () => void
+  /** Signs the hop header of endpoints behind another node's mesh port. */
+  readonly meshKey?: Buffer | undefined
+}
+
+/** Who a connection is from, beyond its socket: set for hops arriving from another node. */
+export interface Origin {
+  /** The source service ("external" from outside), for a next hop's policy and counters. */
+  source: string
+  /** The client at the first node, for a PROXY header; absent: this socket's peer. */
+  client?: { address: string, port: number }
 }
 
 const STATE = Symbol('meshd.proxy.connection')
@@ -62,16 +77,18 @@ class Connection implements Relay {
   /** Client bytes sent to the upstream before it answered; null once too many or answered. */
   replay: Buffer[] | null = []
   replayBytes = 0
+  readonly origin: Origin
 
-  constructor (client: Socket, route: RouteContext) {
+  constructor (client: Socket, route: RouteContext, origin: Origin) {
     this.client = client
     this.route = route
+    this.origin = origin
   }
 }
 
 /** Take over an accepted (paused) client socket and relay it to an endpoint of route. */
-export function relay (client: Socket, route: RouteContext): void {
-  const c = new Connection(client, route)
+export function relay (client: Socket, route: RouteContext, origin: Origin = { source: 'external' }): void {
+  const c = new Connection(client, route, origin)
   ;(client as Tagged)[STATE] = c
   route.counters.total++
   route.counters.active++
@@ -137,8 +154,14 @@ function onUpstreamConnect (this: Tagged): void {
   this.setTimeout(0)
   this.removeListener('timeout', onConnectTimeout)
   const client = c.client
-  if (c.route.proxyProtocol) {
-    this.write(proxyHeader(client.remoteAddress, client.remotePort, client.localAddress, client.localPort))
+  const via = c.endpoint!.via
+  const from = c.origin.client ?? { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 }
+  if (via !== undefined) {
+    // Another node's replica: the hop header first; that node writes any PROXY header.
+    const { key } = meshKeyOf(c.route)
+    this.write(encodeMeshHeader(key, { service: via.service, port: via.port, ...(via.slot === undefined ? {} : { slot: via.slot }), source: c.origin.source, ...(c.route.proxyProtocol ? { client: from } : {}) }))
+  } else if (c.route.proxyProtocol) {
+    this.write(proxyHeader(from.address, from.port, client.localAddress, client.localPort))
   }
   client.setTimeout(c.route.settings.idleTimeoutMs)
   if (c.replay !== null) {
@@ -291,4 +314,9 @@ function detach (c: Connection): void {
   ep.relays.delete(c)
   c.endpoint = null
   if (!c.clientClosed) c.upstream = null
+}
+
+function meshKeyOf (route: RouteContext): { key: Buffer } {
+  if (route.meshKey === undefined) throw new Error(`route of ${route.service} has an endpoint behind a mesh port but no mesh key`)
+  return { key: route.meshKey }
 }

@@ -32,3 +32,15 @@ export const LISTEN_BACKLOG = 4096
  * death costs no request. A client that sends more than this first is not replayed.
  */
 export const REPLAY_LIMIT = 64 * 1024
+
+/** How far apart two nodes' clocks may be for a mesh hop to be accepted (its timestamp). */
+export const MESH_CLOCK_SKEW_MS = 60_000
+
+/** A mesh hop's header is at most this large; more is not a mesh hop. */
+export const MESH_HEADER_MAX_BYTES = 4096
+
+/** A peer must send its whole hop header within this. */
+export const MESH_HEADER_TIMEOUT_MS = 5000
+
+/** Nonces remembered against replays (a hop a second for two minutes is 120; this is plenty). */
+export const MESH_NONCES = 100_000

@@ -1,4 +1,6 @@
 // One upstream of a route: its address parsed once, its load, its counters, its drain.
+// "ip:port" is dialled as is; "mesh://host:port/service/slot/port" is a replica of
+// another node, dialled through that node's mesh port with a hop header first.
 
 import type { Socket } from 'node:net'
 import type { EndpointStats } from './types.ts'
@@ -9,10 +11,15 @@ export interface Relay {
   upstream: Socket | null
 }
 
+/** A replica behind another node's mesh port: what the hop header asks for. */
+export interface MeshTarget { service: string, slot: number | undefined, port: number }
+
 export class Endpoint {
   readonly address: string
   readonly host: string
   readonly port: number
+  /** Set for an endpoint behind another node's mesh port. */
+  readonly via: MeshTarget | undefined
   /** Outstanding connections, connecting ones included: what the balancer compares. */
   active = 0
   total = 0
@@ -27,15 +34,19 @@ export class Endpoint {
 
   constructor (address: string) {
     this.address = address
-    const colon = address.lastIndexOf(':')
-    const host = colon > 0 ? address.slice(0, colon) : address
+    const mesh = /^mesh:\/\/([^/]+)\/([a-z0-9-]+)\/(-|\d+)\/(\d+)$/.exec(address)
+    const hostPort = mesh === null ? address : mesh[1]!
+    const colon = hostPort.lastIndexOf(':')
+    const host = colon > 0 ? hostPort.slice(0, colon) : hostPort
     this.host = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
-    this.port = colon > 0 ? Number(address.slice(colon + 1)) : Number.NaN
+    this.port = colon > 0 ? Number(hostPort.slice(colon + 1)) : Number.NaN
+    this.via = mesh === null ? undefined : { service: mesh[2]!, slot: mesh[3] === '-' ? undefined : Number(mesh[3]), port: Number(mesh[4]) }
   }
 
-  /** Whether "host:port" parsed into something dialable. */
+  /** Whether the address parsed into something dialable. */
   valid (): boolean {
-    return this.host !== '' && Number.isInteger(this.port) && this.port > 0 && this.port < 65536
+    const portOk = (p: number): boolean => Number.isInteger(p) && p > 0 && p < 65536
+    return this.host !== '' && portOk(this.port) && (this.via === undefined || portOk(this.via.port))
   }
 
   /** Stop new connections; close the open ones after drainMs unless they finish first. */

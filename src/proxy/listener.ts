@@ -1,4 +1,6 @@
-// The listener of one published port: accepts clients, holds the route's endpoints.
+// The listener of one address and port: accepts clients, applies the route's network
+// policy to each (who is connecting: a local replica's service, or "external"), and
+// holds the route's endpoints.
 
 import { createServer } from 'node:net'
 import { Endpoint } from './endpoint.ts'
@@ -16,11 +18,19 @@ export interface ListenerOwner {
   admit: () => boolean
   /** A connection admitted by admit() is gone. */
   release: () => void
+  /** The service of a local replica at an address; undefined for anyone else. */
+  sourceOf: (address: string) => string | undefined
+  meshKey: Buffer | undefined
 }
 
 export class RouteListener implements RouteContext {
   readonly service: string
   readonly published: number
+  readonly address: string
+  readonly meshKey: Buffer | undefined
+  /** Who may connect (service names, "external"); undefined: anyone. */
+  allowFrom: ReadonlySet<string> | undefined
+  observeOnly = false
   readonly counters: ServiceCounters
   readonly settings: RelaySettings
   proxyProtocol = false
@@ -32,9 +42,11 @@ export class RouteListener implements RouteContext {
   private closed = false
   readonly release: () => void
 
-  constructor (route: Route, counters: ServiceCounters, owner: ListenerOwner) {
+  constructor (route: Route, address: string, counters: ServiceCounters, owner: ListenerOwner) {
     this.service = route.service
     this.published = route.published
+    this.address = address
+    this.meshKey = owner.meshKey
     this.counters = counters
     this.owner = owner
     this.settings = owner.settings
@@ -61,6 +73,8 @@ export class RouteListener implements RouteContext {
   /** Take the route's endpoints: new ones join, missing ones drain, returning ones undrain. */
   setRoute (route: Route): void {
     this.proxyProtocol = route.proxyProtocol === true
+    this.allowFrom = route.allowFrom === undefined ? undefined : new Set(route.allowFrom)
+    this.observeOnly = route.policy === 'observe'
     const wanted = new Set(route.endpoints)
     const live: Endpoint[] = []
     for (const address of wanted) {
@@ -107,11 +121,20 @@ export class RouteListener implements RouteContext {
   }
 
   private accept (socket: Socket): void {
+    const source = this.owner.sourceOf(socket.remoteAddress ?? '') ?? 'external'
+    if (this.allowFrom !== undefined && !this.allowFrom.has(source)) {
+      const tally = this.observeOnly ? this.counters.observed : this.counters.denied
+      tally[source] = (tally[source] ?? 0) + 1
+      if (!this.observeOnly) {
+        socket.destroy()
+        return
+      }
+    }
     if (this.closed || !this.owner.admit()) {
       this.counters.refused++
       socket.destroy()
       return
     }
-    relay(socket, this)
+    relay(socket, this, { source })
   }
 }

@@ -1,10 +1,12 @@
-// The routing mesh of one node: a listener per published port, kept in line with routes.
+// The routing mesh of one node: a listener per address and port, kept in line with routes,
+// and the mesh port where other nodes' meshes reach this node's replicas.
 
 import { RouteListener } from './listener.ts'
+import { MeshPortServer } from './mesh-port.ts'
 import * as constants from './constants.ts'
 import type { ListenerOwner } from './listener.ts'
 import type { RelaySettings, ServiceCounters } from './connection.ts'
-import type { ProxyInit, ProxyStats, Route, RouteProblem, ServiceStats } from './types.ts'
+import type { MeshPortInit, ProxyInit, ProxyStats, Route, RouteProblem, ServiceStats } from './types.ts'
 import type { Logger } from '../logger.ts'
 
 export class Proxy implements ListenerOwner {
@@ -16,10 +18,15 @@ export class Proxy implements ListenerOwner {
   private active = 0
   private started = false
   private routes: Route[] = []
-  private readonly listeners = new Map<number, RouteListener>()
+  /** By "address:port". */
+  private readonly listeners = new Map<string, RouteListener>()
   private readonly counters = new Map<string, ServiceCounters>()
-  /** Listen failures by port, cleared when the port opens or its route goes away. */
-  private readonly failures = new Map<number, RouteProblem>()
+  /** Listen failures by "address:port", cleared when it opens or its route goes away. */
+  private readonly failures = new Map<string, RouteProblem>()
+  private meshPort: MeshPortServer | undefined
+  /** The service of a local replica at an address (network policy). */
+  readonly sourceOf: (address: string) => string | undefined
+  readonly meshKey: Buffer | undefined
   /** Routes that lost a port to another service's route, as of the last update. */
   private conflicts: RouteProblem[] = []
   readonly admit = (): boolean => {
@@ -35,6 +42,8 @@ export class Proxy implements ListenerOwner {
     this.log = init.log
     this.maxConnections = init.maxConnections ?? constants.MAX_CONNECTIONS
     this.drainTimeoutMs = init.drainTimeoutMs ?? constants.DRAIN_TIMEOUT_MS
+    this.sourceOf = init.sourceOf ?? (() => undefined)
+    this.meshKey = init.meshKey
     const unspecified = init.host === '0.0.0.0' || init.host === '::'
     this.settings = {
       localAddress: unspecified ? undefined : init.host,
@@ -57,6 +66,8 @@ export class Proxy implements ListenerOwner {
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
+    this.meshPort?.close()
+    this.meshPort = undefined
     for (const listener of this.listeners.values()) listener.close(true)
     this.listeners.clear()
     this.failures.clear()
@@ -71,6 +82,16 @@ export class Proxy implements ListenerOwner {
   async update (routes: Route[]): Promise<void> {
     this.routes = routes
     if (this.started) await this.apply()
+  }
+
+  /** Serve other nodes' hops on host:port (needs meshKey). Rejects with the listen error. */
+  async serveMesh (init: MeshPortInit): Promise<void> {
+    if (this.meshKey === undefined) throw new Error('the mesh port needs a meshKey')
+    this.meshPort?.close()
+    const server = new MeshPortServer({ ...init, key: this.meshKey, owner: this, counters: (service) => this.serviceCounters(service) })
+    await server.listen(this.host)
+    this.meshPort = server
+    this.log.info({ port: init.port }, 'mesh port listening')
   }
 
   /** Routes whose port could not be listened on, and why. */
@@ -92,70 +113,85 @@ export class Proxy implements ListenerOwner {
         errors: c.errors,
         retries: c.retries,
         refused: c.refused,
+        denied: { ...c.denied },
+        observed: { ...c.observed },
+        listeners: [],
         endpoints: []
       })
     }
     for (const listener of this.listeners.values()) {
       const s = byService.get(listener.service)
       if (s === undefined) continue
-      s.published.push(listener.published)
+      if (listener.address === this.host) s.published.push(listener.published)
+      s.listeners.push(`${listener.address}:${listener.published}`)
       s.endpoints.push(...listener.stats(now))
     }
     return { connections: { active: this.active, max: this.maxConnections }, services: [...byService.values()] }
   }
 
   private async apply (): Promise<void> {
-    const wanted = new Map<number, Route>()
+    const wanted = new Map<string, Route>()
     this.conflicts = []
     for (const route of this.routes) {
-      const other = wanted.get(route.published)
+      const key = this.keyOf(route)
+      const other = wanted.get(key)
       if (other !== undefined && other.service !== route.service) {
-        this.conflicts.push({ service: route.service, published: route.published, error: `port ${route.published} is published by ${other.service} too` })
+        this.conflicts.push({ ...this.where(route), error: `port ${route.published} is published by ${other.service} too` })
         continue
       }
-      wanted.set(route.published, route)
+      wanted.set(key, route)
     }
     for (const c of this.conflicts) this.log.warn(c, 'port clash between services')
-    for (const [port, listener] of this.listeners) {
-      const route = wanted.get(port)
+    for (const [key, listener] of this.listeners) {
+      const route = wanted.get(key)
       if (route !== undefined && route.service === listener.service) continue
       listener.close()
-      this.listeners.delete(port)
+      this.listeners.delete(key)
     }
-    for (const port of this.failures.keys()) {
-      if (!wanted.has(port)) this.failures.delete(port)
+    for (const key of this.failures.keys()) {
+      if (!wanted.has(key)) this.failures.delete(key)
     }
     const opening: Array<Promise<void>> = []
-    for (const [port, route] of wanted) {
-      const existing = this.listeners.get(port)
+    for (const [key, route] of wanted) {
+      const existing = this.listeners.get(key)
       if (existing !== undefined) { existing.setRoute(route); continue }
-      opening.push(this.open(route))
+      opening.push(this.open(key, route))
     }
     await Promise.all(opening)
   }
 
-  private async open (route: Route): Promise<void> {
-    const listener = new RouteListener(route, this.serviceCounters(route.service), this)
-    this.listeners.set(route.published, listener)
+  private keyOf (route: Route): string {
+    return `${route.address ?? this.host}:${route.published}`
+  }
+
+  /** A problem's service and place: the address only when it is not the node's host. */
+  private where (route: Route): Omit<RouteProblem, 'error'> {
+    return { service: route.service, published: route.published, ...(route.address === undefined || route.address === this.host ? {} : { address: route.address }) }
+  }
+
+  private async open (key: string, route: Route): Promise<void> {
+    const address = route.address ?? this.host
+    const listener = new RouteListener(route, address, this.serviceCounters(route.service), this)
+    this.listeners.set(key, listener)
     try {
-      await listener.listen(this.host)
-      if (this.listeners.get(route.published) === listener) this.failures.delete(route.published)
-      this.log.info({ service: route.service, published: route.published }, 'listening')
+      await listener.listen(address)
+      if (this.listeners.get(key) === listener) this.failures.delete(key)
+      this.log.info({ service: route.service, address, port: route.published }, 'listening')
     } catch (err) {
       const error = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-      if (this.listeners.get(route.published) === listener) {
-        this.listeners.delete(route.published)
-        this.failures.set(route.published, { service: route.service, published: route.published, error })
+      if (this.listeners.get(key) === listener) {
+        this.listeners.delete(key)
+        this.failures.set(key, { ...this.where(route), error })
       }
       listener.close(true)
-      this.log.warn({ service: route.service, published: route.published, err: error }, 'cannot listen; retrying on next update')
+      this.log.warn({ service: route.service, address, port: route.published, err: error }, 'cannot listen; retrying on next update')
     }
   }
 
   private serviceCounters (service: string): ServiceCounters {
     let c = this.counters.get(service)
     if (c === undefined) {
-      c = { total: 0, active: 0, bytesIn: 0, bytesOut: 0, errors: 0, retries: 0, refused: 0 }
+      c = { total: 0, active: 0, bytesIn: 0, bytesOut: 0, errors: 0, retries: 0, refused: 0, denied: {}, observed: {} }
       this.counters.set(service, c)
     }
     return c

@@ -2,15 +2,32 @@
 
 import type { Logger } from '../logger.ts'
 
-/** One published port of a service and where its traffic goes. */
+/** One port a service is reached on at this node, and where its traffic goes. */
 export interface Route {
   service: string
-  /** Listened on at the node's host. */
+  /** The port listened on: a published port, or the service's port on a service address. */
   published: number
-  /** "host:port" of the healthy replicas on alive nodes, for this port's target. */
+  /** The address listened on; default the node's host (a published port). */
+  address?: string
+  /**
+   * Where connections go: "ip:port" of a replica of this node, or
+   * "mesh://host:meshPort/service/slot/port" — a replica of another node, reached
+   * through that node's mesh port (slot "-": any healthy replica there).
+   */
   endpoints: string[]
   /** Send a PROXY protocol v2 header with the client's address before any data. */
   proxyProtocol?: boolean
+  /** Network policy: the services (and "external") that may connect; absent: anyone. */
+  allowFrom?: string[]
+  /** "observe": count connections the policy would refuse, and let them through. */
+  policy?: 'enforce' | 'observe'
+}
+
+/** How a node's mesh port serves peers' hops (mesh-header.ts). */
+export interface MeshPortInit {
+  port: number
+  /** The replica a hop asks for, as "ip:port" of this node; undefined when there is none. */
+  target: (service: string, slot: number | undefined, port: number) => string | undefined
 }
 
 export interface ProxyInit {
@@ -25,12 +42,18 @@ export interface ProxyInit {
   drainTimeoutMs?: number
   /** Open client connections across all listeners; default MAX_CONNECTIONS. */
   maxConnections?: number
+  /** The service of a local replica at this address, for network policy; others are "external". */
+  sourceOf?: (address: string) => string | undefined
+  /** Authenticates hops to and from other nodes' meshes (derived from the cluster secret). */
+  meshKey?: Buffer
 }
 
 /** A route whose listener could not be opened; retried on the next update. */
 export interface RouteProblem {
   service: string
   published: number
+  /** Set for a listener on an address other than the node's host (a service address). */
+  address?: string
   error: string
 }
 
@@ -58,6 +81,12 @@ export interface ServiceStats {
   retries: number
   /** Closed at once because the connection cap was reached. */
   refused: number
+  /** Refused by the network policy, by source service ("external" from outside). */
+  denied: Record<string, number>
+  /** Let through under policy "observe" though the policy would refuse them, by source. */
+  observed: Record<string, number>
+  /** Every address:port the service is listened on at this node. */
+  listeners: string[]
   endpoints: EndpointStats[]
 }
 
