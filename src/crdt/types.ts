@@ -1,9 +1,12 @@
 // The data model of the cluster document. Plain JSON values only: they are stored
 // as whole values in Yjs maps, and every entry has exactly one writer (docs/architecture.md).
 
-/** A port published by a service: `published` on every node, `target` in the container. */
+/**
+ * A port of a service: `target` in the container, reached by name on the service's
+ * address from other services; `published` also on every node's address, from outside.
+ */
 export interface PortSpec {
-  published: number
+  published?: number
   target: number
   /** The mesh sends a PROXY protocol v2 header with the client's address to the replica. */
   proxyProtocol?: boolean
@@ -46,6 +49,10 @@ export interface ServiceSpec {
   update?: UpdateSpec
   /** When an exited replica is started again (default: always, with backoff). */
   restart?: RestartSpec
+  /** Network policy: the services (and "external", from outside) that may connect; absent: anyone. */
+  allowFrom?: string[]
+  /** "enforce" (default) refuses the others; "observe" counts them and lets them through. */
+  policy?: 'enforce' | 'observe'
 }
 
 /** What one replica may use, enforced by the kernel (cgroups); absent fields are not limited, but pids has a default (runtime). */
@@ -109,6 +116,8 @@ export interface ServiceRecord extends Sealed {
   imageId?: string
   /** The spec before the last change (and its image id), kept for rollback. */
   previous?: { spec: ServiceSpec, generation: number, imageId?: string }
+  /** Its service addresses' index on every node (cluster/addresses.ts): recorded at creation, kept. */
+  addressIndex?: number
   createdAt: number
   updatedAt: number
 }
@@ -126,8 +135,10 @@ export interface ReplicaRecord extends Sealed {
   container: string
   /** "host:port" of the first published port, empty while unknown. */
   endpoint: string
-  /** Every published target port and its "host:port". */
+  /** Every target port and where this node reaches it ("containerIp:port"). */
   ports: Array<{ target: number, endpoint: string }>
+  /** The container's address on its node's replica network (who it is, for network policy). */
+  address?: string
   state: ReplicaState
   /** Why the replica is failed, exited or unhealthy, when known. */
   error?: string
@@ -161,6 +172,8 @@ export interface NodeRecord extends Sealed {
   startedAt: number
   /** Services whose replicas keep failing here, and until when (ms) placement puts them elsewhere. */
   avoid?: Record<string, number>
+  /** Where other nodes' meshes reach this node's replicas (mesh hops). */
+  meshPort?: number
 }
 
 /**

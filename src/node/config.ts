@@ -6,7 +6,7 @@ import { availableParallelism, homedir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { NodeRecord } from '../crdt/index.ts'
 import { constants as proxyConstants } from '../proxy/index.ts'
-import { DEFAULT_API_PORT, DEFAULT_P2P_PORT } from './constants.ts'
+import { DEFAULT_API_PORT, DEFAULT_MESH_PORT, DEFAULT_P2P_PORT } from './constants.ts'
 import { REAP_AFTER_MS } from './cluster/index.ts'
 import { parseDuration } from './spec/index.ts'
 
@@ -37,6 +37,10 @@ export interface DaemonConfig {
   allowLowPorts: boolean
   /** Members dead this long are removed for good (ms). */
   reapAfterMs: number
+  /** Where other nodes' meshes reach this node's replicas. */
+  meshPort: number
+  /** The replica network's subnet (an IPv4 /20 or larger); chosen by the node when absent. */
+  replicaSubnet?: string
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -60,6 +64,8 @@ export interface RawDaemonOptions {
   meshIdleTimeout?: string
   allowLowPorts?: boolean
   reapAfter?: string
+  meshPort?: string | number
+  replicaSubnet?: string
 }
 
 /** Validates raw start options; throws an Error naming the bad option. */
@@ -92,8 +98,18 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     mdns: raw.mdns ?? !isLoopback(host),
     meshIdleTimeoutMs: meshIdleTimeout(raw.meshIdleTimeout),
     allowLowPorts: raw.allowLowPorts === true,
-    reapAfterMs: durationOption('--reap-after', raw.reapAfter, REAP_AFTER_MS)
+    reapAfterMs: durationOption('--reap-after', raw.reapAfter, REAP_AFTER_MS),
+    meshPort: port('--mesh-port', raw.meshPort ?? DEFAULT_MESH_PORT),
+    ...(raw.replicaSubnet === undefined ? {} : { replicaSubnet: subnet(raw.replicaSubnet) })
   }
+}
+
+function subnet (text: string): string {
+  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(text.trim())
+  if (match === null || !isIPv4(match[1]!) || Number(match[2]) < 8 || Number(match[2]) > 20) {
+    throw new Error(`--replica-subnet: expected an IPv4 subnet of /20 or larger such as "10.211.16.0/20", got "${text}"`)
+  }
+  return text.trim()
 }
 
 function durationOption (flag: string, text: string | undefined, fallback: number): number {
@@ -203,6 +219,6 @@ function port (option: string, value: string | number): number {
 
 /** The record a node files about itself when it starts. */
 export function nodeRecord (config: DaemonConfig, now: number): NodeRecord {
-  const { name, host, apiPort, p2pPort, labels, capacity } = config
-  return { name, host, apiPort, p2pPort, labels, capacity, draining: false, startedAt: now }
+  const { name, host, apiPort, p2pPort, labels, capacity, meshPort } = config
+  return { name, host, apiPort, p2pPort, labels, capacity, draining: false, startedAt: now, meshPort }
 }

@@ -5,3 +5,6 @@ export const DEFAULT_API_PORT = 7700
 
 /** The peer-to-peer (libp2p) port. */
 export const DEFAULT_P2P_PORT = 7701
+
+/** Where other nodes' meshes reach this node's replicas. */
+export const DEFAULT_MESH_PORT = 7702

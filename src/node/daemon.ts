@@ -23,6 +23,7 @@ import { dockerRuntime } from './runtime/index.ts'
 import { resolveHealth } from './spec/index.ts'
 import { nodeSeal, sealLegacyRecords, Trust } from './trust/index.ts'
 import { engine, p2pFailure } from './startup.ts'
+import { meshKeyOf } from './mesh/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -84,7 +85,10 @@ export class Daemon {
       nodeId: this.id, nodeName: config.name, document, runtime, log: part('reconciler'), resolveHealth,
       assign: () => assignmentOf(view()), service: (name) => trust.service(name)
     })
-    const mesh = new Mesh({ host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs })
+    const mesh = new Mesh({
+      host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs,
+      meshPort: config.meshPort, meshKey: meshKeyOf(psk)
+    })
     // Before the reconciler and the mesh start, so that no verdict in between is missed.
     const onMember = ({ id }: { id: string }): void => {
       log.info({ member: id, name: document.node(id)?.name, state: members.memberState(id) }, 'member state changed')

@@ -7,56 +7,9 @@ import { pick } from './balancer.ts'
 import { proxyHeader } from './proxy-protocol.ts'
 import type { Endpoint, Relay } from './endpoint.ts'
 import { REPLAY_LIMIT } from './constants.ts'
-import { encodeMeshHeader } from './mesh-header.ts'
-import type { Logger } from '../logger.ts'
-
-/** Counters of one service, shared by its listeners. */
-export interface ServiceCounters {
-  total: number
-  active: number
-  bytesIn: number
-  bytesOut: number
-  errors: number
-  retries: number
-  refused: number
-  /** Refused by the network policy, by source. */
-  denied: Record<string, number>
-  /** Let through by policy "observe" though it would refuse them, by source. */
-  observed: Record<string, number>
-}
-
-/** What proxy-wide settings a connection needs. */
-export interface RelaySettings {
-  /** Upstream dials bind here; undefined lets the kernel choose. */
-  localAddress: string | undefined
-  connectTimeoutMs: number
-  idleTimeoutMs: number
-  endpointDownMs: number
-  maxAttempts: number
-  log: Logger
-}
-
-/** The route a connection arrived on, as the connection sees it. */
-export interface RouteContext {
-  readonly service: string
-  readonly counters: ServiceCounters
-  readonly proxyProtocol: boolean
-  readonly settings: RelaySettings
-  /** The endpoints taking new connections. */
-  readonly live: readonly Endpoint[]
-  /** Called once when the client connection is gone. */
-  release: () => void
-  /** Signs the hop header of endpoints behind another node's mesh port. */
-  readonly meshKey?: Buffer | undefined
-}
-
-/** Who a connection is from, beyond its socket: set for hops arriving from another node. */
-export interface Origin {
-  /** The source service ("external" from outside), for a next hop's policy and counters. */
-  source: string
-  /** The client at the first node, for a PROXY header; absent: this socket's peer. */
-  client?: { address: string, port: number }
-}
+import { hopHeader } from './mesh-header.ts'
+import type { Origin, RouteContext } from './context.ts'
+export type { Origin, RelaySettings, RouteContext, ServiceCounters } from './context.ts'
 
 const STATE = Symbol('meshd.proxy.connection')
 type Tagged = Socket & { [STATE]: Connection }
@@ -158,8 +111,7 @@ function onUpstreamConnect (this: Tagged): void {
   const from = c.origin.client ?? { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 }
   if (via !== undefined) {
     // Another node's replica: the hop header first; that node writes any PROXY header.
-    const { key } = meshKeyOf(c.route)
-    this.write(encodeMeshHeader(key, { service: via.service, port: via.port, ...(via.slot === undefined ? {} : { slot: via.slot }), source: c.origin.source, ...(c.route.proxyProtocol ? { client: from } : {}) }))
+    this.write(hopHeader(c.route, via, c.origin.source, from))
   } else if (c.route.proxyProtocol) {
     this.write(proxyHeader(from.address, from.port, client.localAddress, client.localPort))
   }
@@ -314,9 +266,4 @@ function detach (c: Connection): void {
   ep.relays.delete(c)
   c.endpoint = null
   if (!c.clientClosed) c.upstream = null
-}
-
-function meshKeyOf (route: RouteContext): { key: Buffer } {
-  if (route.meshKey === undefined) throw new Error(`route of ${route.service} has an endpoint behind a mesh port but no mesh key`)
-  return { key: route.meshKey }
 }

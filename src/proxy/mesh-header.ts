@@ -9,6 +9,8 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { MESH_CLOCK_SKEW_MS, MESH_HEADER_MAX_BYTES } from './constants.ts'
+import type { RouteContext } from './context.ts'
+import type { MeshTarget } from './endpoint.ts'
 
 const MAGIC = Buffer.from('MSH1')
 const MAC_BYTES = 32
@@ -34,6 +36,12 @@ export function encodeMeshHeader (key: Buffer, request: MeshRequest, now = Date.
   const length = Buffer.allocUnsafe(2)
   length.writeUInt16BE(payload.byteLength)
   return Buffer.concat([MAGIC, length, payload, createHmac('sha256', key).update(payload).digest()])
+}
+
+/** The header a connection of `route` from `source` (client `from`) sends to reach `via`. */
+export function hopHeader (route: RouteContext, via: MeshTarget, source: string, from: { address: string, port: number }): Buffer {
+  if (route.meshKey === undefined) throw new Error(`route of ${route.service} has an endpoint behind a mesh port but no mesh key`)
+  return encodeMeshHeader(route.meshKey, { service: via.service, port: via.port, ...(via.slot === undefined ? {} : { slot: via.slot }), source, ...(route.proxyProtocol ? { client: from } : {}) })
 }
 
 /** Why a header is refused. */

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
 import { LOW_PORTS } from './constants.ts'
-import { inProgress, newRollout, rollbackOf } from '../cluster/index.ts'
+import { inProgress, newRollout, nextAddressIndex, rollbackOf } from '../cluster/index.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
@@ -29,7 +29,7 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
   const pinned = imageId ?? (existing?.spec.image === spec.image ? existing.imageId : undefined)
   const image = pinned === undefined ? {} : { imageId: pinned }
   if (existing === undefined) {
-    const record: ServiceRecord = { spec, generation: 1, ...image, createdAt: now, updatedAt: now }
+    const record: ServiceRecord = { spec, generation: 1, ...image, addressIndex: nextAddressIndex(document.services()), createdAt: now, updatedAt: now }
     document.putService(spec.name, record)
     return { created: true, changed: true, record }
   }
@@ -50,7 +50,7 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
   const from = inProgress(existing, rollout) && rollout.from === existing.previous?.generation
     ? existing.previous
     : { spec: existing.spec, generation: existing.generation, ...(existing.imageId === undefined ? {} : { imageId: existing.imageId }) }
-  const record: ServiceRecord = { spec, generation, ...image, previous: from, createdAt: existing.createdAt, updatedAt: now }
+  const record: ServiceRecord = { spec, generation, ...image, previous: from, ...(existing.addressIndex === undefined ? {} : { addressIndex: existing.addressIndex }), createdAt: existing.createdAt, updatedAt: now }
   document.transact(() => {
     document.putService(spec.name, record)
     document.putRollout(spec.name, newRollout(record, from.generation, now))
@@ -101,15 +101,17 @@ function assertPortsFree (document: ClusterDocument, spec: ServiceSpec, opts: Wr
   const owners = new Map<number, string>()
   for (const [name, record] of Object.entries(document.services())) {
     if (name === spec.name) continue
-    for (const port of record.spec.ports) owners.set(port.published, name)
+    for (const port of record.spec.ports) if (port.published !== undefined) owners.set(port.published, name)
   }
   const members = new Map<number, string>()
   for (const node of Object.values(document.nodes())) {
     members.set(node.apiPort, `the API port of node ${node.name}`)
     members.set(node.p2pPort, `the peer-to-peer port of node ${node.name}`)
+    if (node.meshPort !== undefined) members.set(node.meshPort, `the mesh port of node ${node.name}`)
   }
   const already = new Set(document.service(spec.name)?.spec.ports.map((p) => p.published) ?? [])
   spec.ports.forEach((port, i) => {
+    if (port.published === undefined) return
     const path = `ports[${i}].published`
     const owner = owners.get(port.published)
     if (owner !== undefined) throw new MeshdError('MESHD_PORT_CONFLICT', `${path}: port ${port.published} is already published by service "${owner}"`, path)

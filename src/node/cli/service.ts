@@ -100,7 +100,7 @@ export function registerServiceCommands (program: Command): void {
       if (flags.json === true) { process.stdout.write(`${JSON.stringify(views, null, 2)}\n`); return }
       process.stdout.write(table(['NAME', 'REPLICAS', 'IMAGE', 'PORTS', 'GENERATION', 'UPDATED'], views.map((v) => [
         v.spec.name, `${v.status.healthy}/${v.status.desired}`, v.spec.image,
-        v.spec.ports.map((p) => `*:${p.published}->${p.target}/tcp${portProblem(v, p.published)}`).join(','), String(v.generation), ago(v.updatedAt)
+        v.spec.ports.map((p) => p.published === undefined ? `${p.target}/tcp` : `*:${p.published}->${p.target}/tcp${portProblem(v, p.published)}`).join(','), String(v.generation), ago(v.updatedAt)
       ])))
     })
 
@@ -179,7 +179,7 @@ function updatedSpec (current: ServiceView, flags: UpdateFlags): Record<string, 
   const removed = new Set((flags.publishRm ?? []).map(Number))
   spec.env = env
   spec.labels = labels
-  spec.ports = [...current.spec.ports.filter((p) => !removed.has(p.published)), ...(flags.publishAdd ?? []).map(publish)]
+  spec.ports = [...current.spec.ports.filter((p) => p.published === undefined || !removed.has(p.published)), ...(flags.publishAdd ?? []).map(publish)]
   const health = healthFromFlags(flags)
   if (health !== undefined) spec.health = { ...current.spec.health, ...health }
   return spec

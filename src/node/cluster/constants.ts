@@ -22,3 +22,6 @@ export const NO_QUORUM_BELOW = 3
 
 /** A member dead this long is reaped (--reap-after): removed, so it no longer counts in the majority. */
 export const REAP_AFTER_MS = 24 * 3600 * 1000
+
+/** Addresses per service in a node's service range: the service's own, then one per slot (15). */
+export const SERVICE_BLOCK = 16

@@ -1,2 +1,3 @@
 export { Mesh } from './mesh.ts'
 export type { MeshInit, ServiceMeshView } from './mesh.ts'
+export { meshKeyOf } from './key.ts'

@@ -1,13 +1,15 @@
 // The routing mesh of this node: the proxy, fed with the routes the cluster's view
 // gives (cluster/routes.ts), kept in line as the document and the failure detector
-// change. Updates are coalesced and applied one at a time.
+// change, and its mesh port, where other nodes' meshes reach this node's replicas.
+// Updates are coalesced and applied one at a time; the service addresses are put on
+// the replica network before the listeners that bind them.
 
 import type { ClusterDocument } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { proxy } from '../../proxy/index.ts'
 import type { Proxy, ProxyStats, RouteProblem, ServiceStats } from '../../proxy/index.ts'
-import { meshRoutes } from '../cluster/index.ts'
-import type { ClusterView } from '../cluster/index.ts'
+import { localSources, localTarget, meshRoutes } from '../cluster/index.ts'
+import type { ClusterView, LocalNetwork } from '../cluster/index.ts'
 
 export interface MeshInit {
   host: string
@@ -15,6 +17,13 @@ export interface MeshInit {
   /** The cluster as this node sees it now. */
   view: () => ClusterView
   log: Logger
+  /** Other nodes' meshes reach this node's replicas here, with hops signed with meshKey. */
+  meshPort?: number
+  meshKey?: Buffer
+  /** This node's replica network, once it exists: service addresses come from its range. */
+  network?: () => LocalNetwork | undefined
+  /** Makes the replica network carry exactly these service addresses (before listeners bind them). */
+  addresses?: (wanted: string[]) => Promise<void>
   /** Overrides of the proxy's defaults (tests). */
   idleTimeoutMs?: number
   drainTimeoutMs?: number
@@ -24,7 +33,7 @@ export interface MeshInit {
 /** One service's share of the mesh on this node: its counters and its listeners that failed. */
 export interface ServiceMeshView {
   stats?: ServiceStats
-  problems: Array<{ published: number, error: string }>
+  problems: Array<{ published: number, address?: string, error: string }>
 }
 
 export class Mesh {
@@ -34,12 +43,16 @@ export class Mesh {
   private again = false
   private started = false
   private lastProblems = ''
+  /** Address → service of this node's replicas, as of the last routes. */
+  private sources = new Map<string, string>()
 
   constructor (init: MeshInit) {
     this.init = init
     this.proxy = proxy({
       host: init.host,
       log: init.log,
+      sourceOf: (address) => this.sources.get(address.replace(/^::ffff:/, '')),
+      ...(init.meshKey === undefined ? {} : { meshKey: init.meshKey }),
       ...(init.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: init.idleTimeoutMs }),
       ...(init.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: init.drainTimeoutMs }),
       ...(init.maxConnections === undefined ? {} : { maxConnections: init.maxConnections })
@@ -49,8 +62,12 @@ export class Mesh {
   async start (): Promise<void> {
     if (this.started) return
     this.started = true
-    await this.proxy.update(meshRoutes(this.init.view()))
+    await this.apply()
     await this.proxy.start()
+    if (this.init.meshPort !== undefined && this.init.meshKey !== undefined) {
+      await this.proxy.serveMesh({ port: this.init.meshPort, target: (service, slot, port) => localTarget(this.init.view(), service, slot, port) })
+        .catch((err: NodeJS.ErrnoException) => { this.init.log.error({ port: this.init.meshPort, err: err.code ?? err.message }, 'cannot listen on the mesh port: other nodes cannot reach this node\'s replicas') })
+    }
     this.reportProblems()
     this.init.document.on('change', this.onChange)
   }
@@ -73,11 +90,23 @@ export class Mesh {
     this.running = (async () => {
       do {
         this.again = false
-        await this.proxy.update(meshRoutes(this.init.view()))
+        await this.apply()
         this.reportProblems()
       } while (this.again && this.started)
     })().catch((err: Error) => { this.init.log.error({ err: err.message }, 'mesh update failed') })
       .finally(() => { this.running = undefined })
+  }
+
+  /** The routes of the current view, with the service addresses they listen on put in place first. */
+  private async apply (): Promise<void> {
+    const view = this.init.view()
+    const routes = meshRoutes(view, this.init.network?.())
+    this.sources = localSources(view)
+    if (this.init.addresses !== undefined) {
+      const wanted = [...new Set(routes.flatMap((route) => route.address === undefined ? [] : [route.address]))]
+      await this.init.addresses(wanted).catch((err: Error) => { this.init.log.error({ err: err.message }, 'cannot put the service addresses on the replica network') })
+    }
+    await this.proxy.update(routes)
   }
 
   stats (): ProxyStats & { problems: RouteProblem[] } {
@@ -89,7 +118,7 @@ export class Mesh {
     const stats = this.proxy.stats().services.find((s) => s.service === name)
     return {
       ...(stats === undefined ? {} : { stats }),
-      problems: this.proxy.problems().filter((p) => p.service === name).map(({ published, error }) => ({ published, error }))
+      problems: this.proxy.problems().filter((p) => p.service === name).map(({ published, address, error }) => ({ published, ...(address === undefined ? {} : { address }), error }))
     }
   }
 
@@ -103,6 +132,6 @@ export class Mesh {
     const text = JSON.stringify(problems)
     if (text === this.lastProblems) return
     this.lastProblems = text
-    for (const problem of problems) this.init.log.warn(problem, 'mesh cannot listen on a published port')
+    for (const problem of problems) this.init.log.warn(problem, 'mesh cannot listen on a port')
   }
 }

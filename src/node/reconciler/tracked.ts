@@ -51,6 +51,7 @@ export function replicaRecord (tracked: Tracked, nodeName: string, now: number):
     container: tracked.pending === true ? '' : tracked.id,
     endpoint: ports[0]?.endpoint ?? '',
     ports,
+    ...(tracked.info?.ip === undefined ? {} : { address: tracked.info.ip }),
     state: tracked.state,
     ...(tracked.error === undefined ? {} : { error: tracked.error }),
     updatedAt: now

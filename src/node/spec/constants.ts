@@ -64,3 +64,6 @@ export const MAX_TOKEN_SERVICES = 64
 
 /** The longest a token may live (10 years). */
 export const MAX_TOKEN_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000
+
+/** Entries of a service's allowFrom. */
+export const MAX_ALLOW_FROM = 64

@@ -16,7 +16,7 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     // Object.fromEntries defines own properties, so no key can reach a prototype.
     env: Object.fromEntries(Object.entries(input.env ?? {})),
     replicas: input.replicas ?? DEFAULT_REPLICAS,
-    ports: (input.ports ?? []).map((port) => ({ published: port.published, target: port.target, ...(port.proxyProtocol === true ? { proxyProtocol: true } : {}) })),
+    ports: (input.ports ?? []).map((port) => ({ ...(port.published === undefined ? {} : { published: port.published }), target: port.target, ...(port.proxyProtocol === true ? { proxyProtocol: true } : {}) })),
     ...(input.health === undefined ? {} : { health: copyHealth(input.health) }),
     labels: Object.fromEntries(Object.entries(input.labels ?? {})),
     ...(input.mode === undefined ? {} : { mode: input.mode }),
@@ -24,7 +24,9 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.maxPerNode === undefined ? {} : { maxPerNode: input.maxPerNode }),
     ...(input.resources === undefined ? {} : { resources: copyResources(input.resources) }),
     ...(input.update === undefined ? {} : { update: definedOnly(input.update) }),
-    ...(input.restart === undefined ? {} : { restart: definedOnly(input.restart) })
+    ...(input.restart === undefined ? {} : { restart: definedOnly(input.restart) }),
+    ...(input.allowFrom === undefined ? {} : { allowFrom: [...new Set(input.allowFrom)].sort() }),
+    ...(input.policy === undefined ? {} : { policy: input.policy })
   }
 }
 

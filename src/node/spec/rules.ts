@@ -13,7 +13,8 @@ export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefi
   return duplicatePublishedPort(ports) ??
     (spec.health === undefined ? undefined : healthProblem(spec.health, ports)) ??
     globalModeProblem(spec) ??
-    limitBelowReservation(spec.resources)
+    limitBelowReservation(spec.resources) ??
+    (spec.policy !== undefined && spec.allowFrom === undefined ? { path: ['policy'], message: 'only with allowFrom, expected allowFrom to say who is allowed' } : undefined)
 }
 
 // Placement reserves what a replica asks for; a limit below it reserves capacity the
@@ -39,18 +40,17 @@ function globalModeProblem (spec: ServiceSpecInput): SpecProblem | undefined {
   return undefined
 }
 
-// Each published port is bound on every node, so a spec cannot bind one twice.
+// Each published port is bound on every node, so a spec cannot bind one twice. (A target
+// behind two published ports is fine: the service's address listens on it once.)
 function duplicatePublishedPort (ports: readonly PortSpec[]): SpecProblem | undefined {
-  const firstIndex = new Map<number, number>()
+  const published = new Map<number, number>()
   for (const [index, port] of ports.entries()) {
-    const earlier = firstIndex.get(port.published)
+    if (port.published === undefined) continue
+    const earlier = published.get(port.published)
     if (earlier !== undefined) {
-      return {
-        path: ['ports', index, 'published'],
-        message: `expected a port not already published by ports[${earlier}], got ${port.published}`
-      }
+      return { path: ['ports', index, 'published'], message: `expected a port not already published by ports[${earlier}], got ${port.published}` }
     }
-    firstIndex.set(port.published, index)
+    published.set(port.published, index)
   }
   return undefined
 }

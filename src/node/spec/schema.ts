@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { parseConstraint } from '../../placement/index.ts'
 import {
   MAX_COMMAND_ITEMS, MAX_CONSTRAINTS, MAX_CPUS, MAX_HEALTH_DURATION_MS, MAX_HEALTH_PATH_LENGTH, MAX_MEMORY, MAX_NAME_LENGTH, MAX_PIDS, MAX_PORT,
-  MAX_PORTS, MAX_REPLICAS, MAX_RESTART_ATTEMPTS, MAX_RETRIES, MAX_UPDATE_DURATION_MS, MIN_CPUS_LIMIT, MIN_MEMORY_LIMIT, MIN_PORT, MIN_RETRIES,
+  MAX_ALLOW_FROM, MAX_PORTS, MAX_REPLICAS, MAX_RESTART_ATTEMPTS, MAX_RETRIES, MAX_UPDATE_DURATION_MS, MIN_CPUS_LIMIT, MIN_MEMORY_LIMIT, MIN_PORT, MIN_RETRIES,
   RESERVED_LABEL_PREFIX
 } from './constants.ts'
 import { formatDuration, parseDuration } from './duration.ts'
@@ -90,7 +90,7 @@ const replicas = integer(0, MAX_REPLICAS)
 
 const portsError = `an array of at most ${MAX_PORTS} {published, target, proxyProtocol} objects`
 const ports = z.array(strictObject({
-  published: port,
+  published: port.optional(),
   target: port,
   proxyProtocol: z.boolean({ error: 'true or false' }).optional()
 }, 'an object {published, target, proxyProtocol}'), { error: portsError })
@@ -115,6 +115,12 @@ const health = strictObject({
   retries: integer(MIN_RETRIES, MAX_RETRIES).optional(),
   startPeriod: duration(0, MAX_HEALTH_DURATION_MS).optional()
 }, 'an object {type, port, path, cmd, interval, timeout, retries, startPeriod}')
+
+const allowFromError = `an array of at most ${MAX_ALLOW_FROM} service names or "external"`
+const allowFrom = z.array(z.string({ error: 'a service name or "external"' })
+  .max(MAX_NAME_LENGTH, { error: 'a service name or "external"' })
+  .regex(DNS_LABEL, { error: 'a service name or "external"' }), { error: allowFromError })
+  .max(MAX_ALLOW_FROM, { error: allowFromError })
 
 const constraintsError = `an array of at most ${MAX_CONSTRAINTS} constraints such as "node.labels.zone==a" or "node.name!=n1"`
 const constraints = z.array(z.string({ error: 'a constraint string such as "node.labels.zone==a"' }).superRefine((text, ctx) => {
@@ -169,8 +175,10 @@ export const serviceSpecSchema = strictObject({
   maxPerNode: integer(1, MAX_REPLICAS).optional(),
   resources: resources.optional(),
   update: update.optional(),
-  restart: restart.optional()
-}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart}')
+  restart: restart.optional(),
+  allowFrom: allowFrom.optional(),
+  policy: z.enum(['enforce', 'observe'], { error: 'one of "enforce", "observe"' }).optional()
+}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')

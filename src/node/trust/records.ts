@@ -29,7 +29,8 @@ const schemas = {
     capacity: z.object({ cpus: z.number().positive().max(specLimits.MAX_CPUS), memory: z.number().nonnegative().max(2 ** 50) }).optional(),
     draining: z.boolean(),
     startedAt: time,
-    avoid: z.record(label, time).optional()
+    avoid: z.record(label, time).optional(),
+    meshPort: count(65535).optional()
   }),
   replicas: z.object({
     ...sealed,
@@ -44,6 +45,7 @@ const schemas = {
     error: text(4096).optional(),
     lastFailure: failure.optional(),
     since: time.optional(),
+    address: text(64).optional(),
     updatedAt: time
   }),
   rollouts: z.object({
@@ -79,6 +81,7 @@ const serviceRecord = z.object({
   generation: generation.min(1),
   previous: z.object({ spec: z.unknown(), generation, imageId: text(128).optional() }).optional(),
   imageId: text(128).optional(),
+  addressIndex: count(2 ** 16).optional(),
   createdAt: time,
   updatedAt: time
 })
