@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Idempotent machine setup for meshd: Docker Engine, busybox, the local test image,
-# and the project's npm dependencies. Safe to run again; does only what is missing.
+# Idempotent machine setup for meshd: Docker Engine, busybox, the local test images
+# (busybox, and PostgreSQL 15 from this machine's Debian packages), and the project's
+# npm dependencies. Safe to run again; does only what is missing.
 set -euo pipefail
 
 IMAGE="meshd/busybox:latest"
 # Bump when the image's contents change: setup rebuilds an image with another version.
 IMAGE_VERSION="2"
+# Postgres for the tests of discovery, secrets and volumes. Bump when postgres_rootfs or
+# the import changes; the label also carries the Debian package version and the
+# entrypoint's hash, so a package upgrade or an edited entrypoint rebuilds it by itself.
+PG_IMAGE="meshd/postgres:15"
+PG_IMAGE_VERSION="1"
+PG_HOME="/usr/lib/postgresql/15"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 say() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -74,6 +81,83 @@ ensure_image() {
   rm -rf "$root"
 }
 
+# dpkg-query, not `dpkg -l`: a removed package keeps a line ("rc") there and exits 0.
+deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+ensure_postgres_packages() {
+  local missing=() pkg
+  for pkg in postgresql-15 postgresql-client-15; do deb_installed "$pkg" || missing+=("$pkg"); done
+  if [ "${#missing[@]}" -eq 0 ] && [ -x "$PG_HOME/bin/postgres" ] && [ -x "$PG_HOME/bin/psql" ]; then return; fi
+  # Only the files are wanted: no cluster (and no server) on this machine itself.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    as_root mkdir -p /etc/postgresql-common
+    echo 'create_main_cluster = false' | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
+  apt_install --no-install-recommends --reinstall postgresql-15 postgresql-client-15
+}
+
+postgres_image_label() {
+  printf '%s/%s/%s' "$PG_IMAGE_VERSION" "$(dpkg-query -W -f='${Version}' postgresql-15)" \
+    "$(sha256sum "$here/scripts/images/meshd-postgres" | cut -c1-12)"
+}
+
+# Copies every shared library (and the loader) that ldd names for the given files into
+# root at the same path. JIT (llvmjit.so, 130 MB of LLVM) is left out by the caller.
+copy_shared_libraries() {
+  local root="$1" lib
+  shift
+  if ldd "$@" 2>/dev/null | grep -q 'not found'; then say "ldd: a library is missing"; ldd "$@" | grep 'not found' >&2; exit 1; fi
+  for lib in $(ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(/ { print $1 }' | sort -u); do
+    as_root cp -L --parents "$lib" "$root"
+  done
+}
+
+# The root filesystem: postgres and psql with their libraries, the share files initdb
+# reads, zoneinfo, the C.UTF-8 locale and `locale` (initdb lists the locales with it),
+# busybox, users, and the entrypoint.
+postgres_rootfs() {
+  local root="$1" applet
+  as_root tar -C / -cf - --exclude="${PG_HOME#/}/lib/bitcode" --exclude="${PG_HOME#/}/lib/llvmjit*" \
+    --exclude=usr/share/postgresql/15/man --exclude=usr/share/zoneinfo/right --exclude=usr/share/zoneinfo/localtime \
+    "${PG_HOME#/}" usr/share/postgresql/15 usr/share/zoneinfo usr/lib/locale/C.utf8 usr/bin/locale | as_root tar -C "$root" -xf -
+  copy_shared_libraries "$root" "$PG_HOME"/bin/* $(ls "$PG_HOME"/lib/*.so | grep -v llvmjit) /usr/bin/locale
+  as_root mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/run" "$root/root" "$root/usr/local/bin" \
+    "$root/var/run/postgresql" "$root/var/lib/postgresql/data"
+  as_root cp /bin/busybox "$root/bin/busybox"
+  for applet in sh cat mkdir chown chmod sleep id env ls echo test [ printf rm su; do
+    as_root ln -sf busybox "$root/bin/$applet"
+  done
+  as_root cp "$here/scripts/images/meshd-postgres" "$root/usr/local/bin/meshd-postgres"
+  as_root chmod 755 "$root/usr/local/bin/meshd-postgres"
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh' | as_root tee "$root/etc/passwd" >/dev/null
+  printf '%s\n' 'root:x:0:' 'postgres:x:999:' | as_root tee "$root/etc/group" >/dev/null
+  printf '%s\n' 'passwd: files' 'group: files' 'hosts: files dns' | as_root tee "$root/etc/nsswitch.conf" >/dev/null
+  as_root chmod 1777 "$root/tmp"
+  as_root chown -R 999:999 "$root/var/run/postgresql" "$root/var/lib/postgresql"
+  as_root chmod 700 "$root/var/lib/postgresql/data"
+}
+
+ensure_postgres_image() {
+  local want have root started
+  ensure_postgres_packages
+  want="$(postgres_image_label)"
+  have="$(docker image inspect -f '{{ index .Config.Labels "meshd.postgres" }}' "$PG_IMAGE" 2>/dev/null || true)"
+  if [ "$have" = "$want" ]; then return; fi
+  say "building $PG_IMAGE from $PG_HOME ($want)"
+  started="$(date +%s%N)"
+  root="$(mktemp -d)"
+  trap "as_root rm -rf '$root'" EXIT
+  postgres_rootfs "$root"
+  as_root tar -C "$root" --numeric-owner -cf - . | docker import \
+    -c "ENV PATH=$PG_HOME/bin:/usr/bin:/bin" -c 'ENV PGDATA=/var/lib/postgresql/data' -c 'ENV LANG=C.UTF-8' \
+    -c 'USER postgres' -c 'WORKDIR /var/lib/postgresql' -c 'EXPOSE 5432' \
+    -c "LABEL meshd.postgres=$want" -c 'ENTRYPOINT ["/usr/local/bin/meshd-postgres"]' -c 'CMD ["postgres"]' \
+    - "$PG_IMAGE" >/dev/null
+  as_root rm -rf "$root"
+  trap - EXIT
+  say "built $PG_IMAGE in $(( ($(date +%s%N) - started) / 1000000 )) ms: $(docker image inspect -f '{{ .Size }}' "$PG_IMAGE" | awk '{ printf "%.1f MB", $1 / 1e6 }')"
+}
+
 ensure_node_modules() {
   if [ ! -x "$here/node_modules/.bin/node" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
     say "npm ci"
@@ -84,6 +168,7 @@ ensure_node_modules() {
 ensure_packages
 ensure_engine
 ensure_image
+ensure_postgres_image
 if [ "${1:-}" != "--no-npm" ]; then
   ensure_node_modules
   say "building dist/meshd.mjs"
