@@ -27,7 +27,7 @@ interface EnsureOptions { subnet?: string, signal?: AbortSignal }
 export async function ensureReplicaNetwork (docker: Docker, nodeName: string, opts: EnsureOptions = {}): Promise<ReplicaNetwork> {
   const { subnet: asked, signal } = opts
   const problem = asked === undefined ? undefined : subnetProblem(asked)
-  if (problem !== undefined) throw new ReplicaNetworkError('invalid-subnet', `the replica network of node "${nodeName}" cannot use ${problem}`)
+  if (problem !== undefined) throw new ReplicaNetworkError('invalid-subnet', `the replica network of node "${nodeName}": ${problem}`)
   const networks = await docker.listNetworks(signal === undefined ? {} : { abortSignal: signal })
   const own = ownNetwork(networks, nodeName)
   if (own !== undefined) return adopt(own, nodeName, asked)
