@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: setup (Docker, image, npm deps), typecheck,
-# then every test. Leftover test daemons, containers and iptables rules are removed
-# before and after, even when a test fails.
+# then every test. Leftover test daemons, containers, replica networks and iptables
+# rules are removed before and after, even when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,6 +11,9 @@ cleanup() {
   pkill -f 'bin/meshd.js start --name test-' 2>/dev/null || true
   docker ps -aq --filter label=meshd.service --format '{{.ID}} {{.Label "meshd.node"}}' 2>/dev/null \
     | awk '$2 ~ /^(test-|rt-test)/ { print $1 }' | xargs -r docker rm -f >/dev/null 2>&1 || true
+  # Their nodes' replica networks, once no container holds them.
+  docker network ls -q --filter label=meshd.network=replicas --format '{{.ID}} {{.Label "meshd.node"}}' 2>/dev/null \
+    | awk '$2 ~ /^(test-|rt-test)/ { print $1 }' | xargs -r docker network rm >/dev/null 2>&1 || true
   { iptables -S INPUT 2>/dev/null | grep -- '-j DROP' | grep '127\.0\.0\.' | sed 's/^-A /-D /' \
     | while read -r rule; do eval "iptables $rule" 2>/dev/null || true; done; } || true
 }

@@ -123,11 +123,18 @@ export function removeContainersOf (node: string): void {
   if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
 }
 
-/** Kills every daemon this file started, removes their containers and data dirs. */
+/** Kills every daemon this file started, removes their containers, replica networks and data dirs. */
 export async function cleanupAll (): Promise<void> {
   await Promise.all(started.splice(0).map(async (daemon) => await killDaemon(daemon)))
   const nodes = execFileSync('docker', ['ps', '-a', '--filter', 'label=meshd.service', '--format', '{{.Label "meshd.node"}}'], { encoding: 'utf8' })
   for (const node of new Set(nodes.split('\n').filter((n) => n.startsWith('test-')))) removeContainersOf(node)
+  const networks = execFileSync('docker', ['network', 'ls', '--filter', 'label=meshd.network=replicas', '--format', '{{.ID}} {{.Label "meshd.node"}}'], { encoding: 'utf8' })
+  const ids = networks.split('\n').flatMap((line) => line.split(' ')[1]?.startsWith('test-') === true ? [line.split(' ')[0] ?? ''] : [])
+  try {
+    if (ids.length > 0) execFileSync('docker', ['network', 'rm', ...ids], { stdio: 'ignore' })
+  } catch {
+    // One still held by a container is left to scripts/test.sh's cleanup; the rest are gone.
+  }
   for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
   tokens.clear()
 }

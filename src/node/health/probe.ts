@@ -126,8 +126,10 @@ async function settle (label: string, timeoutMs: number, signal: AbortSignal | u
   })
 }
 
-// Probe traffic leaves from the endpoint's own loopback address, so it stays on that
-// node's address (and an iptables partition between nodes applies to it too).
+// Probe traffic to a loopback endpoint leaves from that address, so it stays on that
+// node's address (and an iptables partition between nodes applies to it too). A replica's
+// address on its bridge is not the host's own: the kernel picks the bridge's address.
 function localAddressOf (host: string): { localAddress?: string } {
-  return isIP(host) === 0 ? {} : { localAddress: host }
+  const loopback = (isIP(host) === 4 && host.startsWith('127.')) || host === '::1'
+  return loopback ? { localAddress: host } : {}
 }

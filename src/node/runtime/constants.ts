@@ -36,3 +36,37 @@ export const DEFAULT_PIDS_LIMIT = 4096
 export const LOG_DRIVER = 'json-file'
 export const LOG_MAX_SIZE = '10m'
 export const LOG_MAX_FILES = 3
+
+/**
+ * Where a node's replica network comes from when no subnet is given: 10.208.0.0/12
+ * (10.208.0.0–10.223.255.255), 256 /20s. Inside 10/8 but far from the 10.0–10.10 ranges
+ * home routers, VPNs and cloud VPCs default to, and apart from Docker's own default pools
+ * (172.17–172.31/16, 192.168/20s), so it rarely shadows a route the host already has.
+ */
+export const REPLICA_POOL = '10.208.0.0/12'
+
+/** Each node's replica network is a /20 of the pool: 4096 addresses, 256 nodes per engine or LAN before the pool runs out. */
+export const REPLICA_SUBNET_PREFIX = 20
+
+/**
+ * Containers get addresses only from the first /22 of the subnet (1022 of them, all but the
+ * network address and the gateway: far more replicas than one engine runs); the rest of the
+ * subnet is the node's service addresses, which Docker never hands out.
+ */
+export const REPLICA_RANGE_PREFIX = 22
+
+/** A given subnet may be larger than a /20, up to a /16; a bigger bridge only widens what the host routes to it. */
+export const MIN_GIVEN_SUBNET_PREFIX = 16
+
+/**
+ * The Linux bridge interface of a replica network is this prefix and 8 hex digits of a
+ * hash of the node name: 11 characters, under the kernel's 15 (IFNAMSIZ 16 with its NUL),
+ * which a node name (free text, any length) would overrun; `ip link` shows it as meshd's.
+ */
+export const BRIDGE_NAME_PREFIX = 'msh'
+
+/**
+ * The search domain of every replica: "web" and "web.meshd" both name the service. A name
+ * of its own, not a real TLD, so a lookup never leaves the node by accident.
+ */
+export const REPLICA_DNS_DOMAIN = 'meshd'

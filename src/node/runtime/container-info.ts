@@ -13,48 +13,50 @@ export function identityOf (labels: Record<string, string> | null | undefined): 
   return { service, slot, generation, node: labels?.[LABELS.node] ?? '', ...(specHash === undefined ? {} : { specHash }) }
 }
 
-/** ContainerInfo from `docker inspect`; undefined when the container carries no meshd labels. */
-export function fromInspect (info: Docker.ContainerInspectInfo, host: string): ContainerInfo | undefined {
+/**
+ * ContainerInfo from `docker inspect`; undefined when the container carries no meshd labels.
+ * `networkName` is this node's replica network, `host` the node's address (for containers
+ * from before replica networks, which published their ports there).
+ */
+export function fromInspect (info: Docker.ContainerInspectInfo, host: string, networkName: string): ContainerInfo | undefined {
   const identity = identityOf(info.Config?.Labels)
   if (identity === undefined) return undefined
   const state = info.State?.Status ?? 'unknown'
-  const ports: ContainerInfo['ports'] = []
+  const ip = state === 'running' ? info.NetworkSettings?.Networks?.[networkName]?.IPAddress || undefined : undefined
+  const published: ContainerInfo['ports'] = []
   // Ports is null for a container that is not running.
   for (const [key, bindings] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
     const binding = bindings?.[0]
     if (binding === undefined || binding.HostPort === '') continue
-    ports.push({ target: parseInt(key, 10), endpoint: endpointOf(binding.HostIp, binding.HostPort, host) })
+    published.push({ target: parseInt(key, 10), endpoint: endpointOf(binding.HostIp, binding.HostPort, host) })
   }
-  // The top-level IPAddress (default bridge) is missing from @types/dockerode but sent by the engine.
-  const settings = info.NetworkSettings as (typeof info.NetworkSettings & { IPAddress?: string }) | undefined
-  const ip = settings?.IPAddress || Object.values(settings?.Networks ?? {})[0]?.IPAddress
   const startedAt = info.State?.StartedAt
   return {
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
     ...identity,
     state,
-    ports: sortByTarget(ports),
-    ...(state === 'running' && ip ? { ip } : {}),
+    ports: ip === undefined ? sortByTarget(published) : servedPorts(ip, Object.keys(info.Config?.ExposedPorts ?? {}).flatMap(tcpTarget)),
+    ...(ip === undefined ? {} : { ip }),
     ...(state === 'exited' || state === 'dead' ? { exitCode: info.State.ExitCode } : {}),
     ...(info.State?.OOMKilled === true ? { oomKilled: true as const } : {}),
     ...(startedAt && !startedAt.startsWith('0001-') ? { startedAt } : {})
   }
 }
 
-/** ContainerInfo from one entry of `docker ps -a`; undefined when it carries no meshd labels. */
-export function fromListEntry (entry: Docker.ContainerInfo, host: string): ContainerInfo | undefined {
+/** ContainerInfo from one entry of `docker ps -a`; undefined when it carries no meshd labels. Arguments as fromInspect's. */
+export function fromListEntry (entry: Docker.ContainerInfo, host: string, networkName: string): ContainerInfo | undefined {
   const identity = identityOf(entry.Labels)
   if (identity === undefined) return undefined
-  const ports: ContainerInfo['ports'] = []
+  const ip = entry.State === 'running' ? entry.NetworkSettings?.Networks?.[networkName]?.IPAddress || undefined : undefined
+  const published: ContainerInfo['ports'] = []
   const seen = new Set<number>()
   for (const port of entry.Ports ?? []) {
     // Docker lists a binding once per address family; one endpoint per target is enough.
     if (port.PublicPort === undefined || port.Type !== 'tcp' || seen.has(port.PrivatePort)) continue
     seen.add(port.PrivatePort)
-    ports.push({ target: port.PrivatePort, endpoint: endpointOf(port.IP, String(port.PublicPort), host) })
+    published.push({ target: port.PrivatePort, endpoint: endpointOf(port.IP, String(port.PublicPort), host) })
   }
-  const ip = Object.values(entry.NetworkSettings?.Networks ?? {})[0]?.IPAddress
   // The list has no exit code field; its human status does: "Exited (137) 3 seconds ago".
   const exited = /^Exited \((-?\d+)\)/.exec(entry.Status ?? '')
   return {
@@ -62,10 +64,23 @@ export function fromListEntry (entry: Docker.ContainerInfo, host: string): Conta
     name: (entry.Names?.[0] ?? '').replace(/^\//, ''),
     ...identity,
     state: entry.State,
-    ports: sortByTarget(ports),
-    ...(entry.State === 'running' && ip ? { ip } : {}),
+    // The list names every exposed port, published or not.
+    ports: ip === undefined ? sortByTarget(published) : servedPorts(ip, (entry.Ports ?? []).flatMap(port => port.Type === 'tcp' ? [port.PrivatePort] : [])),
+    ...(ip === undefined ? {} : { ip }),
     ...(exited?.[1] === undefined ? {} : { exitCode: Number(exited[1]) })
   }
+}
+
+/** A replica's ports on its address in the replica network: one endpoint "<ip>:<target>" per target. */
+function servedPorts (ip: string, targets: number[]): ContainerInfo['ports'] {
+  return [...new Set(targets)].sort((a, b) => a - b).map(target => ({ target, endpoint: endpointOf(ip, String(target), ip) }))
+}
+
+/** The port of an ExposedPorts key such as "8080/tcp"; none for udp and sctp. */
+function tcpTarget (key: string): number[] {
+  const [port, protocol] = key.split('/')
+  const target = Number(port)
+  return protocol === 'tcp' && Number.isInteger(target) ? [target] : []
 }
 
 function endpointOf (hostIp: string | undefined, hostPort: string, host: string): string {

@@ -3,13 +3,14 @@
 
 import type Docker from 'dockerode'
 import type { ResourceLimits, ServiceSpec } from '../../crdt/index.ts'
-import { DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE } from './constants.ts'
-import { LABELS, type CreateRequest } from './types.ts'
+import { DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE, REPLICA_DNS_DOMAIN } from './constants.ts'
+import { LABELS, type CreateRequest, type ReplicaNetwork } from './types.ts'
 
 /** Where a replica is created, and what of the engine shapes its options. */
 export interface CreateContext {
-  host: string
   nodeName: string
+  /** The node's replica network: the replica joins it, and asks the node (its gateway) for names. */
+  network: Pick<ReplicaNetwork, 'name' | 'gateway'>
   /** The container's name (containerName). */
   name: string
   /** The reference to create from, when not spec.image (the image id a deploy recorded). */
@@ -22,13 +23,17 @@ type LimitOptions = Pick<Docker.HostConfig, 'NanoCpus' | 'Memory' | 'MemorySwap'
 
 /** Docker's container name for a replica: meshd-<node>-<service>-<slot>-g<generation>-<suffix>. */
 export function containerName (nodeName: string, req: CreateRequest, suffix: string): string {
-  // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; a node name is free text.
-  const node = nodeName.replace(/[^a-zA-Z0-9_.-]/g, '-')
-  return `meshd-${node}-${req.spec.name}-${req.slot}-g${req.generation}-${suffix}`
+  return `meshd-${safeNodeName(nodeName)}-${req.spec.name}-${req.slot}-g${req.generation}-${suffix}`
 }
 
-/** Container ports to publish: every port's target, plus the health check's port if it is not among them. */
-export function publishedTargets (spec: ServiceSpec): number[] {
+/** A node name as it may appear in a Docker object's name: every character Docker refuses becomes "-". */
+export function safeNodeName (nodeName: string): string {
+  // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; a node name is free text.
+  return nodeName.replace(/[^a-zA-Z0-9_.-]/g, '-')
+}
+
+/** Container ports a replica serves: every port's target, plus the health check's port if it is not among them. */
+export function exposedTargets (spec: ServiceSpec): number[] {
   const targets = spec.ports.map(port => port.target)
   const healthPort = spec.health?.port
   if (healthPort !== undefined) targets.push(healthPort)
@@ -46,16 +51,17 @@ export function limitOptions (limits: ResourceLimits | undefined, engineCpus = I
   }
 }
 
-/** The create options of one replica: labelled, each target published on host with an ephemeral port, limited, logs rotated, never restarted by Docker. */
+/**
+ * The create options of one replica: labelled, on the node's replica network with the node
+ * as its name server, every target exposed and none published, limited, logs rotated,
+ * never restarted by Docker.
+ */
 export function createOptions (req: CreateRequest, init: CreateContext): Docker.ContainerCreateOptions {
   const { spec } = req
-  const exposed: Record<string, {}> = {}
-  const bindings: Record<string, Array<{ HostIp: string, HostPort: string }>> = {}
-  for (const target of publishedTargets(spec)) {
-    exposed[`${target}/tcp`] = {}
-    // HostPort '' lets Docker pick a free port; HostIp keeps it on this node's address.
-    bindings[`${target}/tcp`] = [{ HostIp: init.host, HostPort: '' }]
-  }
+  // Exposed, not published: inspect and list then say which ports the replica serves, and
+  // only the node's mesh reaches them, on the container's address.
+  const exposed = Object.fromEntries(exposedTargets(spec).map(target => [`${target}/tcp`, {}]))
+  const { network } = init
   return {
     name: init.name,
     Image: init.image ?? spec.image,
@@ -77,11 +83,16 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
     },
     ExposedPorts: exposed,
     HostConfig: {
-      PortBindings: bindings,
+      NetworkMode: network.name,
+      // Docker writes its embedded resolver (127.0.0.11) into resolv.conf and forwards to
+      // these: the node answers service names on its gateway.
+      Dns: [network.gateway],
+      DnsSearch: [REPLICA_DNS_DOMAIN],
       // The reconciler replaces failed replicas; a Docker restart would race it.
       RestartPolicy: { Name: 'no' },
       ...limitOptions(spec.resources?.limits, init.engineCpus),
       LogConfig: { Type: LOG_DRIVER, Config: { 'max-size': LOG_MAX_SIZE, 'max-file': String(LOG_MAX_FILES) } }
-    }
+    },
+    NetworkingConfig: { EndpointsConfig: { [network.name]: {} } }
   }
 }

@@ -6,14 +6,16 @@ import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEO
 import { fromInspect, fromListEntry } from './container-info.ts'
 import { containerName, createOptions } from './container-spec.ts'
 import { ImageMismatchError, isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
+import { ensureReplicaNetwork, removeReplicaNetwork } from './network.ts'
+import { replicaNetworkName } from './network-layout.ts'
 import { EventWatcher } from './events.ts'
 import { execIn } from './exec.ts'
 import { ensureImage, localImageId, pinnedReference } from './image.ts'
 import { LABELS, RuntimeUnavailableError } from './types.ts'
-import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, Runtime } from './types.ts'
+import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, ReplicaNetwork, Runtime } from './types.ts'
 
 export interface DockerRuntimeInit {
-  /** The node's --host address: published ports bind here and nowhere else. */
+  /** The node's --host address: where replicas from before replica networks published their ports. */
   host: string
   /** The node's name, stamped on every container as meshd.node. */
   nodeName: string
@@ -44,9 +46,16 @@ class DockerRuntime implements Runtime {
   private readonly imageSeenAt = new Map<string, number>()
   /** The engine's cpu count, asked once, the first time a spec limits cpus. */
   private cpuCount?: Promise<number>
+  /** The subnet the last successful ensureNetwork() asked for; run() asks for it again. */
+  private subnet?: string
+  /** run()'s ensureNetwork in flight: concurrent starts share one. */
+  private ensuring?: Promise<ReplicaNetwork>
+  /** Where inspect and list find a replica's address. */
+  private networkName: string
 
   constructor (init: DockerRuntimeInit) {
     this.init = init
+    this.networkName = replicaNetworkName(init.nodeName)
     const fromEnv = init.socketPath === undefined ? process.env.DOCKER_HOST ?? '' : ''
     if (fromEnv !== '' && !fromEnv.startsWith('unix://')) {
       // docker-modem understands the remote DOCKER_HOST forms (tcp://, ssh://, TLS env) itself.
@@ -77,19 +86,35 @@ class DockerRuntime implements Runtime {
     }
   }
 
+  async ensureNetwork (opts: { subnet?: string, signal?: AbortSignal } = {}): Promise<ReplicaNetwork> {
+    const subnet = opts.subnet ?? this.subnet
+    const network = await ensureReplicaNetwork(this.docker, this.init.nodeName, {
+      ...(subnet === undefined ? {} : { subnet }),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal })
+    }).catch(err => { throw this.mapError(err) })
+    this.subnet = subnet
+    this.networkName = network.name
+    return network
+  }
+
+  async removeNetwork (opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await removeReplicaNetwork(this.docker, this.init.nodeName, opts).catch(err => { throw this.mapError(err) })
+  }
+
   async run (req: CreateRequest, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
     const { host, nodeName } = this.init
+    const network = await this.replicaNetwork(opts.signal)
     const name = containerName(nodeName, req, randomBytes(2).toString('hex'))
     const engineCpus = req.spec.resources?.limits?.cpus === undefined ? undefined : await this.engineCpus()
     const image = req.imageId === undefined ? undefined : await pinnedReference(this.docker, req.spec.image, req.imageId, this.endpoint)
-    const options = { ...createOptions(req, { host, nodeName, name, image, engineCpus }), ...this.abortOption(opts.signal) }
+    const options = { ...createOptions(req, { nodeName, network, name, image, engineCpus }), ...this.abortOption(opts.signal) }
     const container = await this.docker.createContainer(options).catch(err => { throw this.mapError(err) })
     try {
       await container.start(this.abortOption(opts.signal))
       const inspected = await container.inspect(this.abortOption(opts.signal))
       // The tag may have moved between the check and the create: the container says what it runs.
       if (req.imageId !== undefined && inspected.Image !== req.imageId) throw new ImageMismatchError(req.spec.image, req.imageId, inspected.Image)
-      const info = fromInspect(inspected, host)
+      const info = fromInspect(inspected, host, network.name)
       if (info === undefined) throw new Error(`container ${name} lost its meshd labels`)
       return info
     } catch (err) {
@@ -120,7 +145,7 @@ class DockerRuntime implements Runtime {
 
   async inspect (id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo | undefined> {
     try {
-      return fromInspect(await this.docker.getContainer(id).inspect(this.abortOption(opts.signal)), this.init.host)
+      return fromInspect(await this.docker.getContainer(id).inspect(this.abortOption(opts.signal)), this.init.host, this.networkName)
     } catch (err) {
       if (isNotFound(err)) return undefined
       throw this.mapError(err)
@@ -133,7 +158,7 @@ class DockerRuntime implements Runtime {
       filters: { label: [`${LABELS.node}=${this.init.nodeName}`] },
       ...this.abortOption(opts.signal)
     }).catch(err => { throw this.mapError(err) })
-    return entries.flatMap(entry => fromListEntry(entry, this.init.host) ?? [])
+    return entries.flatMap(entry => fromListEntry(entry, this.init.host, this.networkName) ?? [])
   }
 
   async exec (id: string, cmd: string[], opts: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<ExecResult> {
@@ -178,6 +203,18 @@ class DockerRuntime implements Runtime {
     this.watchers.clear()
     await Promise.all(watchers.map(async watcher => { await watcher.stop() }))
     this.agent?.destroy()
+  }
+
+  /**
+   * The network a replica starts on, ensured before every start: one list call, and a
+   * network removed since (docker network prune takes an unused one) is made again.
+   */
+  private async replicaNetwork (signal: AbortSignal | undefined): Promise<ReplicaNetwork> {
+    signal?.throwIfAborted()
+    this.ensuring ??= this.ensureNetwork().finally(() => { this.ensuring = undefined })
+    const network = await this.ensuring
+    signal?.throwIfAborted()
+    return network
   }
 
   private async engineCpus (): Promise<number> {

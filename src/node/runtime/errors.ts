@@ -110,3 +110,29 @@ export class ImageMismatchError extends Error {
     this.local = local
   }
 }
+
+/** Why a node's replica network could not be created or adopted. */
+export type ReplicaNetworkProblem =
+  /** The subnet asked for is malformed, too small or too large, or reserved. */
+  | 'invalid-subnet'
+  /** The node's network exists on another subnet than the one asked for. */
+  | 'subnet-mismatch'
+  /** The subnet asked for overlaps another network of the engine. */
+  | 'subnet-taken'
+  /** Every /20 of the pool overlaps a network of the engine. */
+  | 'pool-exhausted'
+  /** A network that is not this node's already has its name. */
+  | 'name-taken'
+  /** The node's network is not laid out as meshd lays it out (no IPv4 subnet, another IPRange). */
+  | 'foreign-layout'
+
+/** This node's replica network cannot be created or adopted; `code` says why, the message what to do. */
+export class ReplicaNetworkError extends Error {
+  readonly code: ReplicaNetworkProblem
+
+  constructor (code: ReplicaNetworkProblem, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ReplicaNetworkError'
+    this.code = code
+  }
+}

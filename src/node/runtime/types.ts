@@ -9,8 +9,31 @@ export const LABELS = {
   /** The image id the deploy recorded, on replicas of a record that has one. */
   imageId: 'meshd.image-id',
   /** The hash of the spec the replica was built from (cluster/spec-hash.ts). */
-  specHash: 'meshd.spec-hash'
+  specHash: 'meshd.spec-hash',
+  /** On a node's Docker network: what it is for (NETWORK_ROLE). */
+  network: 'meshd.network'
 } as const
+
+/** The meshd.network label of a node's replica network. */
+export const NETWORK_ROLE = 'replicas'
+
+/**
+ * A node's replica network: a Docker bridge its replicas join, where they reach only the
+ * node (the gateway) and the outside world, never each other.
+ */
+export interface ReplicaNetwork {
+  /** Docker's name of it: meshd-<node>. */
+  name: string
+  id: string
+  /** IPv4 CIDR, a /20 unless one was given. */
+  subnet: string
+  /** The subnet's first address, the host's own on the bridge: where the node answers DNS and the mesh. */
+  gateway: string
+  /** The Linux interface of the bridge on the host. */
+  bridge: string
+  /** The subnet's addresses Docker never gives a container (after its first /22, up to broadcast - 1), for the node's services. */
+  serviceRange: { first: string, last: string }
+}
 
 /** A meshd container as the runtime sees it (from list or inspect). */
 export interface ContainerInfo {
@@ -25,9 +48,13 @@ export interface ContainerInfo {
   specHash?: string
   /** Docker's state: created, running, exited, dead, paused, restarting, removing. */
   state: string
-  /** Host ports published on the node's host: target → "host:port". */
+  /**
+   * Where each exposed tcp port is served: "<ip>:<target>" on the replica network while it
+   * runs with an address there, else none. A container from before replica networks
+   * reports its ports published on the node's address ("host:port") instead.
+   */
   ports: Array<{ target: number, endpoint: string }>
-  /** Container's IP on the bridge network, if running. */
+  /** The container's address on this node's replica network, while it runs. */
   ip?: string
   exitCode?: number
   /** From inspect only (a list does not say): the kernel's OOM killer killed a process of it. */
@@ -66,7 +93,18 @@ export interface ExecResult { exitCode: number, output: string }
 export interface Runtime {
   /** Resolves when the engine answers; throws RuntimeUnavailableError when not. */
   ping(opts?: { signal?: AbortSignal }): Promise<void>
-  /** Creates and starts a labelled container publishing each target port on host with an ephemeral port; with req.imageId, ImageMismatchError unless that image is here. */
+  /**
+   * Creates or adopts this node's replica network (ReplicaNetworkError when it cannot):
+   * the given subnet, or a free /20 of the pool. run() uses the subnet asked for last.
+   */
+  ensureNetwork(opts?: { subnet?: string, signal?: AbortSignal }): Promise<ReplicaNetwork>
+  /** Removes this node's replica network; absent is not an error, attached containers are (DockerApiError). */
+  removeNetwork(opts?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * Creates and starts a labelled container on this node's replica network (ensured first),
+   * exposing each target port and publishing none; with req.imageId, ImageMismatchError
+   * unless that image is here.
+   */
   run(req: CreateRequest, opts?: { signal?: AbortSignal }): Promise<ContainerInfo>
   /** Stops (with a grace period in seconds) and removes a container; absent is not an error. */
   remove(id: string, opts?: { signal?: AbortSignal, graceSeconds?: number }): Promise<void>

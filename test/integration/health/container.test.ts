@@ -1,5 +1,5 @@
-// Probes against real containers, through the runtime, on published ports of the
-// node's loopback address (never the container's bridge IP).
+// Probes against real containers, through the runtime, from the host to the replica's
+// address on the node's replica network (nothing is published).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { HealthMonitor, probeCmd, probeHttp, probeTcp, type ResolvedHealth } from '../../../src/node/health/index.ts'
 import { dockerRuntime, type ContainerInfo, type Runtime } from '../../../src/node/runtime/index.ts'
@@ -12,7 +12,7 @@ const NODE = 'rt-test-health'
 
 function endpointOf (info: ContainerInfo, target: number): string {
   const endpoint = info.ports.find(port => port.target === target)?.endpoint
-  if (endpoint === undefined) throw new Error(`port ${target} not published`)
+  if (endpoint === undefined) throw new Error(`port ${target} not exposed`)
   return endpoint
 }
 
@@ -62,18 +62,19 @@ describe('health probes against containers', () => {
     expect(changes).toEqual(['unhealthy', 'healthy'])
   })
 
-  it('probes HTTP and TCP through the published port on the node address', async () => {
+  it('probes HTTP and TCP on the replica\'s address', async () => {
     const info = await runtime.run({ spec: httpdSpec(), slot: 0, generation: 1 })
     const endpoint = endpointOf(info, 8080)
-    expect(endpoint.startsWith(`${HOST}:`)).toBe(true)
+    expect(endpoint).toBe(`${info.ip ?? ''}:8080`)
     const http = await waitFor(async () => { const r = await probeHttp(endpoint, '/', 1000); return r.ok ? r : undefined }, { timeoutMs: 5000, intervalMs: 25, what: 'http probe' })
     expect(http.detail).toBe(`http GET ${endpoint}/: 200`)
     expect((await probeHttp(endpoint, '/missing.html', 1000)).ok).toBe(false)
     expect((await probeTcp(endpoint, 1000)).ok).toBe(true)
   })
 
-  it('fails a TCP probe when nothing listens behind the published port', async () => {
-    // Docker's proxy accepts on the published port, then hangs up: that must not pass.
+  it('fails a TCP probe when nothing listens on the port', async () => {
+    // The replica refuses; a replica from before replica networks sat behind Docker's
+    // proxy, which accepts, then hangs up: probeTcp fails that too (test/node/health).
     const info = await runtime.run({ spec: httpdSpec({ command: ['sleep', '300'] }), slot: 0, generation: 1 })
     const endpoint = endpointOf(info, 8080)
     const tcp = await probeTcp(endpoint, 1000)

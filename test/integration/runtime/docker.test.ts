@@ -1,5 +1,6 @@
 // Against the real Docker Engine. Host 127.0.0.51 and node name rt-test keep these
-// containers and ports apart from every other test; each test removes what it made.
+// containers and networks apart from every other test; each test removes what it made.
+// The replica network itself: network.test.ts.
 import { createServer, type Server, type Socket } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -35,23 +36,23 @@ describe('dockerRuntime against the engine', () => {
     await runtime.ping()
   })
 
-  it('runs a labelled replica whose endpoint on the node address serves HTTP', async () => {
+  it('runs a labelled replica on the node\'s network, serving HTTP on its address there and published nowhere', async () => {
     const spec = httpdSpec({ labels: { team: 'web', 'meshd.node': 'spoofed' }, env: { GREETING: 'hi' } })
     const info = await runtime.run({ spec, slot: 2, generation: 7 })
 
     expect(info.name).toMatch(/^meshd-rt-test-web-2-g7-[0-9a-f]{4}$/)
     expect(info).toMatchObject({ service: 'web', slot: 2, generation: 7, node: NODE, state: 'running' })
-    expect(info.ports).toHaveLength(1)
-    expect(info.ports[0]?.target).toBe(8080)
-    expect(info.ports[0]?.endpoint).toMatch(/^127\.0\.0\.51:\d+$/)
+    expect(info.ip).toMatch(/^10\.2(0[89]|1\d|2[0-3])\.\d+\.\d+$/)
+    expect(info.ports).toEqual([{ target: 8080, endpoint: `${info.ip}:8080` }])
 
     // toMatchObject: the engine adds the image's own labels.
     const labels = JSON.parse(await docker('inspect', '--format', '{{json .Config.Labels}}', info.id)) as Record<string, string>
     expect(labels).toMatchObject({ team: 'web', 'meshd.service': 'web', 'meshd.slot': '2', 'meshd.node': NODE, 'meshd.generation': '7' })
     expect(await docker('inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', info.id)).toBe('no')
     expect(await docker('inspect', '--format', '{{json .Config.Env}}', info.id)).toContain('GREETING=hi')
-    // Published on the node's address only, never on 0.0.0.0.
-    expect(await docker('port', info.id, '8080/tcp')).toBe(info.ports[0]?.endpoint)
+    // run() made the node's network, without being asked to.
+    expect(await docker('inspect', '--format', '{{.HostConfig.NetworkMode}}', info.id)).toBe('meshd-rt-test')
+    expect(await docker('port', info.id)).toBe('')
 
     const endpoint = info.ports[0]?.endpoint ?? ''
     const response = await waitFor(async () => await httpGet(endpoint).catch(() => undefined), { timeoutMs: 5000, intervalMs: 25, what: 'httpd to answer' })
@@ -59,11 +60,10 @@ describe('dockerRuntime against the engine', () => {
     expect(response.body).toBe('hello from meshd\n')
   })
 
-  it('also publishes the health check port when no port targets it', async () => {
+  it('also exposes the health check port when no port targets it', async () => {
     const spec = httpdSpec({ health: { type: 'tcp', port: 9090 } })
     const info = await runtime.run({ spec, slot: 0, generation: 1 })
-    expect(info.ports.map(port => port.target)).toEqual([8080, 9090])
-    for (const port of info.ports) expect(port.endpoint).toMatch(/^127\.0\.0\.51:\d+$/)
+    expect(info.ports).toEqual([{ target: 8080, endpoint: `${info.ip}:8080` }, { target: 9090, endpoint: `${info.ip}:9090` }])
   })
 
   it('lists and inspects its containers', async () => {
@@ -74,11 +74,12 @@ describe('dockerRuntime against the engine', () => {
     const listed = await runtime.list()
     expect(listed.map(c => c.id).sort()).toEqual([a.id, b.id].sort())
     const listedA = listed.find(c => c.id === a.id)
-    expect(listedA).toMatchObject({ name: a.name, service: 'web', slot: 0, generation: 1, node: NODE, state: 'running', ports: a.ports })
+    expect(listedA).toMatchObject({ name: a.name, service: 'web', slot: 0, generation: 1, node: NODE, state: 'running', ip: a.ip, ports: a.ports })
     expect(listed.find(c => c.id === b.id)).toMatchObject({ slot: 1, state: 'exited', exitCode: 4, ports: [] })
+    expect(listed.find(c => c.id === b.id)).not.toHaveProperty('ip')
 
     const inspected = await runtime.inspect(a.id)
-    expect(inspected).toMatchObject({ id: a.id, name: a.name, state: 'running', ports: a.ports })
+    expect(inspected).toMatchObject({ id: a.id, name: a.name, state: 'running', ip: a.ip, ports: a.ports })
     expect(inspected?.startedAt).toBeTypeOf('string')
     expect(await runtime.inspect(b.id)).toMatchObject({ state: 'exited', exitCode: 4 })
     expect(await runtime.inspect('meshd-no-such-container')).toBeUndefined()

@@ -13,10 +13,12 @@ export async function docker (...args: string[]): Promise<string> {
   return stdout.trim()
 }
 
-/** Force-removes every container labelled meshd.node=<nodeName>, whatever state the test left them in. */
+/** Force-removes every container labelled meshd.node=<nodeName>, whatever state the test left them in, then the node's replica networks. */
 export async function removeAll (nodeName: string): Promise<void> {
   const ids = (await docker('ps', '-aq', '--filter', `label=meshd.node=${nodeName}`)).split('\n').filter(Boolean)
   if (ids.length > 0) await docker('rm', '-f', ...ids)
+  const networks = (await docker('network', 'ls', '-q', '--filter', `label=meshd.node=${nodeName}`, '--filter', 'label=meshd.network=replicas')).split('\n').filter(Boolean)
+  if (networks.length > 0) await docker('network', 'rm', ...networks)
 }
 
 /** A busybox service serving /www on 8080 (published 18080). */
@@ -33,11 +35,12 @@ export function httpdSpec (overrides: Partial<ServiceSpec> = {}): ServiceSpec {
   }
 }
 
-/** GETs path on a loopback "host:port" from that host's own address; resolves status and body. */
+/** GETs path on "host:port", from that address itself when it is a loopback one; resolves status and body. */
 export async function httpGet (endpoint: string, path = '/'): Promise<{ status: number, body: string }> {
   const [host, port] = endpoint.split(':')
+  const localAddress = host?.startsWith('127.') === true ? { localAddress: host } : {}
   return await new Promise((resolve, reject) => {
-    const req = request({ host, port: Number(port), path, agent: false, localAddress: host, timeout: 2000 }, (res) => {
+    const req = request({ host, port: Number(port), path, agent: false, ...localAddress, timeout: 2000 }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })

@@ -11,7 +11,7 @@ function spec (fields: Partial<ServiceSpec> = {}): ServiceSpec {
   return { name: 'web', image: 'meshd/busybox:latest', env: { A: '1' }, replicas: 1, ports: [{ published: 80, target: 8080 }], labels: { team: 'x' }, ...fields }
 }
 
-const context = { host: '127.0.0.9', nodeName: 'n1', name: 'meshd-n1-web-0-g2-abcd' }
+const context = { nodeName: 'n1', name: 'meshd-n1-web-0-g2-abcd', network: { name: 'meshd-n1', gateway: '10.211.16.1' } }
 
 describe('limitOptions', () => {
   it('sets only the default pids limit when the spec limits nothing', () => {
@@ -35,7 +35,7 @@ describe('limitOptions', () => {
 })
 
 describe('createOptions', () => {
-  it('labels, publishes, limits and rotates the logs of a replica', () => {
+  it('labels, exposes, limits and rotates the logs of a replica on the node\'s network', () => {
     const options = createOptions({ spec: spec({ resources: { cpus: 0.25, limits: { memory: 64 * MiB, pids: 64 } } }), slot: 0, generation: 2 }, context)
     expect(options).toStrictEqual({
       name: context.name,
@@ -44,14 +44,26 @@ describe('createOptions', () => {
       Labels: { team: 'x', 'meshd.service': 'web', 'meshd.slot': '0', 'meshd.node': 'n1', 'meshd.generation': '2' },
       ExposedPorts: { '8080/tcp': {} },
       HostConfig: {
-        PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.9', HostPort: '' }] },
+        NetworkMode: 'meshd-n1',
+        Dns: ['10.211.16.1'],
+        DnsSearch: ['meshd'],
         RestartPolicy: { Name: 'no' },
         Memory: 64 * MiB,
         MemorySwap: 64 * MiB,
         PidsLimit: 64,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } }
-      }
+      },
+      NetworkingConfig: { EndpointsConfig: { 'meshd-n1': {} } }
     })
+  })
+
+  it('publishes no port: every target and the health port are only exposed, on the replica network', () => {
+    const options = createOptions({ spec: spec({ ports: [{ published: 80, target: 8080 }, { published: 443, target: 8443 }, { published: 81, target: 8080 }], health: { type: 'tcp', port: 9090 } }), slot: 0, generation: 1 }, context)
+    expect(options.ExposedPorts).toStrictEqual({ '8080/tcp': {}, '8443/tcp': {}, '9090/tcp': {} })
+    expect(options.HostConfig).not.toHaveProperty('PortBindings')
+    expect(options.HostConfig).not.toHaveProperty('PublishAllPorts')
+    expect(options.HostConfig).toMatchObject({ NetworkMode: 'meshd-n1', Dns: ['10.211.16.1'], DnsSearch: ['meshd'] })
+    expect(options.NetworkingConfig).toStrictEqual({ EndpointsConfig: { 'meshd-n1': {} } })
   })
 
   it('rotates the logs and limits pids of a replica whose spec says nothing about resources', () => {
