@@ -16,6 +16,7 @@ import { AuditLog, TokenIndex } from './auth/index.ts'
 import { ClusterId, clusterSecret, ensureAdminToken, loadIdentity, lockDataDir, secureDataDir } from './datadir/index.ts'
 import { Lifecycle } from './lifecycle.ts'
 import { MemberJanitor } from './membership/index.ts'
+import { ReplicaNet } from './network/index.ts'
 import { Mesh } from './mesh/index.ts'
 import { Reconciler } from './reconciler/index.ts'
 import { RolloutDriver } from './rollout/index.ts'
@@ -60,6 +61,7 @@ export class Daemon {
 
     const runtime = dockerRuntime({ host: config.host, nodeName: config.name, log: part('runtime') })
     await parts.start(engine(runtime))
+    const replicaNet = await parts.start(new ReplicaNet(runtime, config.replicaSubnet, part('network')))
 
     const psk = await clusterSecret(config.dataDir, config.secret)
     // The founder made the secret and joins no one; everyone else learns the cluster from a peer.
@@ -87,7 +89,8 @@ export class Daemon {
     })
     const mesh = new Mesh({
       host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs,
-      meshPort: config.meshPort, meshKey: meshKeyOf(psk)
+      meshPort: config.meshPort, meshKey: meshKeyOf(psk),
+      network: () => replicaNet.local(), addresses: async (wanted) => { await replicaNet.addresses(wanted) }
     })
     // Before the reconciler and the mesh start, so that no verdict in between is missed.
     const onMember = ({ id }: { id: string }): void => {

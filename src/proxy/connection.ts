@@ -95,7 +95,7 @@ function dial (c: Connection): void {
   up.on('close', onUpstreamClose)
   up.once('connect', onUpstreamConnect)
   up.setNoDelay(true)
-  up.connect({ host: ep.host, port: ep.port, localAddress: route.settings.localAddress })
+  up.connect({ host: ep.host, port: ep.port, localAddress: ep.fromHost ? route.settings.localAddress : undefined })
 }
 
 function onUpstreamConnect (this: Tagged): void {

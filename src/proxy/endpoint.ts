@@ -20,6 +20,12 @@ export class Endpoint {
   readonly port: number
   /** Set for an endpoint behind another node's mesh port. */
   readonly via: MeshTarget | undefined
+  /**
+   * Dialled from the node's own address: another node's mesh port, or anything on
+   * loopback. A replica's container address is dialled from wherever the kernel routes
+   * it (the bridge's gateway): a loopback source cannot reach it.
+   */
+  readonly fromHost: boolean
   /** Outstanding connections, connecting ones included: what the balancer compares. */
   active = 0
   total = 0
@@ -41,6 +47,7 @@ export class Endpoint {
     this.host = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
     this.port = colon > 0 ? Number(hostPort.slice(colon + 1)) : Number.NaN
     this.via = mesh === null ? undefined : { service: mesh[2]!, slot: mesh[3] === '-' ? undefined : Number(mesh[3]), port: Number(mesh[4]) }
+    this.fromHost = this.via !== undefined || this.host.startsWith('127.') || this.host === '::1'
   }
 
   /** Whether the address parsed into something dialable. */

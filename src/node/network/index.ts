@@ -1,3 +1,5 @@
-// This node's replica network on the host: the service addresses on its bridge.
+// This node's replica network on the host: made or adopted at start, and the service
+// addresses on its bridge.
 
 export { BridgeAddresses, addressChanges } from './addresses.ts'
+export { ReplicaNet } from './replica-net.ts'
