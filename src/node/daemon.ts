@@ -112,7 +112,8 @@ export class Daemon {
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
-      resolveImage: async (image, opts) => await runtime.imageId(image, opts)
+      resolveImage: async (image, opts) => await runtime.imageId(image, opts),
+      addresses: (services) => replicaNet.serviceAddresses(services)
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)

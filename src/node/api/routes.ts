@@ -22,7 +22,8 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   /** A service as the cluster shows it now, with this node's mesh counters when asked. */
   const show = (req: FastifyRequest, name: string, withMesh = true): ServiceView => {
     const view = init.view()
-    return redacted(serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined), req.principal)
+    const addresses = init.addresses?.(view.services).get(name)
+    return redacted(serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined, addresses), req.principal)
   }
   /** Changes a service: services:write, on that service, and only at the version If-Match names. */
   const writes = { config: { permission: 'services:write', service: true }, preHandler: async (req: FastifyRequest<{ Params: NameParams }>) => { assertVersion(req, init) } } as const
@@ -54,9 +55,10 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   app.get('/v1/services', async (req) => {
     const view = init.view()
     const placement = placeCluster(view)
+    const addresses = init.addresses?.(view.services)
     return Object.values(view.services)
       .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
-      .map((record) => redacted(serviceView(view, record, placement, init.mesh?.service(record.spec.name)), req.principal))
+      .map((record) => redacted(serviceView(view, record, placement, init.mesh?.service(record.spec.name), addresses?.get(record.spec.name)), req.principal))
   })
 
   app.get<{ Params: NameParams }>('/v1/services/:name', async (req) => show(req, req.params.name))

@@ -1,10 +1,10 @@
 // What the API is built from: the node, its document, its view of the cluster and its mesh.
 
-import type { ClusterDocument } from '../../crdt/index.ts'
+import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { AuditLog, TokenIndex } from '../auth/index.ts'
-import type { ClusterView } from '../cluster/index.ts'
+import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ListedProblem } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
@@ -29,6 +29,8 @@ export interface ApiInit {
   audit?: AuditLog
   /** Records of the document this node ignores, and why (trust/). */
   problems?: () => { total: number, problems: ListedProblem[] }
+  /** The services' addresses on this node, for the service view. */
+  addresses?: (services: Record<string, ServiceRecord>) => Map<string, ServiceAddresses>
   /** Services may publish ports below 1024 (--allow-low-ports). */
   allowLowPorts?: boolean
   /** This node's engine naming an image's id (Runtime.imageId), for deployService; without it deploys record none. */

@@ -5,7 +5,7 @@ import type { Placement } from '../../placement/index.ts'
 import { seesSecrets } from '../auth/index.ts'
 import type { Principal } from '../auth/index.ts'
 import { notDead, recordVersion } from '../cluster/index.ts'
-import type { ClusterView } from '../cluster/index.ts'
+import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 
 export interface ReplicaView {
@@ -21,6 +21,9 @@ export interface ReplicaView {
 }
 
 export interface ServiceView extends ServiceRecord {
+  /** The service's address on the node that answered, and the names its replicas reach it by. */
+  address?: string
+  names?: string[]
   /** Changes with every write to the service: send it back as If-Match to change it only if nobody else did. */
   version: string
   replicas: ReplicaView[]
@@ -65,7 +68,7 @@ export function replicaViews (view: ClusterView, service: string): ReplicaView[]
 }
 
 /** A service as GET /v1/services/NAME shows it. */
-export function serviceView (view: ClusterView, record: ServiceRecord, placement?: Placement, mesh?: ServiceMeshView): ServiceView {
+export function serviceView (view: ClusterView, record: ServiceRecord, placement?: Placement, mesh?: ServiceMeshView, addresses?: ServiceAddresses): ServiceView {
   const name = record.spec.name
   const replicas = replicaViews(view, name)
   // A dead node's records keep their last state; its replicas serve nobody.
@@ -78,6 +81,7 @@ export function serviceView (view: ClusterView, record: ServiceRecord, placement
   return {
     ...shown,
     version: recordVersion(record),
+    ...(addresses === undefined ? {} : { address: addresses.address, names: namesOf(name, addresses) }),
     replicas,
     unplaced: (placement?.unplaced ?? []).filter((u) => u.service === name).map((u) => ({ slot: u.slot, reason: u.reason })),
     status: {
@@ -118,4 +122,10 @@ export function redacted (view: ServiceView, principal: Principal | undefined): 
 
 /** What a viewer sees instead of an env value. */
 export const REDACTED = '<redacted>'
+
+/** The DNS names of a service and its slots, short and under "meshd". */
+function namesOf (service: string, addresses: ServiceAddresses): string[] {
+  const short = [service, ...[...addresses.slots.keys()].map((slot) => `${service}-${slot}`)]
+  return short.flatMap((name) => [name, `${name}.meshd`])
+}
 

@@ -145,6 +145,8 @@ async function stopAll (nodes: LocalNode[], keep: boolean): Promise<void> {
     const runtime = dockerRuntime({ host: node.host, nodeName: node.name, log: silentLogger })
     const containers = await runtime.list().catch(() => [])
     await Promise.all(containers.map(async (c) => { await runtime.remove(c.id, { graceSeconds: 1 }).catch(() => {}) }))
+    // The replica network goes with its replicas (its service addresses with its bridge).
+    await runtime.removeNetwork().catch(() => {})
     await runtime.stop()
     if (containers.length > 0) process.stdout.write(`  ${node.name}: removed ${containers.length} container${containers.length === 1 ? '' : 's'}\n`)
   }

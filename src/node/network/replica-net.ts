@@ -3,8 +3,9 @@
 // failing), then its service range for the mesh's addresses and its bridge for them.
 
 import type { Logger } from '../../logger.ts'
-import { ipToInt } from '../cluster/index.ts'
-import type { LocalNetwork } from '../cluster/index.ts'
+import { ipToInt, serviceAddresses } from '../cluster/index.ts'
+import type { LocalNetwork, ServiceAddresses } from '../cluster/index.ts'
+import type { ServiceRecord } from '../../crdt/index.ts'
 import { StartupError } from '../errors.ts'
 import { ReplicaNetworkError } from '../runtime/index.ts'
 import type { ReplicaNetwork, Runtime } from '../runtime/index.ts'
@@ -46,6 +47,11 @@ export class ReplicaNet {
   /** What the mesh's routes need of it. */
   local (): LocalNetwork | undefined {
     return this.current === undefined ? undefined : { range: this.current.serviceRange }
+  }
+
+  /** The services' addresses on this node (none before the network exists). */
+  serviceAddresses (services: Record<string, ServiceRecord>): Map<string, ServiceAddresses> {
+    return this.current === undefined ? new Map() : serviceAddresses(services, this.current.serviceRange)
   }
 
   /** Puts exactly these service addresses on the bridge. */
