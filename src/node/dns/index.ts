@@ -19,7 +19,7 @@
  * let table = nameTable([{ service: 'db', address: '10.213.0.2', slots: [{ slot: 0, address: '10.213.1.7' }] }])
  * const dns = dnsServer({ host: '10.213.0.1', table: () => table, log })
  * await dns.start()
- * document.on('change', () => { table = nameTable(servicesOf(view())) })
+ * document.on('change', () => { table = nameTable(addressesOf(view())) }) // the caller's addresses
  * ```
  */
 

@@ -17,7 +17,13 @@ export interface Query {
 }
 
 /** Why a decodable query gets an error without an answer: FORMERR for other than one question, NOTIMP for other than a standard query. */
-export type QueryProblem = { rcode: 'FORMERR' | 'NOTIMP', id: number, flags: number, questions: Question[], edns?: OptAnswer }
+export interface QueryProblem {
+  rcode: 'FORMERR' | 'NOTIMP'
+  id: number
+  flags: number
+  questions: Question[]
+  edns?: OptAnswer
+}
 
 /** The rcodes the server sets itself (the low four bits of the flags). */
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const

@@ -119,6 +119,7 @@ export class DnsServer {
     return this.udp === undefined ? undefined : { host: this.init.host, port: this.udp.address().port }
   }
 
+  /** The counters since construction, and what is in flight now. */
   stats (): DnsStats {
     return {
       ...this.counters,
