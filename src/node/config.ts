@@ -41,6 +41,8 @@ export interface DaemonConfig {
   meshPort: number
   /** The replica network's subnet (an IPv4 /20 or larger); chosen by the node when absent. */
   replicaSubnet?: string
+  /** Resolvers the node's DNS forwards names outside meshd to; default the host's. */
+  dnsForward?: Array<{ host: string, port: number }>
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -66,6 +68,7 @@ export interface RawDaemonOptions {
   reapAfter?: string
   meshPort?: string | number
   replicaSubnet?: string
+  dnsForward?: string[]
 }
 
 /** Validates raw start options; throws an Error naming the bad option. */
@@ -100,8 +103,15 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     allowLowPorts: raw.allowLowPorts === true,
     reapAfterMs: durationOption('--reap-after', raw.reapAfter, REAP_AFTER_MS),
     meshPort: port('--mesh-port', raw.meshPort ?? DEFAULT_MESH_PORT),
-    ...(raw.replicaSubnet === undefined ? {} : { replicaSubnet: subnet(raw.replicaSubnet) })
+    ...(raw.replicaSubnet === undefined ? {} : { replicaSubnet: subnet(raw.replicaSubnet) }),
+    ...(raw.dnsForward === undefined ? {} : { dnsForward: raw.dnsForward.map(resolverAddress) })
   }
+}
+
+function resolverAddress (text: string): { host: string, port: number } {
+  const [host = '', portText = '53'] = text.trim().split(':')
+  if (!isIPv4(host)) throw new Error(`--dns-forward: expected IPV4[:PORT] such as "10.0.0.2" or "127.0.0.53:5353", got "${text}"`)
+  return { host, port: port('--dns-forward', portText) }
 }
 
 function subnet (text: string): string {

@@ -16,7 +16,7 @@ import { AuditLog, TokenIndex } from './auth/index.ts'
 import { ClusterId, clusterSecret, ensureAdminToken, loadIdentity, lockDataDir, secureDataDir } from './datadir/index.ts'
 import { Lifecycle } from './lifecycle.ts'
 import { MemberJanitor } from './membership/index.ts'
-import { ReplicaNet } from './network/index.ts'
+import { ReplicaNames, ReplicaNet } from './network/index.ts'
 import { Mesh } from './mesh/index.ts'
 import { Reconciler } from './reconciler/index.ts'
 import { RolloutDriver } from './rollout/index.ts'
@@ -117,6 +117,7 @@ export class Daemon {
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)
+    await parts.start(new ReplicaNames({ document, view, network: replicaNet, log: part('dns'), ...(config.dnsForward === undefined ? {} : { upstreams: config.dnsForward }) }))
     await parts.start(new RolloutDriver({ document, view, log: part('rollout') }))
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')

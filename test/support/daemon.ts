@@ -12,6 +12,8 @@ export { waitFor } from './wait.ts'
 
 export const BIN = fileURLToPath(new URL('../../bin/meshd.js', import.meta.url))
 export const IMAGE = 'meshd/busybox:latest'
+/** Where test daemons forward names outside meshd: nothing listens there. */
+export const NO_RESOLVER = '127.0.0.1:1'
 
 export interface TestDaemon {
   name: string
@@ -58,7 +60,8 @@ export function tempDataDir (prefix = 'meshd-test-'): string {
 export function spawnDaemon (opts: DaemonOptions): TestDaemon {
   const dataDir = opts.dataDir ?? tempDataDir()
   const apiPort = opts.apiPort ?? 7700
-  const args = [BIN, 'start', '--name', opts.name, '--host', opts.host, '--data-dir', dataDir, '--api-port', String(apiPort), ...(opts.args ?? ['--no-mdns'])]
+  // Names outside meshd go to a resolver on loopback that is not there: tests never reach the world.
+  const args = [BIN, 'start', '--name', opts.name, '--host', opts.host, '--data-dir', dataDir, '--api-port', String(apiPort), '--dns-forward', NO_RESOLVER, ...(opts.args ?? ['--no-mdns'])]
   const [command, ...prefix] = [...(opts.prefix ?? []), process.execPath]
   const child = spawn(command!, [...prefix, ...args], {
     env: { ...process.env, MESHD_LOG: process.env.MESHD_LOG ?? 'info', ...opts.env },

@@ -41,6 +41,7 @@ function startOptions (command: Command): Command {
     .option('--api-tls-key <file>', 'the PEM key of --api-tls-cert')
     .option('--mesh-port <port>', 'where other nodes\' meshes reach this node\'s replicas (default 7702)')
     .option('--replica-subnet <cidr>', 'the subnet of this node\'s replica network (default: one the node chooses in 10.208.0.0/12)')
+    .option('--dns-forward <ip[:port]>', 'a resolver for names outside meshd, for the replicas (repeatable; default: the host\'s)', collect)
     .option('--reap-after <duration>', 'remove a member for good once it has been dead this long (default 24h)')
     .option('--allow-low-ports', 'let services publish ports below 1024 on this node\'s API')
     .option('--mesh-idle-timeout <duration>', 'the routing mesh closes connections idle this long (default 5m)')

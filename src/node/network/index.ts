@@ -3,3 +3,5 @@
 
 export { BridgeAddresses, addressChanges } from './addresses.ts'
 export { ReplicaNet } from './replica-net.ts'
+export { ReplicaNames } from './names.ts'
+export type { NamesInit } from './names.ts'

@@ -1,0 +1,70 @@
+// The names this node's replicas resolve: its DNS server on the replica network's
+// gateway, answering from a table of this node's service and slot addresses that is
+// rebuilt when services change, and forwarding every other name.
+
+import type { ClusterDocument } from '../../crdt/index.ts'
+import type { Logger } from '../../logger.ts'
+import { dnsServer } from '../dns/index.ts'
+import type { DnsServer, NameTable, Upstream } from '../dns/index.ts'
+import { nameTable } from '../dns/index.ts'
+import type { ClusterView } from '../cluster/index.ts'
+import type { ReplicaNet } from './replica-net.ts'
+
+export interface NamesInit {
+  document: ClusterDocument
+  view: () => ClusterView
+  network: ReplicaNet
+  log: Logger
+  /** Resolvers for names outside meshd (--dns-forward); default the host's. */
+  upstreams?: Upstream[]
+  /** Default 53. */
+  port?: number
+}
+
+export class ReplicaNames {
+  private readonly init: NamesInit
+  private server: DnsServer | undefined
+  private table: NameTable | undefined
+  private lastProblems = ''
+
+  constructor (init: NamesInit) {
+    this.init = init
+  }
+
+  async start (): Promise<void> {
+    const network = this.init.network.network()
+    if (this.server !== undefined || network === undefined) return
+    const server = dnsServer({
+      host: network.gateway,
+      port: this.init.port ?? 53,
+      table: () => this.current(),
+      log: this.init.log,
+      ...(this.init.upstreams === undefined ? {} : { upstreams: this.init.upstreams })
+    })
+    await server.start()
+    this.server = server
+    this.init.document.on('change', this.onChange)
+    this.init.log.info({ address: network.gateway }, 'answering DNS for this node\'s replicas')
+  }
+
+  async stop (): Promise<void> {
+    this.init.document.off('change', this.onChange)
+    await this.server?.stop()
+    this.server = undefined
+  }
+
+  private current (): NameTable {
+    if (this.table !== undefined) return this.table
+    const addresses = this.init.network.serviceAddresses(this.init.view().services)
+    const built = nameTable([...addresses].map(([service, { address, slots }]) => ({ service, address, slots: [...slots].map(([slot, a]) => ({ slot, address: a })) })))
+    const problems = JSON.stringify(built.problems)
+    if (problems !== this.lastProblems && built.problems.length > 0) this.init.log.warn({ problems: built.problems }, 'some names cannot be answered')
+    this.lastProblems = problems
+    this.table = built
+    return built
+  }
+
+  private readonly onChange = (change: { services: boolean, removals: boolean, nodes: boolean }): void => {
+    if (change.services || change.removals || change.nodes) this.table = undefined
+  }
+}
