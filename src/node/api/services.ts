@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
 import { LOW_PORTS } from './constants.ts'
-import { inProgress, newRollout, nextAddressIndex, rollbackOf } from '../cluster/index.ts'
+import { containerPart, inProgress, newRollout, nextAddressIndex, rollbackOf } from '../cluster/index.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
@@ -36,7 +36,8 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
   // The same tag naming another image (re-imported, re-built) is a new release to roll out.
   const sameImage = pinned === existing.imageId
   if (sameImage && isDeepStrictEqual(existing.spec, spec)) return { created: false, changed: false, record: existing }
-  const rollsContainers = !sameImage || !isDeepStrictEqual({ ...existing.spec, replicas: 0, update: undefined }, { ...spec, replicas: 0, update: undefined })
+  // The replica count, the update pace and the network policy change no container (containerPart).
+  const rollsContainers = !sameImage || !isDeepStrictEqual(containerPart(existing.spec), containerPart(spec))
   if (!rollsContainers) {
     const record: ServiceRecord = { ...existing, spec, updatedAt: now }
     document.putService(spec.name, record)

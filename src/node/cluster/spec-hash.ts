@@ -7,9 +7,19 @@ import { canonicalJson, unsealed } from '../../crdt/index.ts'
 import type { Plain } from '../../crdt/index.ts'
 import { hash32 } from '../../placement/index.ts'
 
-/** 64 bits of the spec's canonical JSON, as 16 hex digits: the same on every node. */
+/** 64 bits of the canonical JSON of what a container is built from, as 16 hex digits: the same on every node. */
 export function specHash (spec: ServiceSpec): string {
-  return hex64(canonicalJson(spec as unknown as Plain))
+  return hex64(canonicalJson(containerPart(spec) as unknown as Plain))
+}
+
+/**
+ * The spec less what changes no container: the replica count, the update pace and the
+ * network policy (the mesh applies it). A scale or a policy change must not replace
+ * replicas; writeService gives them no new generation either.
+ */
+export function containerPart (spec: ServiceSpec): Omit<ServiceSpec, 'replicas' | 'update' | 'allowFrom' | 'policy'> {
+  const { replicas: _r, update: _u, allowFrom: _a, policy: _p, ...rest } = spec
+  return rest
 }
 
 /** A service record's version (its ETag): changes with anything written to it, whoever wrote it. */

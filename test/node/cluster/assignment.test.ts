@@ -63,3 +63,11 @@ describe('specHash', () => {
     expect(specHash({ ...a, env: { A: '1' } })).not.toBe(specHash(a))
   })
 })
+
+describe('specHash and what changes no container', () => {
+  it('ignores the replica count, the update pace and the network policy', () => {
+    const a = service('web', { replicas: 2 }).spec
+    expect(specHash({ ...a, replicas: 5, update: { parallelism: 3 }, allowFrom: ['app'], policy: 'observe' })).toBe(specHash(a))
+    expect(specHash({ ...a, image: 'other:1' })).not.toBe(specHash(a))
+  })
+})
