@@ -2,12 +2,28 @@
 // less memory than hundreds of modules with type stripping (see BENCHMARKS.md).
 
 import { build } from 'esbuild'
+import type { Plugin } from 'esbuild'
 import { readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const stub = `${root}scripts/stubs/unused-transport.cjs`
 const outfile = `${root}dist/meshd.mjs`
+
+// An ESM `import` of a Node builtin builds a namespace of all its exports, which runs
+// their lazy getters: `node:http` then loads undici (for http.WebSocket), `node:crypto`
+// WebCrypto, ~4 MB the daemon never uses. require() reads only what is used.
+const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`)
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup (build) {
+    build.onResolve({ filter: BUILTIN }, (args) => args.namespace === 'builtin'
+      ? { path: args.path, external: true }
+      : { path: args.path, namespace: 'builtin' })
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
+  }
+}
 
 await build({
   entryPoints: [`${root}src/node/cli/main.ts`],
@@ -23,6 +39,7 @@ await build({
   // Licence comments go to dist/meshd.mjs.LEGAL.txt instead of the source text.
   legalComments: 'linked',
   logLevel: 'warning',
+  plugins: [builtinsByRequire],
   alias: { ssh2: stub, 'cpu-features': stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub },
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __meshdRequire } from 'node:module'; const require = __meshdRequire(import.meta.url);" }
