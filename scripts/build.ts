@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const stub = `${root}scripts/stubs/unused-transport.cjs`
 const outfile = `${root}dist/meshd.mjs`
+const noWasm = `${root}scripts/stubs/no-wasm.cjs`
 
 // An ESM `import` of a Node builtin builds a namespace of all its exports, which runs
 // their lazy getters: `node:http` then loads undici (for http.WebSocket), `node:crypto`
@@ -22,6 +23,15 @@ const builtinsByRequire: Plugin = {
       ? { path: args.path, external: true }
       : { path: args.path, namespace: 'builtin' })
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
+  }
+}
+
+// xsalsa20 (pnet) picks its WebAssembly core with a relative require; the stub makes
+// it take its JavaScript one (scripts/stubs/no-wasm.cjs says why).
+const xsalsa20WithoutWasm: Plugin = {
+  name: 'xsalsa20-without-wasm',
+  setup (build) {
+    build.onResolve({ filter: /^\.\/xsalsa20$/ }, (args) => /[/\\]xsalsa20[/\\]index\.js$/.test(args.importer) ? { path: noWasm } : undefined)
   }
 }
 
@@ -39,8 +49,11 @@ await build({
   // Licence comments go to dist/meshd.mjs.LEGAL.txt instead of the source text.
   legalComments: 'linked',
   logLevel: 'warning',
-  plugins: [builtinsByRequire],
-  alias: { ssh2: stub, 'cpu-features': stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub },
+  plugins: [builtinsByRequire, xsalsa20WithoutWasm],
+  alias: {
+    ssh2: stub, 'cpu-features': stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub, protobufjs: stub,
+    '@chainsafe/as-chacha20poly1305': noWasm, '@chainsafe/as-sha256': noWasm
+  },
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __meshdRequire } from 'node:module'; const require = __meshdRequire(import.meta.url);" }
 })

@@ -1,0 +1,11 @@
+// Stands in for the WebAssembly builds of ChaCha20-Poly1305 and SHA-256 that
+// @chainsafe/libp2p-noise loads at import: meshd hands noise OpenSSL's
+// (src/gossip/host.ts), so they are never called, and compiling them would start
+// V8's wasm engine in every daemon. Also stands in for xsalsa20's wasm core, which
+// makes it use its JavaScript one.
+const unused = () => { throw new Error('WebAssembly crypto is left out of the meshd bundle') }
+
+module.exports = () => false
+module.exports.newInstance = () => ({})
+module.exports.ChaCha20Poly1305 = class { seal () { unused() } open () { unused() } }
+module.exports.digest = unused
