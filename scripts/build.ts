@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const stub = `${root}scripts/stubs/unused-transport.cjs`
 const outfile = `${root}dist/meshd.mjs`
 const noWasm = `${root}scripts/stubs/no-wasm.cjs`
+const noSchemas = `${root}scripts/stubs/schema-compilers.cjs`
 
 // An ESM `import` of a Node builtin builds a namespace of all its exports, which runs
 // their lazy getters: `node:http` then loads undici (for http.WebSocket), `node:crypto`
@@ -52,7 +53,8 @@ await build({
   plugins: [builtinsByRequire, xsalsa20WithoutWasm],
   alias: {
     ssh2: stub, 'cpu-features': stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub, protobufjs: stub,
-    '@chainsafe/as-chacha20poly1305': noWasm, '@chainsafe/as-sha256': noWasm
+    '@chainsafe/as-chacha20poly1305': noWasm, '@chainsafe/as-sha256': noWasm,
+    '@fastify/ajv-compiler': noSchemas, '@fastify/fast-json-stringify-compiler': noSchemas
   },
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __meshdRequire } from 'node:module'; const require = __meshdRequire(import.meta.url);" }
