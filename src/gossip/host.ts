@@ -9,7 +9,6 @@ import { defaultCrypto, nodeCrypto } from '@chainsafe/libp2p-noise/crypto'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { mdns } from '@libp2p/mdns'
 import { gossipsub } from '@libp2p/gossipsub'
 import { clusterProtector } from './protector.ts'
 import { tcpMultiaddr } from './address.ts'
@@ -56,7 +55,8 @@ export async function createHost (init: HostInit): Promise<Host> {
     connectionEncrypters: [noise({ crypto: NOISE_CRYPTO })],
     streamMuxers: [yamux()],
     connectionManager: { dialTimeout: DIAL_TIMEOUT_MS },
-    peerDiscovery: init.mdns ? [mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
+    // Imported only when on: its multicast DNS stack is never needed on loopback or with --no-mdns.
+    peerDiscovery: init.mdns ? [(await import('@libp2p/mdns')).mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
     services: {
       identify: identify(),
       ping: ping(),
