@@ -4,6 +4,7 @@
 // strips types), so a stale bundle can never hide a change.
 
 import { readdirSync, statSync } from 'node:fs'
+import { enableCompileCache, flushCompileCache } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -27,9 +28,16 @@ function bundleIsFresh () {
   }
 }
 
+const fresh = bundleIsFresh()
+// V8's code cache for the bundle (written by the first run, kept beside it, cleared by
+// the build): a start then skips parsing 2.4 MB of JavaScript, whose ~9 MB of compiler
+// memory glibc would otherwise keep (a third of the daemon's heap), and starts sooner.
+if (fresh) enableCompileCache(join(root, 'dist', 'compile-cache'))
+
 // For stack traces with source positions, run with NODE_OPTIONS=--enable-source-maps
 // (it costs ~50 MB, so it is not the default).
-const { main } = await import(bundleIsFresh() ? bundle : '../src/node/cli/main.ts')
+const { main } = await import(fresh ? bundle : '../src/node/cli/main.ts')
+if (fresh) flushCompileCache()
 main(process.argv).catch((err) => {
   process.stderr.write(`meshd: ${err?.message ?? err}\n`)
   process.exitCode = 1

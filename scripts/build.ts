@@ -3,7 +3,7 @@
 
 import { build } from 'esbuild'
 import type { Plugin } from 'esbuild'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
@@ -59,6 +59,9 @@ await build({
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __meshdRequire } from 'node:module'; const require = __meshdRequire(import.meta.url);" }
 })
+
+// bin/meshd.js keeps V8's code cache of the bundle here; a new bundle starts a new one.
+rmSync(`${root}dist/compile-cache`, { recursive: true, force: true })
 
 // One character beyond ASCII makes V8 keep the whole source as UTF-16: twice the bytes.
 const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(outfile, 'latin1'))
