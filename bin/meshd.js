@@ -8,6 +8,21 @@ import { enableCompileCache, flushCompileCache } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+// The daemon (`start`, `join`) runs with V8 flags that trade JIT speed for memory
+// (BENCHMARKS.md, "Idle daemon RSS"; together ~25 MB of the ~100 MB an idle daemon takes):
+//   --optimize-for-size  smaller heap growth steps and denser objects
+//   --max-opt=1          the interpreter and the Sparkplug baseline compiler only: no
+//                        Maglev or TurboFan, whose code, compiler memory and machine code
+//                        an idle daemon would otherwise keep resident
+// V8 reads them only as it starts, so the process replaces itself with one that has them
+// (process.execve keeps the PID that supervisors and tests watch). Flags given to node
+// come after these and win: `node --max-opt=4 bin/meshd.js start ...` has the full JIT.
+const DAEMON_V8_FLAGS = ['--optimize-for-size', '--max-opt=1']
+if ((process.argv[2] === 'start' || process.argv[2] === 'join') && typeof process.execve === 'function' &&
+    !DAEMON_V8_FLAGS.every((flag) => process.execArgv.includes(flag))) {
+  process.execve(process.execPath, [process.execPath, ...DAEMON_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)])
+}
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bundle = join(root, 'dist', 'meshd.mjs')
 
