@@ -3,6 +3,7 @@
 
 import { build } from 'esbuild'
 import type { Plugin } from 'esbuild'
+import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -14,8 +15,8 @@ const noWasm = `${root}scripts/stubs/no-wasm.cjs`
 const noSchemas = `${root}scripts/stubs/schema-compilers.cjs`
 
 // An ESM `import` of a Node builtin builds a namespace of all its exports, which runs
-// their lazy getters: `node:http` then loads undici (for http.WebSocket), `node:crypto`
-// WebCrypto, ~4 MB the daemon never uses. require() reads only what is used.
+// their lazy getters: `node:http` then loads undici (for http.WebSocket), ~2 MB of RSS
+// the daemon never uses. require() reads only what is used.
 const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`)
 const builtinsByRequire: Plugin = {
   name: 'builtins-by-require',
@@ -60,9 +61,12 @@ await build({
   banner: { js: "import { createRequire as __meshdRequire } from 'node:module'; const require = __meshdRequire(import.meta.url);" }
 })
 
-// bin/meshd.js keeps V8's code cache of the bundle here; a new bundle starts a new one.
-rmSync(`${root}dist/compile-cache`, { recursive: true, force: true })
-
 // One character beyond ASCII makes V8 keep the whole source as UTF-16: twice the bytes.
 const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(outfile, 'latin1'))
 if (nonAscii !== null) throw new Error(`dist/meshd.mjs: non-ASCII byte at ${nonAscii.index}; escape it in the source`)
+
+// bin/meshd.js keeps V8's code cache of the bundle here; a new bundle starts a new one,
+// written now for the CLI and for the daemon (whose V8 flags make it a cache of its own),
+// so that even the first start after a build skips parsing (~8 MB less RSS).
+rmSync(`${root}dist/compile-cache`, { recursive: true, force: true })
+for (const args of [['--version'], ['start', '--help']]) execFileSync(process.execPath, [`${root}bin/meshd.js`, ...args], { stdio: 'ignore' })
