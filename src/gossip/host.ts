@@ -31,10 +31,11 @@ export interface HostInit {
 
 export type Host = Libp2p<{ identify: Identify, ping: Ping, pubsub: GossipSub }>
 
-// Noise's default seals messages under 1200 bytes with a WebAssembly ChaCha20-Poly1305;
-// OpenSSL's for all of them lets the bundle leave every WebAssembly module out
-// (scripts/build.ts), and with them V8's wasm compilers: ~2 MB of RSS per daemon for
-// ~20 us more per small gossip message (23 us instead of 4 for 100 bytes).
+// Noise's default crypto compiles WebAssembly ChaCha20-Poly1305 and SHA-256 modules at
+// import and seals messages under 1200 bytes with the first. OpenSSL's for every message
+// lets the bundle leave every WebAssembly module out (scripts/build.ts), and with them
+// V8's wasm engine: ~5-10 MB of RSS per daemon, for ~20 us more per small gossip message
+// (23 us instead of 4 for 100 bytes).
 const NOISE_CRYPTO = {
   ...defaultCrypto,
   chaCha20Poly1305Encrypt: nodeCrypto.chaCha20Poly1305Encrypt,
