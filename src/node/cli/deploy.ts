@@ -3,7 +3,6 @@
 
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { parse as parseYaml } from 'yaml'
 import type { ServiceView } from '../api/index.ts'
 import { clientOf, withClientOptions } from './connection.ts'
 import { settle, withWaitOptions } from './service.ts'
@@ -33,7 +32,8 @@ export function registerDeployCommand (program: Command): void {
       const text = await readFile(flags.file, 'utf8')
       let parsed: unknown
       try {
-        parsed = /\.ya?ml$/i.test(flags.file) ? parseYaml(text) : JSON.parse(text)
+        // yaml is imported here, not at the top: the daemon shares this bundle and never needs it.
+        parsed = /\.ya?ml$/i.test(flags.file) ? (await import('yaml')).parse(text) : JSON.parse(text)
       } catch (err) {
         throw new Error(`${flags.file}: cannot parse: ${(err as Error).message}`)
       }

@@ -2,7 +2,7 @@
 // <value>". zod's own English is never shown; each schema supplies the "expected"
 // half (schema.ts) and the path and the value given come from here.
 
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { MeshdError } from '../errors.ts'
 import { formatPath, type PathSegment } from './path.ts'
 

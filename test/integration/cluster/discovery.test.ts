@@ -21,7 +21,7 @@ const PG = 'meshd/postgres:15'
 
 const db = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({
   name: 'db', image: PG, replicas: 1, env: { POSTGRES_PASSWORD: PASSWORD }, ports: [{ target: 5432 }],
-  health: { type: 'tcp', interval: '300ms', retries: 2 }, ...fields
+  health: { type: 'tcp', interval: '300ms', retries: 2, startPeriod: '60s' }, ...fields
 })
 const client = (name: string, fields: Record<string, unknown> = {}): Record<string, unknown> => ({
   name, image: PG, command: ['sleep', '1000000'], env: { PGPASSWORD: PASSWORD, PGCONNECT_TIMEOUT: '3' }, ...fields
