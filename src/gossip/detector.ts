@@ -60,6 +60,8 @@ export interface FailureDetectorInit {
   incarnation?: number
   /** The own next beat counter (default: one more each beat); the pulse worker draws from the same sequence. */
   nextSeq?: () => number
+  /** A recent own beat signed elsewhere (the pulse worker's latest pulse), taken instead of signing one when newer. */
+  pulsed?: (now: number) => { seq: number, clock: number, signature: Uint8Array } | undefined
   /** The monotonic time now, for the first own beat (default 0). */
   now?: number
 }
@@ -98,6 +100,13 @@ export class FailureDetector {
 
   /** Bumps and signs the own counter: called once per heartbeat period. */
   beat (now: number): void {
+    const pulsed = this.init.pulsed?.(now)
+    if (pulsed !== undefined && pulsed.seq > this.seq) {
+      this.seq = pulsed.seq
+      this.clock = pulsed.clock
+      this.signature = pulsed.signature
+      return
+    }
     this.seq = this.init.nextSeq?.() ?? this.seq + 1
     this.clock = now
     this.signature = this.init.signer.sign(beatPayload(this.incarnation, this.seq, this.clock))

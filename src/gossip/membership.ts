@@ -79,6 +79,7 @@ export class Membership {
       self: init.self,
       incarnation,
       nextSeq: () => this.pulses.nextSeq(),
+      pulsed: now => this.pulses.latest(now),
       suspectMs: init.suspectMs,
       deadMs: init.deadMs,
       signer: ed25519Signer(init.privateKey),
@@ -93,6 +94,8 @@ export class Membership {
       log: init.log,
       guard: init.guard,
       onDigest: (from, beats) => {
+        // Pulses first: what they brought is no news in the digest, and not verified twice.
+        this.pulses.drain()
         const forged = this.detector.observe(beats, from.toString(), performance.now())
         if (forged !== undefined) throw new PeerFault('forged-beat', `relayed a beat of ${forged} whose signature does not verify`)
       },
@@ -173,6 +176,7 @@ export class Membership {
     const lag = now - this.lastCheck - DETECTOR_CHECK_MS
     this.init.health.timer(this.lastCheck + DETECTOR_CHECK_MS, now)
     this.lastCheck = now
+    this.pulses.drain()
     // This timer running late means we were paused or blocked: the digests that
     // arrived meanwhile are still queued, so our table is stale, not the members.
     if (lag > this.init.heartbeatMs) {

@@ -10,8 +10,11 @@
 //
 // A pulse is a beat like any other: this node's incarnation, a counter drawn from the
 // sequence the main thread's beats draw from too, the main thread's clock, signed with
-// the node key over the bytes of beatPayload (beat-signature.ts). The detector merges
-// it as a beat and relays it in digests. Datagrams are not authenticated by noise, so
+// the node key over the bytes of beatPayload (beat-signature.ts). The main thread's
+// digests carry this node's latest pulse as its own beat, and the pulses it takes
+// from members are relayed like any beat: each beat is signed once and, wherever it
+// arrives first, verified once. What the worker hands the main thread waits in a port
+// the main thread reads on its own timers, so pulses never wake it. Datagrams are not authenticated by noise, so
 // a pulse counts only from the address the document gives its member, within a rate
 // per source address, when newer than the last taken (a replay proves nothing), and
 // with a signature that verifies; the detector then dates it by its signed clock, so
@@ -27,6 +30,7 @@
 
 import type { KeyObject } from 'node:crypto'
 import type { RemoteInfo } from 'node:dgram'
+import type { MessagePort } from 'node:worker_threads'
 
 /** Slots of the Uint32Array the worker shares with the main thread. */
 export const PULSE_SLOTS = {
@@ -61,6 +65,8 @@ export interface PulseWorkerData {
   shift: number
   /** BEAT_DOMAIN: the tag beat payloads start with. */
   domain: Uint8Array
+  /** Where pulses taken and sent go (FromPulseWorker 'pulse' and 'sent'); the main thread pulls them. */
+  inbox: MessagePort
   /** PULSE_SLOT_COUNT Uint32 counters, laid out as PULSE_SLOTS. */
   shared: SharedArrayBuffer
   slots: typeof PULSE_SLOTS
@@ -91,8 +97,14 @@ export interface Pulse {
   at: number
 }
 
+/** This node's own pulse as sent: the main thread's digests carry the latest. */
+export interface SentPulse { seq: number, clock: number, signature: Uint8Array }
+
 export type ToPulseWorker = { type: 'members', members: PulseTarget[] }
-export type FromPulseWorker = { type: 'ready' } | { type: 'failed', message: string } | { type: 'pulse', pulse: Pulse }
+/** On the worker's parent port: whether it listens. */
+export type PulseWorkerStatus = { type: 'ready' } | { type: 'failed', message: string }
+/** In the inbox. */
+export type FromPulseWorker = { type: 'pulse', pulse: Pulse } | { type: 'sent', pulse: SentPulse }
 
 /** The pulse worker's program: runs only as the source of the worker thread (see above). */
 export function pulseWorker (): void {
@@ -182,16 +194,18 @@ export function pulseWorker (): void {
     source.seq = pulse.seq
     source.takenAt = at
     count(slots.taken)
-    main.postMessage({ type: 'pulse', pulse: { ...pulse, at } } satisfies FromPulseWorker)
+    init.inbox.postMessage({ type: 'pulse', pulse: { ...pulse, at } } satisfies FromPulseWorker)
   }
 
   const socket = createSocket({ type: init.host.includes(':') ? 'udp6' : 'udp4' })
   const beat = (clock: number): void => {
     const seq = (Atomics.add(counters, slots.seq, 1) + 1) >>> 0
-    const datagram = encode(seq, clock, sign(null, payload(init.incarnation, seq, clock), init.key))
+    const signature = sign(null, payload(init.incarnation, seq, clock), init.key)
+    const datagram = encode(seq, clock, signature)
     // A failed send costs that member this one pulse.
     for (const member of members.values()) socket.send(datagram, member.port, member.host, () => {})
     count(slots.sent)
+    init.inbox.postMessage({ type: 'sent', pulse: { seq, clock, signature: new Uint8Array(signature) } } satisfies FromPulseWorker)
   }
   const tick = (): void => {
     const t = now()
@@ -207,7 +221,7 @@ export function pulseWorker (): void {
     setTimeout(tick, init.heartbeatMs * (0.9 + 0.2 * Math.random()))
   }
 
-  main.on('message', (message: ToPulseWorker) => {
+  const onMembers = (message: ToPulseWorker): void => {
     if (message.type !== 'members') return
     const next = new Map<string, Source>()
     for (const { id, host, port, key } of message.members) {
@@ -216,16 +230,19 @@ export function pulseWorker (): void {
       next.set(id, kept ? { ...known, port, key } : { host, port, key, incarnation: -1, seq: -1, takenAt: -Infinity, tokens: init.burst, filledAt: now() })
     }
     members = next
-  })
+  }
+  main.on('message', onMembers)
   socket.on('message', receive)
   socket.on('error', err => {
     if (listening) return
-    main.postMessage({ type: 'failed', message: err.message } satisfies FromPulseWorker)
+    // Nothing left to do: with neither socket nor listener, the thread ends.
+    main.postMessage({ type: 'failed', message: err.message } satisfies PulseWorkerStatus)
+    main.off('message', onMembers)
     socket.close()
   })
   socket.once('listening', () => {
     listening = true
-    main.postMessage({ type: 'ready' } satisfies FromPulseWorker)
+    main.postMessage({ type: 'ready' } satisfies PulseWorkerStatus)
     setTimeout(tick, Math.random() * init.heartbeatMs)
   })
   socket.bind({ address: init.host, port: init.port, exclusive: true })

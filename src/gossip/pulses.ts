@@ -1,7 +1,8 @@
 // The main thread's side of the pulse worker (pulse-worker.ts): spawns it with the
-// node key, tells it the members' addresses, hands the detector the pulses it took,
-// checks in on every heartbeat so it pulses only while this loop makes progress, and
-// stops it with the gossip layer.
+// node key, tells it the members' addresses, hands the detector the pulses it took and
+// this node's latest (drain(), called from the detector's own timers and digests, so
+// pulses never wake this loop), checks in on every heartbeat so the worker pulses only
+// while this loop makes progress, and stops it with the gossip layer.
 //
 // What the thread buys, honestly: on Linux `renice -p PID` (setpriority) changes only
 // the thread whose id is PID, so a node reniced after start keeps this thread at its
@@ -10,16 +11,17 @@
 // its timer and a heap of its own, which needs well under a millisecond per heartbeat;
 // bench/cluster.ts (benchStarvation, threads 'main' or 'all') measures both.
 
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
 import { BEAT_DOMAIN, publicKeyOf, signingKey } from './beat-signature.ts'
 import { PULSE_BURST, PULSE_LEASE_MS, PULSE_RATE, PULSE_READY_TIMEOUT_MS } from './constants.ts'
 import { PULSE_SLOTS, PULSE_SLOT_COUNT, pulseWorker } from './pulse-worker.ts'
-import type { FromPulseWorker, Pulse, PulseTarget, PulseWorkerData, ToPulseWorker } from './pulse-worker.ts'
+import type { FromPulseWorker, Pulse, PulseTarget, PulseWorkerData, PulseWorkerStatus, SentPulse, ToPulseWorker } from './pulse-worker.ts'
+import type { MessagePort } from 'node:worker_threads'
 import type { Logger } from '../logger.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { KeyObject } from 'node:crypto'
 
-export type { Pulse }
+export type { Pulse, SentPulse }
 
 export interface PulsesInit {
   self: string
@@ -58,6 +60,8 @@ export class Pulses {
   private keys = new Map<string, KeyObject | null>()
   private targets: PulseTarget[] = []
   private worker: Worker | undefined
+  private inbox: MessagePort | undefined
+  private sent: SentPulse | undefined
   private lapsedSeen = 0
 
   constructor (init: PulsesInit) {
@@ -68,8 +72,10 @@ export class Pulses {
   async start (): Promise<void> {
     if (this.worker !== undefined) return
     const { self, host, port, incarnation, heartbeatMs, log } = this.init
+    const { port1: inbox, port2 } = new MessageChannel()
     const workerData: PulseWorkerData = {
       self, host, port, incarnation, heartbeatMs,
+      inbox: port2,
       key: signingKey(this.init.privateKey),
       shift: Number(process.hrtime.bigint()) / 1e6 - performance.now(),
       domain: BEAT_DOMAIN,
@@ -79,17 +85,15 @@ export class Pulses {
       rate: PULSE_RATE,
       burst: PULSE_BURST
     }
-    const worker = new Worker(`(${pulseWorker.toString()})()`, { eval: true, workerData, name: 'meshd-pulse' })
+    const worker = new Worker(`(${pulseWorker.toString()})()`, { eval: true, workerData, transferList: [port2], name: 'meshd-pulse' })
     worker.unref()
     this.worker = worker
+    this.inbox = inbox
     const ready = new Promise<string | undefined>(resolve => {
       const timer = setTimeout(() => { resolve(`not listening after ${PULSE_READY_TIMEOUT_MS} ms`) }, PULSE_READY_TIMEOUT_MS)
-      worker.on('message', (message: FromPulseWorker) => {
-        if (message.type === 'pulse') this.take(message.pulse)
-        else {
-          clearTimeout(timer)
-          resolve(message.type === 'failed' ? message.message : undefined)
-        }
+      worker.once('message', (message: PulseWorkerStatus) => {
+        clearTimeout(timer)
+        resolve(message.type === 'failed' ? message.message : undefined)
       })
       worker.once('error', err => {
         clearTimeout(timer)
@@ -107,7 +111,28 @@ export class Pulses {
     const worker = this.worker
     if (worker === undefined) return
     this.worker = undefined
+    this.inbox?.close()
+    this.inbox = undefined
+    this.sent = undefined
     await worker.terminate()
+  }
+
+  /** Hands onPulse the pulses taken since the last call, and notes this node's latest. */
+  drain (): void {
+    const inbox = this.inbox
+    if (inbox === undefined) return
+    for (let entry = receiveMessageOnPort(inbox); entry !== undefined; entry = receiveMessageOnPort(inbox)) {
+      const message = entry.message as FromPulseWorker
+      if (message.type === 'sent') this.sent = message.pulse
+      else this.take(message.pulse)
+    }
+  }
+
+  /** This node's latest pulse, when it left within a heartbeat of `now`: digests carry it as the own beat. */
+  latest (now: number): SentPulse | undefined {
+    this.drain()
+    const sent = this.sent
+    return sent !== undefined && now - sent.clock < this.init.heartbeatMs ? sent : undefined
   }
 
   /** The next beat counter, shared with the worker's pulses so that the two never reuse one. */

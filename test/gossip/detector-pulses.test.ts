@@ -13,7 +13,9 @@ const HORIZON = 30_000
 // pulse() takes signatures the worker checked: any bytes do here.
 const unsigned = { sign: () => new Uint8Array(64) }
 
-function detector (options: { relayable?: (id: string) => boolean, nextSeq?: () => number } = {}): FailureDetector {
+type Options = Pick<ConstructorParameters<typeof FailureDetector>[0], 'relayable' | 'nextSeq' | 'pulsed'>
+
+function detector (options: Options = {}): FailureDetector {
   return new FailureDetector({
     self: 'a', suspectMs: SUSPECT, deadMs: DEAD, incarnation: 1, now: 0, offsetWindowMs: 60_000,
     signer: unsigned, verifier: { verify: () => true }, ...options
@@ -63,11 +65,17 @@ describe('FailureDetector.pulse', () => {
     expect([...a.ids()]).toEqual([])
   })
 
-  it('draws its own counters from the sequence it shares with the pulse worker', () => {
+  it('carries its latest pulse as its own beat, and signs one from the shared sequence when there is none newer', () => {
     let shared = 0
-    const a = detector({ nextSeq: () => (shared += 3) })
+    let latest: { seq: number, clock: number, signature: Uint8Array } | undefined
+    const a = detector({ nextSeq: () => (shared += 1), pulsed: () => latest })
     a.beat(10)
+    expect(a.digest(10, HORIZON)[0]).toMatchObject({ id: 'a', seq: 1, clock: 10 })
+    latest = { seq: (shared += 1), clock: 15, signature: new Uint8Array(64).fill(9) }
     a.beat(20)
-    expect(a.digest(20, HORIZON)[0]).toMatchObject({ id: 'a', seq: 6, clock: 20 })
+    expect(a.digest(20, HORIZON)[0]).toMatchObject({ id: 'a', seq: 2, clock: 15, signature: latest.signature })
+    // The same pulse again is no newer: a beat of its own.
+    a.beat(30)
+    expect(a.digest(30, HORIZON)[0]).toMatchObject({ id: 'a', seq: 3, clock: 30 })
   })
 })

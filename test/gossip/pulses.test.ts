@@ -68,7 +68,8 @@ describe('pulses', () => {
     const log = recordingLogger(host)
     const p = new Pulses({ self: self.id, privateKey: self.key, host, port, incarnation: 7, heartbeatMs: HEARTBEAT, log, onPulse: pulse => { taken.push(pulse) }, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) })
     p.members(options.members ?? [])
-    const checkIns = setInterval(() => { p.checkIn() }, 50)
+    // As membership does: check in on its beats, pull what the worker handed over on its timers.
+    const checkIns = setInterval(() => { p.checkIn(); p.drain() }, 50)
     closing.push(async () => { clearInterval(checkIns); await p.stop() })
     await p.start()
     return { pulses: p, taken, log }
@@ -96,6 +97,12 @@ describe('pulses', () => {
     const sent = received.map(pulse => pulse.seq)
     expect(new Set([...sent, ...drawn]).size).toBe(sent.length + drawn.length)
     expect(sent).toEqual([...sent].sort((x, y) => x - y))
+    // The main thread is handed its latest pulse, for its digests, while it is recent.
+    const last = received.at(-1) as Datagram
+    expect(p.latest(last.clock + 2 * HEARTBEAT)).toBeUndefined()
+    const latest = p.latest(last.clock + 1)
+    expect(latest?.seq).toBeGreaterThanOrEqual(last.seq)
+    expect(verifier.verify(a.id, beatPayload(7, latest?.seq ?? 0, latest?.clock ?? 0), latest?.signature ?? new Uint8Array())).toBe(true)
 
     udp.send(craft(b, 3, 1, 12.5), PORT, '127.0.0.231')
     await waitFor('b\'s pulse taken', () => taken.length === 1)
@@ -123,6 +130,7 @@ describe('pulses', () => {
     send(good.subarray(0, good.byteLength - 1))
     await waitFor('eight more datagrams', () => p.stats.received === 9)
     expect(p.stats).toMatchObject({ taken: 1, stale: 2, forged: 2, strangers: 2, malformed: 2, limited: 0 })
+    p.drain()
     expect(taken.map(pulse => pulse.seq)).toEqual([10])
 
     // A flood: fresh, genuine pulses far faster than one a heartbeat. What the bucket
@@ -160,6 +168,11 @@ describe('pulses', () => {
     await socket('127.0.0.238', PORT)
     const { pulses: blocked, log } = await pulses(a, '127.0.0.238', PORT)
     expect(log.warns.map(entry => entry.msg)).toContainEqual(expect.stringMatching(/^no pulses \(UDP 127\.0\.0\.238:46500\): bind EADDRINUSE/))
+    // The main thread signs its own beats then.
+    await sleep(3 * HEARTBEAT)
+    blocked.drain()
+    expect(blocked.latest(performance.now())).toBeUndefined()
+    expect(blocked.stats.sent).toBe(0)
     await blocked.stop()
     const { pulses: p } = await pulses(a, '127.0.0.239', PORT)
     await p.start()
