@@ -4,12 +4,15 @@
 // pulses never wake this loop), checks in on every heartbeat so the worker pulses only
 // while this loop makes progress, and stops it with the gossip layer.
 //
-// What the thread buys, honestly: on Linux `renice -p PID` (setpriority) changes only
-// the thread whose id is PID, so a node reniced after start keeps this thread at its
-// old priority, and it pulses as promptly as an unstarved process would. Reniced with
-// the rest, it still has an event loop of its own, with nothing queued in front of
-// its timer and a heap of its own, which needs well under a millisecond per heartbeat;
-// bench/cluster.ts (benchStarvation, threads 'main' or 'all') measures both.
+// What the thread buys, honestly (bench/cluster.ts benchStarvation, threads 'main' or
+// 'all'). On Linux `renice -p PID` (setpriority) changes only the thread whose id is
+// PID, so a node reniced after it started keeps this thread at its old priority: with
+// its main thread at nice 19 beside two busy loops, this thread waited ~1.4 ms for a
+// CPU per wake-up, the main thread ~19 ms, and the main loop's heartbeats ran up to
+// 4.8 s late. Reniced with every other thread, it still has an event loop of its own
+// (nothing queued in front of its timer) and a heap of its own, but the scheduler
+// makes a nice-19 thread wait longer: ~44 ms a wake-up beside two busy loops, which
+// it rides out; ~115 ms beside four, where it no longer keeps the node alive.
 
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
 import { BEAT_DOMAIN, publicKeyOf, signingKey } from './beat-signature.ts'
