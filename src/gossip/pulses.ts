@@ -88,7 +88,14 @@ export class Pulses {
       rate: PULSE_RATE,
       burst: PULSE_BURST
     }
-    const worker = new Worker(`(${pulseWorker.toString()})()`, { eval: true, workerData, transferList: [port2], name: 'meshd-pulse' })
+    let worker: Worker
+    try {
+      worker = new Worker(`(${pulseWorker.toString()})()`, { eval: true, workerData, transferList: [port2], name: 'meshd-pulse' })
+    } catch (err) {
+      inbox.close()
+      log.warn({ err }, 'no pulses: cannot start their thread; liveness travels in heartbeat digests only')
+      return
+    }
     worker.unref()
     this.worker = worker
     this.inbox = inbox

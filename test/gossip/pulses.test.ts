@@ -181,7 +181,7 @@ describe('pulses', () => {
     await socket('127.0.0.239', PORT)
   })
 
-  it('keep two gossip nodes hearing each other by pulse as well as by digest', async () => {
+  it('keep two gossip nodes hearing each other by pulse as well as by digest, and stop with them', async () => {
     const cluster = new TestCluster()
     closing.push(async () => { await cluster.stopAll() })
     const a = await cluster.add({ name: 'a', host: '127.0.0.231', port: PORT + 1 })
@@ -190,6 +190,8 @@ describe('pulses', () => {
     expect([a, b].every(node => node.gossip.members().every(m => m.state === 'alive'))).toBe(true)
     for (const node of [a, b]) expect(node.gossip.stats().pulses).toMatchObject({ forged: 0, strangers: 0, malformed: 0 })
     await cluster.stop(b)
+    await b.gossip.stop()
+    await socket('127.0.0.232', PORT + 1) // b's pulse worker and its socket are gone
     await waitFor('b dead on a', () => a.gossip.memberState(b.gossip.id) === 'dead', 6000)
   })
 })
