@@ -153,6 +153,7 @@ export class Membership {
     const now = performance.now()
     this.init.health.timer(this.nextBeatAt, now)
     this.pulses.checkIn()
+    this.pulses.drain()
     // Far behind schedule means this process was paused or blocked: everyone may be
     // about to suspect us, so tell every peer at once rather than a few.
     const late = now - this.nextBeatAt > this.init.suspectMs / 2

