@@ -11,8 +11,9 @@
 // CPU per wake-up, the main thread ~19 ms, and the main loop's heartbeats ran up to
 // 4.8 s late. Reniced with every other thread, it still has an event loop of its own
 // (nothing queued in front of its timer) and a heap of its own, but the scheduler
-// makes a nice-19 thread wait longer: ~44 ms a wake-up beside two busy loops, which
-// it rides out; ~115 ms beside four, where it no longer keeps the node alive.
+// makes a nice-19 thread wait longer: ~30-45 ms a wake-up beside two busy loops, which
+// it rides out (no suspicion in 11 of 12 runs); ~120 ms beside four, where the node is
+// suspected a few times in 20 s (though not declared dead, in two runs).
 
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
 import { BEAT_DOMAIN, publicKeyOf, signingKey } from './beat-signature.ts'
