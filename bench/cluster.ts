@@ -2,7 +2,8 @@
 // other node (3 and 5 nodes), failure detection after SIGKILL, and false deaths of a
 // node starved of CPU by busy loops at a better priority.
 
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { api, cleanupAll, killDaemon, waitFor } from '../test/support/daemon.ts'
 import { membersSeenBy, paperService, percentile, startCluster, waitForMembers } from '../test/support/cluster.ts'
 import type { ClusterNode } from '../test/support/cluster.ts'
@@ -11,6 +12,8 @@ export interface PropagationResult { nodes: number, writes: number, p50: number,
 export interface DetectionResult { kills: number, p50: number, p99: number, max: number }
 export interface StarvationResult {
   seconds: number
+  /** Which of the starved node's threads were reniced. */
+  threads: 'main' | 'all'
   /** The observers' verdicts on the starved node. */
   suspects: number
   deaths: number
@@ -71,13 +74,20 @@ export async function benchDetection (size = 5, kills = 8, progress: (line: stri
   }
 }
 
-/** One node at nice 19 while busy loops at nice 0 hold every core: how often is it suspected or declared dead? */
-export async function benchStarvation (seconds = 20, progress: (line: string) => void = () => {}): Promise<StarvationResult> {
+/**
+ * One node at nice 19 while busy loops at nice 0 hold every core: how often is it
+ * suspected or declared dead? `renice -p PID` changes only the thread whose id is PID
+ * (setpriority is per thread on Linux): with `threads: 'main'` the node's other
+ * threads keep nice 0; `'all'` renices every thread the process has by then.
+ */
+export async function benchStarvation (seconds = 20, progress: (line: string) => void = () => {}, threads: 'main' | 'all' = 'main'): Promise<StarvationResult> {
   const nodes = await startCluster('test-bs', hostsOf(3))
   try {
     await Promise.all(nodes.map(async (n) => { await waitForMembers(n, alive(nodes)) }))
     const starved = nodes[2]!
-    spawn('renice', ['-n', '19', '-p', String(starved.child.pid)], { stdio: 'ignore' })
+    const pid = String(starved.child.pid)
+    const tids = threads === 'main' ? [pid] : readdirSync(`/proc/${pid}/task`)
+    for (const tid of tids) execFileSync('renice', ['-n', '19', '-p', tid], { stdio: 'ignore' })
     const hogs = Array.from({ length: 2 }, () => spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }))
     await Promise.all(hogs.map(async (hog) => await new Promise((resolve) => hog.once('exit', resolve))))
     const observers = nodes.slice(0, 2)
@@ -85,8 +95,8 @@ export async function benchStarvation (seconds = 20, progress: (line: string) =>
       .filter((line) => line.includes('member state changed') && line.includes(`"name":"${starved.name}"`) && line.includes(`"state":"${state}"`)).length, 0)
     const verdicts = (state: string): number => starved.output().split('\n')
       .filter((line) => line.includes('member state changed') && !line.includes(`"name":"${starved.name}"`) && line.includes(`"state":"${state}"`)).length
-    const result = { seconds, suspects: count('suspect'), deaths: count('dead'), starvedSuspects: verdicts('suspect'), starvedDeaths: verdicts('dead') }
-    progress(`CPU-starved node for ${seconds} s: ${result.suspects} suspicions, ${result.deaths} deaths; by the starved node: ${result.starvedSuspects} suspicions, ${result.starvedDeaths} deaths`)
+    const result = { seconds, threads, suspects: count('suspect'), deaths: count('dead'), starvedSuspects: verdicts('suspect'), starvedDeaths: verdicts('dead') }
+    progress(`CPU-starved node (${threads === 'main' ? 'main thread' : `all ${tids.length} threads`} at nice 19) for ${seconds} s: ${result.suspects} suspicions, ${result.deaths} deaths; by the starved node: ${result.starvedSuspects} suspicions, ${result.starvedDeaths} deaths`)
     return result
   } finally {
     await cleanupAll()

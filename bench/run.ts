@@ -58,6 +58,7 @@ async function main (): Promise<void> {
   const propagation = [await benchPropagation(3, 100, say), await benchPropagation(5, 100, say)]
   const detection = await benchDetection(5, 8, say)
   const starvation = await benchStarvation(20, say)
+  const starvationAll = await benchStarvation(20, say, 'all')
   sections.push([
     '## Cluster state: propagation and failure detection (real daemons, one process each)',
     '',
@@ -73,7 +74,9 @@ async function main (): Promise<void> {
     '',
     `CPU starvation: one node at nice 19 while two busy loops at nice 0 hold both cores for ${starvation.seconds} s: ` +
       `${starvation.suspects} suspicions, **${starvation.deaths} false deaths**; the starved node itself declared ` +
-      `${starvation.starvedSuspects} suspicions and ${starvation.starvedDeaths} deaths of the healthy nodes.`
+      `${starvation.starvedSuspects} suspicions and ${starvation.starvedDeaths} deaths of the healthy nodes. ` +
+      '`renice -p` changes only the main thread (its pulse worker keeps nice 0); with every thread at nice 19: ' +
+      `${starvationAll.suspects} suspicions, **${starvationAll.deaths} false deaths**.`
   ].join('\n'))
 
   say('routing mesh: direct, meshd and HAProxy over the same replicas (wrk)')

@@ -17,8 +17,9 @@ import type { PrivateKey } from '@libp2p/interface'
 /** An Ed25519 signature. */
 export const SIGNATURE_BYTES = 64
 
-// Signatures over beats are useless as signatures over anything else.
-const DOMAIN = new TextEncoder().encode('meshd/beat/2\n')
+/** The tag every beat payload starts with: signatures over beats are useless as signatures over anything else. */
+export const BEAT_DOMAIN = new TextEncoder().encode('meshd/beat/2\n')
+const DOMAIN = BEAT_DOMAIN
 // DER prefixes wrapping raw Ed25519 keys (RFC 8410).
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -49,10 +50,15 @@ export function beatPayload (incarnation: number, seq: number, clock: number): U
 
 /** Signs with the node's libp2p key, which must be Ed25519 (meshd's node keys are). */
 export function ed25519Signer (key: PrivateKey): BeatSigner {
+  const keyObject = signingKey(key)
+  return { sign: payload => new Uint8Array(sign(null, payload, keyObject)) }
+}
+
+/** The node's libp2p key as a node:crypto key, which worker threads can be handed too; throws unless Ed25519. */
+export function signingKey (key: PrivateKey): KeyObject {
   if (key.type !== 'Ed25519') throw new Error(`beats are signed with an Ed25519 node key, not ${key.type}`)
   // libp2p keeps an Ed25519 private key as seed || public key.
-  const keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, key.raw.subarray(0, SEED_BYTES)]), format: 'der', type: 'pkcs8' })
-  return { sign: payload => new Uint8Array(sign(null, payload, keyObject)) }
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, key.raw.subarray(0, SEED_BYTES)]), format: 'der', type: 'pkcs8' })
 }
 
 /** Verifies with the Ed25519 public key inside each member's peer id, parsed once per id. */
@@ -71,7 +77,8 @@ export class Ed25519Verifier implements BeatVerifier {
   }
 }
 
-function publicKeyOf (id: string): KeyObject | null {
+/** The Ed25519 public key inside a member id, as a node:crypto key; null for an id without one. */
+export function publicKeyOf (id: string): KeyObject | null {
   try {
     const key = peerIdFromString(id).publicKey
     if (key?.type !== 'Ed25519') return null

@@ -202,5 +202,31 @@ export const MAX_STALL_CREDIT_MS = 10_000
  */
 export const OFFSET_WINDOW_MS = 60_000
 
+// ---- Pulses: liveness on a thread of its own (pulse-worker.ts) ----
+
+/**
+ * The pulse worker sends this node's pulses only while the main thread has checked
+ * in (on a heartbeat) within this long: a wedged main loop (an endless loop, a
+ * synchronous call that never returns) must not look alive forever, and is dead
+ * everywhere PULSE_LEASE_MS + DEAD_MS after its last heartbeat. 4 × DEAD_MS, as long
+ * as this node forgives its own stalls (MAX_STALL_CREDIT_MS): a node whose loop is
+ * starved of CPU still beats now and then (at nice 19 beside busy loops at nice 0, its
+ * heartbeats ran up to 4.8 s late beside two loops, 8.7 s beside four), so it stays
+ * alive, while a loop that made no progress for 10 s serves nobody (API, reconciler,
+ * proxy) and its replicas had better move.
+ */
+export const PULSE_LEASE_MS = 10_000
+
+/**
+ * Pulses taken per second from one member's address, and the burst: a member sends
+ * one per heartbeat (up to 4.4/s with jitter); twice that, and two seconds' worth,
+ * so a flood costs at most this many signature checks a second per member.
+ */
+export const PULSE_RATE = 8
+export const PULSE_BURST = 16
+
+/** The pulse worker must listen within this, or the node goes on without pulses (it starts in 50-100 ms here). */
+export const PULSE_READY_TIMEOUT_MS = 5000
+
 /** A removed member that keeps knocking is warned about at most this often. */
 export const BANNED_WARN_INTERVAL_MS = 60_000

@@ -12,7 +12,9 @@
 // the member sent us itself (the least arrival - clock seen: its clock plus the
 // fastest transit). The relay's own claim of the beat's age is used only for a member
 // never heard first-hand. A beat that arrives over the member's own connection
-// (noise authenticates its peer id) proves life on arrival.
+// (noise authenticates its peer id) proves life on arrival. A pulse, a beat its
+// member sent by datagram from a thread of its own (pulse-worker.ts), can be replayed
+// or held back: it counts only when it is news, dated by its signed clock.
 //
 // Local health (local-health.ts): time this node itself was stalled is not counted as
 // a member's silence, and its deadlines move out by its recent lag.
@@ -56,6 +58,10 @@ export interface FailureDetectorInit {
   relayable?: (id: string) => boolean
   /** The own incarnation (default: the wall clock now). */
   incarnation?: number
+  /** The own next beat counter (default: one more each beat); the pulse worker draws from the same sequence. */
+  nextSeq?: () => number
+  /** A recent own beat signed elsewhere (the pulse worker's latest pulse), taken instead of signing one when newer. */
+  pulsed?: (now: number) => { seq: number, clock: number, signature: Uint8Array } | undefined
   /** The monotonic time now, for the first own beat (default 0). */
   now?: number
 }
@@ -94,7 +100,14 @@ export class FailureDetector {
 
   /** Bumps and signs the own counter: called once per heartbeat period. */
   beat (now: number): void {
-    this.seq += 1
+    const pulsed = this.init.pulsed?.(now)
+    if (pulsed !== undefined && pulsed.seq > this.seq) {
+      this.seq = pulsed.seq
+      this.clock = pulsed.clock
+      this.signature = pulsed.signature
+      return
+    }
+    this.seq = this.init.nextSeq?.() ?? this.seq + 1
     this.clock = now
     this.signature = this.init.signer.sign(beatPayload(this.incarnation, this.seq, this.clock))
   }
@@ -139,6 +152,23 @@ export class FailureDetector {
       }
     }
     return undefined
+  }
+
+  /**
+   * Merges a pulse: a beat its member sent this node by datagram (pulse-worker.ts),
+   * its signature already checked, received at `at`. A datagram can be replayed or
+   * held back, so a pulse counts only when it is news, and is dated by its signed
+   * clock like a relayed beat; it teaches the member's offset, which a held-back
+   * datagram can only raise (the least is kept).
+   */
+  pulse (pulse: Omit<Beat, 'age'>, at: number): void {
+    if (pulse.id === this.self || this.init.relayable?.(pulse.id) === false) return
+    const entry = this.entries.get(pulse.id)
+    if (entry !== undefined && entry.seq >= 0 && !newer(pulse, entry)) return
+    const beat: Beat = { ...pulse, age: 0 }
+    const next = this.adopt(beat, entry, at)
+    this.sampleOffset(next, at - beat.clock, at)
+    next.heardAt = Math.max(next.heardAt, this.dated(next, beat, at))
   }
 
   /** The state of a member; self is always alive, a member never noticed is undefined. */
@@ -217,6 +247,6 @@ export class FailureDetector {
   }
 }
 
-function newer (beat: Beat, entry: Entry): boolean {
+function newer (beat: Pick<Beat, 'incarnation' | 'seq'>, entry: Entry): boolean {
   return beat.incarnation > entry.incarnation || (beat.incarnation === entry.incarnation && beat.seq > entry.seq)
 }

@@ -58,6 +58,11 @@ export class Gossip extends EventEmitter<GossipEvents> {
     return new Set(Object.keys(this.init.document.nodes()).filter((id) => !this.banned(id)))
   }
 
+  /** Where the members (less the removed ones) listen. */
+  private addresses (): Array<{ id: string, host: string, port: number }> {
+    return Object.entries(this.init.document.nodes()).filter(([id]) => !this.banned(id)).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort }))
+  }
+
   /** A removed member: refused, never dialled (warned about once a minute). */
   private banned (id: string): boolean {
     if (this.init.banned?.(id) !== true) return false
@@ -143,6 +148,7 @@ export class Gossip extends EventEmitter<GossipEvents> {
     const parts = this.parts
     return {
       beats: { ...(parts?.membership.links.stats ?? { sent: 0, received: 0, skipped: 0 }) },
+      pulses: parts?.membership.pulses.stats ?? { sent: 0, received: 0, taken: 0, forged: 0, stale: 0, strangers: 0, malformed: 0, limited: 0, lapsed: 0 },
       sync: { ...(parts?.sync.stats ?? { rounds: 0, bytesIn: 0, bytesOut: 0 }) },
       replication: parts?.replication.stats ?? { published: 0, oversized: 0, received: 0, waiting: 0 },
       limits: parts?.guard.stats ?? { refused: { oversize: 0, malformed: 0, flood: 0, 'forged-beat': 0 }, disconnected: 0, resetStreams: 0, refusing: 0 }
@@ -181,6 +187,9 @@ export class Gossip extends EventEmitter<GossipEvents> {
       guard,
       health,
       members: () => this.memberIds,
+      addresses: () => this.addresses(),
+      host: this.init.host,
+      port: this.init.port,
       log: partLogger(this.log, 'gossip:membership'),
       fanout: BEAT_FANOUT,
       onChange: (id, state) => {
@@ -192,7 +201,7 @@ export class Gossip extends EventEmitter<GossipEvents> {
       node: host,
       self: this.id,
       join: this.join,
-      members: () => Object.entries(document.nodes()).filter(([id]) => !this.banned(id)).map(([id, node]) => ({ id, host: node.host, port: node.p2pPort })),
+      members: () => this.addresses(),
       mdns: this.init.mdns ?? false,
       refusing: peer => guard.refusing(peer) || this.banned(peer),
       log: partLogger(this.log, 'gossip:connector')

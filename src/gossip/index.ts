@@ -16,6 +16,11 @@
  *   table of beat counters with BEAT_FANOUT random peers per heartbeat: O(1)
  *   messages per node whatever the size), alive → suspect → dead. A node that is
  *   itself starved of CPU does not blame the members for its own lateness (Lifeguard).
+ * - Pulses: a worker thread of each node signs a beat every heartbeat and sends it by
+ *   UDP (on the p2p port number) to every member, and checks theirs. Its own thread
+ *   is not stuck behind a starved main loop's backlog, so the others keep hearing a
+ *   node whose loop still makes progress; 10 s without a check-in from that loop and
+ *   the pulses stop, so a wedged node is still declared dead.
  * - No peer is trusted blindly: every member holds the cluster secret, so the secret
  *   is no boundary against a buggy or rogue member. An update from a peer is at most
  *   4 MiB, walked within a budget before Yjs applies it (crafted run-length bombs),
@@ -43,6 +48,7 @@ export function gossip (init: GossipInit): Gossip {
 export { Gossip }
 export type { ClusterIdentity, GossipEvents, GossipInit, GossipStats, Member, MemberState } from './types.ts'
 export type { LimitStats } from './peer-guard.ts'
+export type { PulseStats } from './pulses.ts'
 export type { Refusal } from './fault.ts'
 export { ClusterIdMismatchError, ClusterSecretMismatchError } from './protector.ts'
 export { loadOrCreateSecret, secretToToken, tokenToSecret, writeSecret, generateSecret } from './secret.ts'

@@ -1,14 +1,17 @@
 // Membership: who is in the cluster comes from the document's `nodes`; whether each
-// one is alive comes from the failure detector, fed by heartbeat digests. This part
-// runs the two clocks (beat, evaluate), reports state transitions, and tells
-// LocalHealth how late its clocks fire. Beats are signed with the node's key; a peer
-// relaying a beat whose signature fails is refused.
+// one is alive comes from the failure detector, fed by heartbeat digests and by the
+// members' pulses (pulses.ts: beats sent from a thread of their own, which reach the
+// members while this node's event loop is starved). This part runs the two clocks
+// (beat, evaluate), reports state transitions, and tells LocalHealth how late its
+// clocks fire. Beats are signed with the node's key; a peer relaying a beat whose
+// signature fails is refused.
 
 import { BeatLinks } from './beat-links.ts'
 import { FailureDetector } from './detector.ts'
 import { encodeDigest } from './digest.ts'
 import { PeerFault } from './fault.ts'
 import { Ed25519Verifier, ed25519Signer } from './beat-signature.ts'
+import { Pulses } from './pulses.ts'
 import { DETECTOR_CHECK_MS, DIGEST_HORIZON_MS, FORGET_MS, OFFSET_WINDOW_MS } from './constants.ts'
 import type { MemberState } from './detector.ts'
 import type { LocalHealth } from './local-health.ts'
@@ -23,8 +26,13 @@ export interface MembershipInit {
   node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
   guard: Pick<PeerGuard, 'admitDigest' | 'refuse' | 'refusing'>
   health: LocalHealth
-  /** The ids of the document's members, self included or not. */
+  /** The ids of the document's members, self included or not: a new set whenever they change. */
   members: () => ReadonlySet<string>
+  /** Where the members listen (their address and p2p port): pulses go there by UDP. */
+  addresses: () => ReadonlyArray<{ id: string, host: string, port: number }>
+  /** The node's own address and p2p port, where its pulse worker listens for UDP. */
+  host: string
+  port: number
   log: Logger
   heartbeatMs: number
   suspectMs: number
@@ -38,6 +46,9 @@ export class Membership {
   private readonly init: MembershipInit
   private readonly detector: FailureDetector
   readonly links: BeatLinks
+  readonly pulses: Pulses
+  /** The member set the pulse worker was last told about. */
+  private pulseMembers: ReadonlySet<string> | undefined
   /** The last evaluated state of every member: what events said and reads return. */
   private readonly states = new Map<string, MemberState>()
   private beatTimer: NodeJS.Timeout | undefined
@@ -53,8 +64,22 @@ export class Membership {
 
   constructor (init: MembershipInit) {
     this.init = init
+    const incarnation = Date.now()
+    this.pulses = new Pulses({
+      self: init.self,
+      privateKey: init.privateKey,
+      host: init.host,
+      port: init.port,
+      incarnation,
+      heartbeatMs: init.heartbeatMs,
+      log: init.log,
+      onPulse: pulse => { this.detector.pulse(pulse, pulse.at) }
+    })
     this.detector = new FailureDetector({
       self: init.self,
+      incarnation,
+      nextSeq: () => this.pulses.nextSeq(),
+      pulsed: now => this.pulses.latest(now),
       suspectMs: init.suspectMs,
       deadMs: init.deadMs,
       signer: ed25519Signer(init.privateKey),
@@ -69,6 +94,8 @@ export class Membership {
       log: init.log,
       guard: init.guard,
       onDigest: (from, beats) => {
+        // Pulses first: what they brought is no news in the digest, and not verified twice.
+        this.pulses.drain()
         const forged = this.detector.observe(beats, from.toString(), performance.now())
         if (forged !== undefined) throw new PeerFault('forged-beat', `relayed a beat of ${forged} whose signature does not verify`)
       },
@@ -80,6 +107,8 @@ export class Membership {
     if (this.started) return
     this.started = true
     await this.links.start()
+    this.tellPulses()
+    await this.pulses.start()
     const now = performance.now()
     for (const id of this.init.members()) this.detector.notice(id, now)
     this.init.node.addEventListener('peer:connect', this.onConnect)
@@ -101,6 +130,7 @@ export class Membership {
     clearTimeout(this.beatTimer)
     clearInterval(this.checkTimer)
     this.init.node.removeEventListener('peer:connect', this.onConnect)
+    await this.pulses.stop()
     await this.links.stop()
   }
 
@@ -122,6 +152,8 @@ export class Membership {
   private beat (): void {
     const now = performance.now()
     this.init.health.timer(this.nextBeatAt, now)
+    this.pulses.checkIn()
+    this.pulses.drain()
     // Far behind schedule means this process was paused or blocked: everyone may be
     // about to suspect us, so tell every peer at once rather than a few.
     const late = now - this.nextBeatAt > this.init.suspectMs / 2
@@ -145,6 +177,7 @@ export class Membership {
     const lag = now - this.lastCheck - DETECTOR_CHECK_MS
     this.init.health.timer(this.lastCheck + DETECTOR_CHECK_MS, now)
     this.lastCheck = now
+    this.pulses.drain()
     // This timer running late means we were paused or blocked: the digests that
     // arrived meanwhile are still queued, so our table is stale, not the members.
     if (lag > this.init.heartbeatMs) {
@@ -152,6 +185,7 @@ export class Membership {
       return
     }
     const members = this.init.members()
+    if (members !== this.pulseMembers) this.tellPulses()
     for (const id of members) this.detector.notice(id, now)
     for (const id of this.detector.ids()) {
       const state = this.detector.state(id, now) ?? 'dead'
@@ -162,6 +196,11 @@ export class Membership {
       if (state !== previous) this.init.onChange(id, state)
     }
     if (++this.checks % 100 === 0) this.forget(now, members)
+  }
+
+  private tellPulses (): void {
+    this.pulseMembers = this.init.members()
+    this.pulses.members(this.init.addresses())
   }
 
   private forget (now: number, members: ReadonlySet<string>): void {

@@ -4,6 +4,7 @@ import type { MemberState } from './detector.ts'
 export type { MemberState }
 import type { BeatStats } from './beat-links.ts'
 import type { LimitStats } from './peer-guard.ts'
+import type { PulseStats } from './pulses.ts'
 import type { ReplicationStats } from './replication.ts'
 import type { SyncStats } from './sync.ts'
 import type { ClusterDocument } from '../crdt/index.ts'
@@ -61,6 +62,8 @@ export interface Member {
 
 export interface GossipStats {
   beats: BeatStats
+  /** Pulses: this node's sent from its pulse worker, the members' received (pulses.ts). */
+  pulses: PulseStats
   sync: SyncStats
   replication: ReplicationStats
   /** Misbehaving peers: refusals by reason, disconnections, reset sync streams. */
