@@ -6,7 +6,7 @@ import { MeshPortServer } from './mesh-port.ts'
 import * as constants from './constants.ts'
 import type { ListenerOwner } from './listener.ts'
 import type { RelaySettings, ServiceCounters } from './connection.ts'
-import type { MeshPortInit, ProxyInit, ProxyStats, Route, RouteProblem, ServiceStats } from './types.ts'
+import type { EndpointStats, MeshPortInit, ProxyInit, ProxyStats, Route, RouteProblem, ServiceStats } from './types.ts'
 import type { Logger } from '../logger.ts'
 
 export class Proxy implements ListenerOwner {
@@ -124,7 +124,7 @@ export class Proxy implements ListenerOwner {
       if (s === undefined) continue
       if (listener.address === this.host) s.published.push(listener.published)
       s.listeners.push(`${listener.address}:${listener.published}`)
-      s.endpoints.push(...listener.stats(now))
+      for (const ep of listener.stats(now)) mergeEndpoint(s.endpoints, ep)
     }
     return { connections: { active: this.active, max: this.maxConnections }, services: [...byService.values()] }
   }
@@ -196,4 +196,17 @@ export class Proxy implements ListenerOwner {
     }
     return c
   }
+}
+
+/** One entry per endpoint: the service's address, its slots' addresses and its published port share their replicas. */
+function mergeEndpoint (into: EndpointStats[], ep: EndpointStats): void {
+  const same = into.find((e) => e.endpoint === ep.endpoint)
+  if (same === undefined) { into.push({ ...ep, connections: { ...ep.connections } }); return }
+  same.connections.total += ep.connections.total
+  same.connections.active += ep.connections.active
+  same.bytesIn += ep.bytesIn
+  same.bytesOut += ep.bytesOut
+  same.errors += ep.errors
+  same.down ||= ep.down
+  same.draining &&= ep.draining
 }

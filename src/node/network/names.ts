@@ -10,6 +10,9 @@ import { nameTable } from '../dns/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { ReplicaNet } from './replica-net.ts'
 
+/** How often a DNS server that could not bind its address tries again. */
+const DNS_RETRY_MS = 5_000
+
 export interface NamesInit {
   document: ClusterDocument
   view: () => ClusterView
@@ -26,14 +29,32 @@ export class ReplicaNames {
   private server: DnsServer | undefined
   private table: NameTable | undefined
   private lastProblems = ''
+  private stopped = false
+  private failing = false
+  private retry: NodeJS.Timeout | undefined
 
   constructor (init: NamesInit) {
     this.init = init
   }
 
+  /** Answers at once when the gateway can be bound; else says why and tries again every few seconds: a node without names still runs. */
   async start (): Promise<void> {
+    this.stopped = false
+    this.init.document.on('change', this.onChange)
+    await this.tryListen()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.retry)
+    this.init.document.off('change', this.onChange)
+    await this.server?.stop()
+    this.server = undefined
+  }
+
+  private async tryListen (): Promise<void> {
     const network = this.init.network.network()
-    if (this.server !== undefined || network === undefined) return
+    if (this.stopped || this.server !== undefined || network === undefined) return
     const server = dnsServer({
       host: network.gateway,
       port: this.init.port ?? 53,
@@ -41,16 +62,20 @@ export class ReplicaNames {
       log: this.init.log,
       ...(this.init.upstreams === undefined ? {} : { upstreams: this.init.upstreams })
     })
-    await server.start()
+    try {
+      await server.start()
+    } catch (err) {
+      if (!this.failing) this.init.log.error({ err: (err as Error).message, address: network.gateway }, `cannot answer DNS for this node's replicas; trying again every ${DNS_RETRY_MS / 1000} s`)
+      this.failing = true
+      await server.stop().catch(() => {})
+      this.retry = setTimeout(() => { void this.tryListen() }, DNS_RETRY_MS)
+      this.retry.unref()
+      return
+    }
+    if (this.stopped) { await server.stop(); return }
     this.server = server
-    this.init.document.on('change', this.onChange)
+    this.failing = false
     this.init.log.info({ address: network.gateway }, 'answering DNS for this node\'s replicas')
-  }
-
-  async stop (): Promise<void> {
-    this.init.document.off('change', this.onChange)
-    await this.server?.stop()
-    this.server = undefined
   }
 
   private current (): NameTable {

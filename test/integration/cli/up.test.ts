@@ -26,16 +26,22 @@ describe('meshd up', () => {
       const ls = execFileSync('sh', ['-c', `${exported}; "${process.execPath}" "${BIN}" node ls --json`], { encoding: 'utf8' })
       expect((JSON.parse(ls) as Array<{ name: string, state: string }>).map((m) => `${m.name}:${m.state}`)).toEqual(['node-1:alive', 'node-2:alive', 'node-3:alive'])
       expect(await membersSeenBy({ api: 'http://127.0.0.12:7700', dataDir: join(dataDir, 'node-2') })).toEqual({ 'node-1': 'alive', 'node-2': 'alive', 'node-3': 'alive' })
-      const endpoints = [...output.matchAll(/curl http:\/\/(127\.0\.0\.1[123]:\d+)\//g)].map((m) => m[1])
-      // Three mesh addresses (port 8080 on every node), then the three replicas.
+      const endpoints = [...output.matchAll(/curl http:\/\/(\d+\.\d+\.\d+\.\d+:\d+)\//g)].map((m) => m[1])
+      // Three mesh addresses (port 8080 on every node), then the three replicas at their
+      // addresses on their nodes' replica networks.
       expect(endpoints).toHaveLength(6)
       expect(endpoints.slice(0, 3)).toEqual(['127.0.0.11:8080', '127.0.0.12:8080', '127.0.0.13:8080'])
+      for (const endpoint of endpoints.slice(3)) expect(endpoint).toMatch(/^10\.\d+\.\d+\.\d+:8080$/)
       for (const endpoint of endpoints) expect(await httpGet(`http://${endpoint}/`)).toContain('hello from meshd')
     } finally {
       child.kill('SIGINT')
+      // Its Ctrl-C cleanup runs even when an assertion above failed.
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))])
     }
     expect(await exited).toBe(0)
-    const left = execFileSync('docker', ['ps', '-aq', '--filter', 'label=meshd.service=web', '--filter', 'label=meshd.node=node-1'], { encoding: 'utf8' }).trim()
-    expect(left).toBe('')
+    for (const node of ['node-1', 'node-2', 'node-3']) {
+      const left = execFileSync('docker', ['ps', '-aq', '--filter', 'label=meshd.service=web', '--filter', `label=meshd.node=${node}`], { encoding: 'utf8' }).trim()
+      expect(left, `${node}'s containers`).toBe('')
+    }
   })
 })

@@ -65,7 +65,11 @@ describe('concurrent writes and limits on two real nodes', () => {
 
   it('refuses a write with a stale If-Match', async () => {
     const before = (await api<View>(nodes[0]!.api, 'GET', '/v1/services/race')).body
-    expect((await api(nodes[0]!.api, 'POST', '/v1/services/race/scale', { replicas: 2 }, undefined, { 'if-match': `"${before.version}"` })).status).toBe(200)
+    expect((await api(nodes[0]!.api, 'POST', '/v1/services/race/scale', { replicas: 3 }, undefined, { 'if-match': `"${before.version}"` })).status).toBe(200)
+    // If-Match is checked against the node's own view: the other node refuses once the change has reached it.
+    const after = (await api<View>(nodes[0]!.api, 'GET', '/v1/services/race')).body.version
+    expect(after).not.toBe(before.version)
+    await waitFor(async () => (await api<View>(nodes[1]!.api, 'GET', '/v1/services/race')).body.version === after, { what: 'the scale on the other node' })
     const stale = await api(nodes[1]!.api, 'PUT', '/v1/services/race', spec('late'), undefined, { 'if-match': `"${before.version}"` })
     expect(stale.status).toBe(409)
     expect(stale.body.error.code).toBe('MESHD_CONFLICT')
