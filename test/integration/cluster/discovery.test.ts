@@ -64,6 +64,13 @@ describe('service discovery through the mesh on three real nodes', () => {
   let nodes: ClusterNode[] = []
   let upstream: UdpSocket
   const serviceOn = async (node: ClusterNode, name: string): Promise<any> => (await api(node.api, 'GET', `/v1/services/${name}`)).body
+  /** PUTs db on `node` and waits until every node holds that version: the next write, on any node, then follows it instead of racing it. */
+  const putDb = async (node: ClusterNode, fields: Record<string, unknown>): Promise<void> => {
+    const put = await api<{ version: string }>(node.api, 'PUT', '/v1/services/db', db(fields))
+    expect(put.status).toBe(200)
+    await waitFor(async () => (await Promise.all(nodes.map(async (n) => (await serviceOn(n, 'db')).version === put.body.version))).every(Boolean),
+      { timeoutMs: 10_000, what: `db's change ${JSON.stringify(fields)} on every node` })
+  }
 
   beforeAll(async () => {
     upstream = await fakeUpstream()
@@ -124,7 +131,7 @@ describe('service discovery through the mesh on three real nodes', () => {
     const app = replicasOf('app')[0]!
     await waitFor(async () => (await psql(other.id, 'db')).code === 0, { timeoutMs: 30_000, what: 'other reaching db before any policy' })
 
-    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/db', db({ allowFrom: ['app'] }))).status).toBe(200)
+    await putDb(nodes[0]!, { allowFrom: ['app'] })
     await waitFor(async () => (await psql(other.id, 'db')).code !== 0, { timeoutMs: 5000, what: 'other refused' })
     expect((await psql(app.id, 'db')).code).toBe(0)
     const denied = (await serviceOn(otherNode, 'db')).mesh.stats.denied
@@ -132,11 +139,11 @@ describe('service discovery through the mesh on three real nodes', () => {
     expect(denied.other).toBeGreaterThan(0)
 
     const changedAt = Date.now()
-    expect((await api(nodes[1]!.api, 'PUT', '/v1/services/db', db({ allowFrom: ['app', 'other'] }))).status).toBe(200)
+    await putDb(nodes[1]!, { allowFrom: ['app', 'other'] })
     await waitFor(async () => (await psql(other.id, 'db')).code === 0, { timeoutMs: 5000, intervalMs: 100, what: 'other let in' })
     console.log(`allowFrom change → other let in after ${Date.now() - changedAt} ms`)
 
-    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/db', db({ allowFrom: ['app'], policy: 'observe' }))).status).toBe(200)
+    await putDb(nodes[0]!, { allowFrom: ['app'], policy: 'observe' })
     await waitFor(async () => ((await serviceOn(otherNode, 'db')).mesh.stats.observed?.other ?? 0) > 0 && (await psql(other.id, 'db')).code === 0,
       { timeoutMs: 10_000, what: 'other let through and counted under observe' })
     // The policy never restarted db: its replica is the same container.

@@ -216,8 +216,9 @@ describe('members that come and go', () => {
   }, 60_000)
 
   it('removes a dead node for good with meshd node rm, and refuses it when it comes back', async () => {
-    const gone = (await members(nodes[0]!)).find((m) => m.name === 'test-members-2')!
-    expect(gone.state).toBe('dead')
+    // Killed by the test before; its replicas may have been elsewhere, so it may still be suspect.
+    const gone = await waitFor(async () => (await members(nodes[0]!)).find((m) => m.name === 'test-members-2' && m.state === 'dead'),
+      { timeoutMs: 20_000, what: 'node 2 dead on node 1' })
     const removed = await api(nodes[0]!.api, 'DELETE', '/v1/nodes/test-members-2')
     expect(removed.status).toBe(200)
     await waitFor(async () => !(await members(nodes[2]!)).some((m) => m.name === 'test-members-2'), { what: 'node 2 gone from node 3' })
