@@ -13,13 +13,14 @@ export interface DeployResult { replicas: number, meshdMs: number, dockerRunMs: 
 const NODE = 'test-bench'
 const HOST = '127.0.0.41'
 const HTTPD = ['httpd', '-f', '-p', '8080', '-h', '/www']
+/** How long the idle daemon runs its three replicas before its RSS is read. */
+const IDLE_S = 30
 
 /** Measures PUT → all healthy for each replica count, with a docker-run loop beside it. */
 export async function benchDeploy (counts = [1, 5, 20], runs = 3, progress: (line: string) => void = () => {}): Promise<{ deploys: DeployResult[], idleRssMb: number }> {
   const daemon = await startDaemon({ name: NODE, host: HOST, env: { MESHD_LOG: 'warn' } })
   try {
-    await new Promise((resolve) => setTimeout(resolve, 3000))
-    const idleRssMb = rssMb(daemon)
+    const idleRssMb = await idleRss(daemon, progress)
     const deploys: DeployResult[] = []
     for (const replicas of counts) {
       const meshd: number[] = []
@@ -40,6 +41,29 @@ export async function benchDeploy (counts = [1, 5, 20], runs = 3, progress: (lin
   } finally {
     await cleanupAll()
   }
+}
+
+/**
+ * The daemon's RSS idle with one service of three replicas (busybox httpd, a published
+ * port, TCP health every second), IDLE_S seconds after they are healthy: the median of
+ * three readings 2 s apart. The service is removed afterwards.
+ */
+async function idleRss (daemon: TestDaemon, progress: (line: string) => void): Promise<number> {
+  const spec = { name: 'idle', image: IMAGE, command: HTTPD, replicas: 3, ports: [{ published: 18501, target: 8080 }], health: { type: 'tcp', interval: '1s' } }
+  const put = await api(daemon.api, 'PUT', '/v1/services/idle', spec)
+  if (put.status !== 201) throw new Error(`PUT failed: ${JSON.stringify(put.body)}`)
+  await waitFor(async () => (await api(daemon.api, 'GET', '/v1/services/idle')).body.status.healthy === 3, { timeoutMs: 60_000, what: 'idle to be healthy' })
+  progress(`idle RSS: three replicas healthy, idle for ${IDLE_S} s`)
+  await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000))
+  const readings: number[] = []
+  for (let i = 0; i < 3; i++) {
+    readings.push(rssMb(daemon))
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+  }
+  await api(daemon.api, 'DELETE', '/v1/services/idle')
+  await waitFor(() => containersOf(NODE, 'idle').length === 0, { timeoutMs: 60_000, what: 'idle containers to go' })
+  progress(`idle RSS: ${readings.join(', ')} MB`)
+  return median(readings)
 }
 
 async function meshdDeploy (daemon: TestDaemon, replicas: number): Promise<number> {

@@ -9,7 +9,7 @@
 //   without the per-source rate (it would cap one source at 500/s).
 //
 // The servers run in a worker thread, so the load generator does not share their event
-// loop. Not part of `npm run bench` yet. Run directly: node bench/dns.ts
+// loop. Part of `npm run bench`; run alone: node bench/dns.ts
 
 import { createSocket } from 'node:dgram'
 import type { Socket } from 'node:dgram'

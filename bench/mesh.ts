@@ -6,7 +6,7 @@
 // - new connections/s: 16 concurrent connections of one small GET each.
 // - bulk: 4 concurrent GETs of a 64 MiB file, bytes per second.
 //
-// Direct is one replica's published port (Docker's proxy in front of the container);
+// Direct is one replica's address on the node's replica network (no proxy in between);
 // meshd and HAProxy balance over all three. HAProxy runs in TCP mode with leastconn.
 // Run directly: node bench/mesh.ts
 
