@@ -144,8 +144,13 @@ describe('service discovery through the mesh on three real nodes', () => {
     console.log(`allowFrom change → other let in after ${Date.now() - changedAt} ms`)
 
     await putDb(nodes[0]!, { allowFrom: ['app'], policy: 'observe' })
-    await waitFor(async () => ((await serviceOn(otherNode, 'db')).mesh.stats.observed?.other ?? 0) > 0 && (await psql(other.id, 'db')).code === 0,
-      { timeoutMs: 10_000, what: 'other let through and counted under observe' })
+    let last = ''
+    await waitFor(async () => {
+      const stats = (await serviceOn(otherNode, 'db')).mesh.stats
+      const session = await psql(other.id, 'db')
+      last = `psql ${session.code} ${session.out}; stats at ${other.node}: ${JSON.stringify(stats)}`
+      return (stats.observed?.other ?? 0) > 0 && session.code === 0
+    }, { timeoutMs: 10_000, what: 'other let through and counted under observe' }).catch((err: Error) => { throw new Error(`${err.message}; last: ${last}`) })
     // The policy never restarted db: its replica is the same container.
     expect((await serviceOn(nodes[0]!, 'db')).generation).toBe(1)
   }, 120_000)
