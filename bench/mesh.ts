@@ -118,7 +118,7 @@ function unit (suffix: string): number {
 }
 
 /** HAProxy and wrk from Debian, installed when missing (the bench needs root, as setup does). */
-function ensureTools (progress: (line: string) => void): void {
+export function ensureTools (progress: (line: string) => void): void {
   const missing = ['haproxy', 'wrk'].filter((tool) => {
     try { execFileSync('which', [tool], { stdio: 'ignore' }); return false } catch { return true }
   })

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { api, cleanupAll, IMAGE, startDaemon, waitFor } from '../test/support/daemon.ts'
 import { percentile } from '../test/support/cluster.ts'
 import { replicaNetworkName } from '../src/node/runtime/network-layout.ts'
+import { ensureTools } from './mesh.ts'
 
 const NODE = 'test-bench-s2s'
 const HOST = '127.0.0.44'
@@ -29,6 +30,7 @@ export interface LatencyResult { p50Ms: number, p99Ms: number }
 export interface S2sBenchResult { direct: LatencyResult, mesh: LatencyResult }
 
 export async function benchServiceToService (progress: (line: string) => void = () => {}): Promise<S2sBenchResult> {
+  ensureTools(progress)
   buildWrkImage(progress)
   const daemon = await startDaemon({ name: NODE, host: HOST, env: { MESHD_LOG: 'warn' } })
   let server = ''
