@@ -116,7 +116,7 @@ describe('service discovery through the mesh on three real nodes', () => {
     await killDaemon(nodes[victim]!)
     removeContainersOf(NAMES[victim]!)
     await waitFor(async () => (await psql(app.id, 'db')).code === 0, { timeoutMs: 60_000, intervalMs: 200, what: 'psql -h db again after the crash' })
-    console.log(`db's node SIGKILLed: app's sessions work again ${Date.now() - killedAt} ms later (a fresh PostgreSQL: initdb included)`)
+    console.log(`db's node SIGKILLed: app's sessions work again ${Date.now() - killedAt} ms later (a fresh PostgreSQL from the cluster its image carries)`)
     expect((await serviceOn(survivor, 'db')).address).toBe(addressBefore)
     nodes[victim] = await nodes[victim]!.restart()
     await waitForMembers(nodes[0]!, Object.fromEntries(NAMES.map((n) => [n, 'alive'])), 30_000)
