@@ -133,6 +133,11 @@ function onUpstreamConnect (this: Tagged): void {
  * safe — and an idle upstream socket holds no read buffer of its own.
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024)
+/** Read buffers' worth of copies kept for reuse (at most SPARES_KEPT × 64 KiB = 2 MiB). */
+const SPARES: Buffer[] = []
+const SPARES_KEPT = 32
+/** Reads at least this large are copied into a spare. */
+const SPARE_MIN_BYTES = 16 * 1024
 
 /** Upstream → client, with backpressure: returning false pauses the upstream until the client drains. */
 function onUpstreamRead (this: Tagged, length: number, chunk: Buffer): boolean {
@@ -142,10 +147,20 @@ function onUpstreamRead (this: Tagged, length: number, chunk: Buffer): boolean {
     c.answered = true
     if (c.replay !== null) forgetReplay(c)
   }
-  // A copy: the next read, of any socket, reuses READ_BUFFER (small copies come from Node's pool).
-  const data = Buffer.allocUnsafe(length)
-  chunk.copy(data, 0, 0, length)
-  if (c.client.write(data)) return true
+  // A copy: the next read, of any socket, reuses READ_BUFFER. Small copies come from
+  // Node's pool; a large one from SPARES, where it returns once the client's socket has
+  // written it, so a download allocates (and the GC collects) nothing per read.
+  let written: boolean
+  if (length < SPARE_MIN_BYTES) {
+    const data = Buffer.allocUnsafe(length)
+    chunk.copy(data, 0, 0, length)
+    written = c.client.write(data)
+  } else {
+    const spare = SPARES.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER.length)
+    chunk.copy(spare, 0, 0, length)
+    written = c.client.write(spare.subarray(0, length), () => { if (SPARES.length < SPARES_KEPT) SPARES.push(spare) })
+  }
+  if (written) return true
   c.client.once('drain', onClientDrain)
   return false
 }

@@ -263,4 +263,39 @@ describe('proxy', () => {
     await p.update([])
     await expect(request(19011)).rejects.toThrow(/ECONNREFUSED/)
   })
+
+  it('delivers concurrent downloads byte for byte, slow readers among them', async () => {
+    // Each connection gets 8 MiB of its own pattern: reads reuse buffers, so one stream's
+    // bytes must never show up in another's, nor a buffer be reused before it was sent.
+    const size = 8 * 1024 * 1024
+    const payload = (seed: number): Buffer => { const b = Buffer.allocUnsafe(size); for (let i = 0; i < size; i += 4) b.writeUInt32LE((i * 2654435761 + seed) >>> 0, i); return b }
+    const sent = new Map<number, Buffer>()
+    let next = 0
+    await upstream(serve(A, UP, (s) => {
+      s.on('error', () => {})
+      const seed = next++
+      const body = payload(seed)
+      sent.set(seed, body)
+      s.end(Buffer.concat([Buffer.from([seed]), body]))
+    }))
+    const p = await started()
+    await p.update([{ service: 'bulk', published: 19012, endpoints: [`${A}:${UP}`] }])
+    const download = async (slow: boolean): Promise<Buffer> => await new Promise((resolve, reject) => {
+      const chunks: Buffer[] = []
+      const socket = connect({ host: PROXY_HOST, port: 19012 })
+      socket.on('data', (chunk) => {
+        chunks.push(chunk)
+        if (slow) { socket.pause(); setTimeout(() => socket.resume(), 1) }
+      })
+      socket.on('end', () => { resolve(Buffer.concat(chunks)) })
+      socket.on('error', reject)
+    })
+    const got = await Promise.all([false, true, false, true, false, false].map(download))
+    for (const answer of got) {
+      const body = sent.get(answer[0]!)
+      expect(body).toBeDefined()
+      expect(answer.length).toBe(size + 1)
+      expect(answer.subarray(1).equals(body!)).toBe(true)
+    }
+  }, 30_000)
 })
