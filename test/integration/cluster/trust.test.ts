@@ -164,10 +164,11 @@ describe('a rogue peer that holds the cluster secret', () => {
     for (let frame = await frames.expect(); frame.type !== FRAME.diffEnd; frame = await frames.expect()) { /* node 2's diff */ }
     await (async () => { for (let i = 0; i < 40; i++) await writeFrame(stream, FRAME.diff, new Uint8Array(SYNC_CHUNK_BYTES)) })().catch(() => {})
     await waitFor(() => big.host.getConnections(peerIdFromString(ids[1]!)).length === 0, { timeoutMs: 10_000, what: 'the 10 MiB sender disconnected' })
-    const output = nodes[0]!.output() + nodes[1]!.output()
-    expect(output).toMatch(/\(forged-beat\)/)
-    expect(output).toMatch(/\(flood\)/)
-    expect(output).toMatch(/\(oversize\)/)
+    // The warnings name why; a line may reach the test through the daemon's stdout pipe a
+    // moment after the peer saw its connection close.
+    for (const why of ['forged-beat', 'flood', 'oversize']) {
+      await waitFor(() => (nodes[0]!.output() + nodes[1]!.output()).includes(`(${why})`), { timeoutMs: 5000, what: `a warning naming (${why})` })
+    }
 
     // Every node restarts cleanly with all of it in its document, and still lists the problems.
     nodes[2] = await killed.restart()
