@@ -93,11 +93,15 @@ export async function benchMesh (progress: (line: string) => void = () => {}): P
   }
 }
 
-interface WrkResult { requests: number, requestsPerSec: number, bytesPerSec: number, p50Ms: number, p99Ms: number }
+export interface WrkResult { requests: number, requestsPerSec: number, bytesPerSec: number, p50Ms: number, p99Ms: number }
 
 /** One wrk run (one thread): requests, rate, transfer rate and latency percentiles. */
 function wrk (url: string, connections: number, duration: string): WrkResult {
-  const out = execFileSync('wrk', ['-t', '1', '-c', String(connections), '-d', duration, '--latency', url], { encoding: 'utf8' })
+  return parseWrk(execFileSync('wrk', ['-t', '1', '-c', String(connections), '-d', duration, '--latency', url], { encoding: 'utf8' }))
+}
+
+/** What wrk printed: requests, rate, transfer rate and latency percentiles. */
+export function parseWrk (out: string): WrkResult {
   const number = (pattern: RegExp): number => {
     const match = pattern.exec(out)
     if (match === null) return 0

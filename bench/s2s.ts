@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { api, cleanupAll, IMAGE, startDaemon, waitFor } from '../test/support/daemon.ts'
 import { percentile } from '../test/support/cluster.ts'
 import { replicaNetworkName } from '../src/node/runtime/network-layout.ts'
-import { ensureTools } from './mesh.ts'
+import { ensureTools, parseWrk } from './mesh.ts'
 
 const NODE = 'test-bench-s2s'
 const HOST = '127.0.0.44'
@@ -73,13 +73,8 @@ export async function benchServiceToService (progress: (line: string) => void = 
 
 /** wrk in a container on `network`: one thread, one connection. */
 function wrkIn (network: string, url: string, duration: string): LatencyResult & { requests: number } {
-  const out = execFileSync('docker', ['run', '--rm', '--network', network, WRK_IMAGE, '/usr/bin/wrk', '-t', '1', '-c', '1', '-d', duration, '--latency', url], { encoding: 'utf8' })
-  const ms = (pattern: RegExp): number => {
-    const match = pattern.exec(out)
-    if (match === null) return 0
-    return Number(match[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[match[2] ?? 'ms']!
-  }
-  return { requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0), p50Ms: ms(/50%\s+([\d.]+)(us|ms|s)/), p99Ms: ms(/99%\s+([\d.]+)(us|ms|s)/) }
+  const { requests, p50Ms, p99Ms } = parseWrk(execFileSync('docker', ['run', '--rm', '--network', network, WRK_IMAGE, '/usr/bin/wrk', '-t', '1', '-c', '1', '-d', duration, '--latency', url], { encoding: 'utf8' }))
+  return { requests, p50Ms, p99Ms }
 }
 
 /** meshd/wrk: the host's wrk binary and the libraries ldd names, imported as an image once. */
