@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { byText } from '../../placement/index.ts'
 import { memberViews, placeCluster, placedSlots, recordVersion } from '../cluster/index.ts'
 import { removeMember } from '../membership/index.ts'
 import type { MemberView } from '../cluster/index.ts'
@@ -57,7 +58,7 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     const placement = placeCluster(view)
     const addresses = init.addresses?.(view.services)
     return Object.values(view.services)
-      .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
+      .sort((a, b) => byText(a.spec.name, b.spec.name))
       .map((record) => redacted(serviceView(view, record, placement, init.mesh?.service(record.spec.name), addresses?.get(record.spec.name)), req.principal))
   })
 

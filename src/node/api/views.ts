@@ -1,6 +1,7 @@
 // What the API returns for services and replicas: plain views built from the document.
 
 import type { ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
+import { byText } from '../../placement/index.ts'
 import type { Placement } from '../../placement/index.ts'
 import { seesSecrets } from '../auth/index.ts'
 import type { Principal } from '../auth/index.ts'
@@ -64,7 +65,7 @@ export function replicaViews (view: ClusterView, service: string): ReplicaView[]
       ...(replica.error === undefined ? {} : { error: replica.error }),
       ...(replica.lastFailure === undefined ? {} : { lastFailure: replica.lastFailure })
     }))
-    .sort((a, b) => a.slot - b.slot || a.node.localeCompare(b.node))
+    .sort((a, b) => a.slot - b.slot || byText(a.node, b.node))
 }
 
 /** A service as GET /v1/services/NAME shows it. */

@@ -1,6 +1,7 @@
 // The members of the cluster as people see them (GET /v1/nodes, `meshd node ls`).
 
 import type { MemberState } from '../../gossip/index.ts'
+import { byText } from '../../placement/index.ts'
 import { avoidedServices } from './avoid.ts'
 import { stateOf } from './view.ts'
 import type { ClusterView } from './view.ts'
@@ -28,5 +29,5 @@ export function memberViews (view: ClusterView): MemberView[] {
       ...(node.capacity === undefined ? {} : { capacity: node.capacity }),
       ...(avoiding.length === 0 ? {} : { avoiding })
     }
-  }).sort((a, b) => a.name.localeCompare(b.name))
+  }).sort((a, b) => byText(a.name, b.name))
 }

@@ -3,6 +3,7 @@
 // which to keep, and which slots wait out a backoff. No I/O, no clock of its own.
 
 import type { ReplicaState } from '../../crdt/index.ts'
+import { byText } from '../../placement/index.ts'
 import type { DesiredSlot } from '../cluster/index.ts'
 import { STOP_FIRST_RECHECK_MS } from './constants.ts'
 
@@ -115,7 +116,7 @@ function stopUnlessPending (result: Plan, replica: TrackedReplica, reason: StopR
 }
 
 function byPreference (a: TrackedReplica, b: TrackedReplica): number {
-  return (RANK[b.state] - RANK[a.state]) || (Number(a.pending === true) - Number(b.pending === true)) || a.id.localeCompare(b.id)
+  return (RANK[b.state] - RANK[a.state]) || (Number(a.pending === true) - Number(b.pending === true)) || byText(a.id, b.id)
 }
 
 function groupByKey (replicas: TrackedReplica[]): Map<string, TrackedReplica[]> {

@@ -3,7 +3,7 @@
 
 import { canonicalJson } from '../../crdt/index.ts'
 import type { Plain, ReplicaRecord, ReplicaState } from '../../crdt/index.ts'
-import { slotKey } from '../../placement/index.ts'
+import { byText, slotKey } from '../../placement/index.ts'
 import type { ContainerEvent, ContainerInfo } from '../runtime/index.ts'
 import type { HealthMonitor } from '../health/index.ts'
 import type { TrackedReplica } from './plan.ts'
@@ -37,7 +37,7 @@ export function exitOf (event: ContainerEvent): { reason: string, code: number }
 export function servingReplica (candidates: Tracked[], desired?: number): Tracked | undefined {
   return [...candidates].sort((a, b) =>
     (SERVE_RANK[b.state] - SERVE_RANK[a.state]) || (Number(b.generation === desired) - Number(a.generation === desired)) ||
-    (b.generation - a.generation) || a.id.localeCompare(b.id))[0]
+    (b.generation - a.generation) || byText(a.id, b.id))[0]
 }
 
 /** The document record of a tracked replica. */
