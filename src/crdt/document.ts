@@ -18,9 +18,10 @@ import type { DiskOptions } from './disk.ts'
 import { ReplicaArrays } from './replica-arrays.ts'
 import type { Logger } from '../logger.ts'
 import type { DocumentSnapshot, DrainRecord, NodeRecord, RemovalRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord, TokenRecord } from './types.ts'
+import type { ConfigRecord, SecretRecord } from './stored-types.ts'
 
 /** The top-level maps of the document, one per kind of record; replicas live apart (replica-arrays.ts). */
-const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals'] as const
+const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals', 'secrets', 'configs'] as const
 type MapName = typeof MAPS[number]
 
 /** The origin of writes made on this node without an explicit origin. */
@@ -82,9 +83,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   private persistFailure: unknown
   /** The current outermost transaction has made a change (so it was admitted). */
   private changed = false
-  private readonly onUpdateV2 = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
-    this.onUpdate(update, origin, tr)
-  }
+  private readonly onUpdateV2 = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => { this.onUpdate(update, origin, tr) }
 
   constructor (init: ClusterDocumentInit) {
     super()
@@ -176,6 +175,14 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   /** Members that left for good, by id: their records are ignored and their ids banned. */
   removals (): Record<string, RemovalRecord> { return readRecords(this.maps.removals) }
   putRemoval (nodeId: string, rec: RemovalRecord): void { this.put('removals', nodeId, rec) }
+
+  /** Every version of every secret (encrypted: stored-types.ts) and config, by "NAME@VERSION". */
+  secrets (): Record<string, SecretRecord> { return readRecords(this.maps.secrets) }
+  putSecret (key: string, rec: SecretRecord): void { this.put('secrets', key, rec) }
+  deleteSecret (key: string): void { this.remove('secrets', key) }
+  configs (): Record<string, ConfigRecord> { return readRecords(this.maps.configs) }
+  putConfig (key: string, rec: ConfigRecord): void { this.put('configs', key, rec) }
+  deleteConfig (key: string): void { this.remove('configs', key) }
 
   /** Every record at once, as plain copies: the input of the cluster's decisions. */
   snapshot (): DocumentSnapshot {

@@ -1,4 +1,6 @@
 export * from './types.ts'
+export * from './stored-types.ts'
+export type { Sealed } from './sealed.ts'
 export { ClusterDocument, LOCAL } from './document.ts'
 export { canonicalJson, sealedText, unsealed } from './seal.ts'
 export type { Plain } from './json.ts'

@@ -1,3 +1,6 @@
+import type { Sealed } from './sealed.ts'
+import type { ConfigRef, SecretRef } from './stored-types.ts'
+
 // The data model of the cluster document. Plain JSON values only: they are stored
 // as whole values in Yjs maps, and every entry has exactly one writer (docs/architecture.md).
 
@@ -53,6 +56,10 @@ export interface ServiceSpec {
   allowFrom?: string[]
   /** "enforce" (default) refuses the others; "observe" counts them and lets them through. */
   policy?: 'enforce' | 'observe'
+  /** Secrets as files in memory: /run/secrets/TARGET (or an absolute target). */
+  secrets?: SecretRef[]
+  /** Configs as files at their absolute target path. */
+  configs?: ConfigRef[]
 }
 
 /** What one replica may use, enforced by the kernel (cgroups); absent fields are not limited, but pids has a default (runtime). */
@@ -91,16 +98,6 @@ export interface RestartSpec {
   maxAttempts?: number
   /** The window maxAttempts counts in ("2m"; unlimited when absent). */
   window?: string
-}
-
-/**
- * Who wrote a record, and their signature (src/node/trust): the member's id and an
- * Ed25519 signature by its libp2p key over the record's scope, key and content. A
- * record that does not verify is ignored by every node.
- */
-export interface Sealed {
-  by?: string
-  sig?: string
 }
 
 /** `services[name]`: written by the API of whichever node took the request. */

@@ -25,6 +25,7 @@ import { resolveHealth } from './spec/index.ts'
 import { nodeSeal, sealLegacyRecords, Trust } from './trust/index.ts'
 import { engine, p2pFailure } from './startup.ts'
 import { meshKeyOf } from './mesh/index.ts'
+import { replicaFiles, secretsKeyOf } from './stored/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -83,9 +84,12 @@ export class Daemon {
     await parts.start(members).catch((err: NodeJS.ErrnoException) => { throw p2pFailure(err, config.host, config.p2pPort) })
     const view = (): ClusterView => clusterView(trust.snapshot(), this.id, (id) => members.memberState(id), Date.now())
 
+    const secretsKey = secretsKeyOf(psk)
+    const stored = () => ({ secrets: trust.secrets(), configs: trust.configs() })
     const reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document, runtime, log: part('reconciler'), resolveHealth,
-      assign: () => assignmentOf(view()), service: (name) => trust.service(name)
+      assign: () => assignmentOf(view()), service: (name) => trust.service(name),
+      files: (spec) => replicaFiles(spec, stored(), secretsKey)
     })
     const mesh = new Mesh({
       host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs,
@@ -113,7 +117,7 @@ export class Daemon {
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
-      addresses: (services) => replicaNet.serviceAddresses(services)
+      addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)

@@ -19,6 +19,11 @@ export const ERRORS = {
   MESHD_LAST_ADMIN: { status: 409, doc: 'The last admin token cannot be revoked.' },
   MESHD_CONFLICT: { status: 409, doc: 'If-Match named a version the service no longer has; read it again and retry.' },
   MESHD_NODE_ALIVE: { status: 409, doc: 'A node that is alive (or the one answering) cannot be removed without force.' },
+  MESHD_SECRET_NOT_FOUND: { status: 404, doc: 'No secret has that name (or that version).' },
+  MESHD_CONFIG_NOT_FOUND: { status: 404, doc: 'No config has that name (or that version).' },
+  MESHD_EXISTS: { status: 409, doc: 'A secret or config with that name exists; update it instead.' },
+  MESHD_IN_USE: { status: 409, doc: 'A service uses the secret or config; remove it from the service first.' },
+  MESHD_TOO_LARGE: { status: 413, doc: 'A secret or config is larger than 512 KiB.' },
   MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' },
   MESHD_STORAGE_FULL: { status: 507, doc: 'The node\'s data dir is (nearly) full; the write was not applied. Free space there or send it to another node.' },
   // 507, not 413: the request is not too large, the document is full (RFC 4918 answers a quota with 507 too).

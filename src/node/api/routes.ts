@@ -10,6 +10,7 @@ import type { MemberView } from '../cluster/index.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
 import { MeshdError } from '../errors.ts'
 import { deployService } from './images.ts'
+import { resolveRefs } from './stored.ts'
 import { deleteService, requireService, rollbackService, scaleService } from './services.ts'
 import type { ApiInit } from './types.ts'
 import { redacted, replicaViews, serviceView } from './views.ts'
@@ -65,7 +66,8 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   app.get<{ Params: NameParams }>('/v1/services/:name', async (req) => show(req, req.params.name))
 
   app.put<{ Params: NameParams }>('/v1/services/:name', writes, async (req, reply) => {
-    const spec = parseServiceSpec(requireBody(req.body), { name: req.params.name })
+    // Secrets and configs resolve to the version each replica will run (stored.ts).
+    const spec = resolveRefs(document, parseServiceSpec(requireBody(req.body), { name: req.params.name }))
     const result = await deployService(document, spec, init.resolveImage, { allowLowPorts: init.allowLowPorts === true })
     if (result.unpinned !== undefined) init.log.warn({ service: spec.name, reason: result.unpinned }, 'deploy recorded no image id')
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')

@@ -10,6 +10,7 @@ import { MeshdError, StartupError } from '../errors.ts'
 import { BODY_LIMIT, DRAIN_LIMIT } from './constants.ts'
 import { registerGuard, serverFactory } from './front-door.ts'
 import { registerRoutes } from './routes.ts'
+import { registerStoredRoutes } from './stored-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
 import type { ApiInit } from './types.ts'
 
@@ -61,6 +62,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
 
   registerRoutes(app, init)
   registerTokenRoutes(app, init)
+  registerStoredRoutes(app, init)
   return app
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { AuditLog, TokenIndex } from '../auth/index.ts'
 import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
-import type { ListedProblem } from '../trust/index.ts'
+import type { ListedProblem, StoredRecords } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
 import type { ResolveImage } from './images.ts'
@@ -35,6 +35,10 @@ export interface ApiInit {
   allowLowPorts?: boolean
   /** This node's engine naming an image's id (Runtime.imageId), for deployService; without it deploys record none. */
   resolveImage?: ResolveImage
+  /** The key secrets are encrypted with (stored/crypto.ts); without it secrets cannot be written. */
+  secretsKey?: Buffer
+  /** The secrets and configs this node believes (trust/); without it, the document's. */
+  stored?: () => StoredRecords
 }
 
 export interface MeshStatus {

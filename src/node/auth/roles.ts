@@ -3,13 +3,13 @@
 
 import type { Role } from '../../crdt/index.ts'
 
-export const PERMISSIONS = ['read', 'services:write', 'nodes:write', 'tokens', 'audit'] as const
+export const PERMISSIONS = ['read', 'services:write', 'nodes:write', 'secrets:write', 'tokens', 'audit'] as const
 export type Permission = typeof PERMISSIONS[number]
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   viewer: ['read'],
   deployer: ['read', 'services:write'],
-  operator: ['read', 'services:write', 'nodes:write'],
+  operator: ['read', 'services:write', 'nodes:write', 'secrets:write'],
   admin: PERMISSIONS
 }
 

@@ -9,6 +9,9 @@ import { releaseOf, specOf } from '../cluster/index.ts'
 import type { DesiredSlot, NodeAssignment } from '../cluster/index.ts'
 import { RuntimeUnavailableError } from '../runtime/index.ts'
 import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
+import type { ReconcilerInit } from './init.ts'
+
+export type { ReconcilerInit }
 import type { ResolvedHealth } from '../health/index.ts'
 import { watchReplica } from './health-watch.ts'
 import { ENGINE_RETRY_MS, RESYNC_MS, TICK_GAP_MS, TICK_MAX_DELAY_MS, UNPUBLISHED_BEFORE_STOP_MS } from './constants.ts'
@@ -20,24 +23,6 @@ import { Remover } from './remover.ts'
 import { Supervisor } from './supervisor.ts'
 import { exitOf, stateFromDocker, trackedOf } from './tracked.ts'
 import type { Tracked } from './tracked.ts'
-
-export interface ReconcilerInit {
-  nodeId: string
-  nodeName: string
-  document: ClusterDocument
-  runtime: Runtime
-  log: Logger
-  resolveHealth: (spec: ServiceSpec) => ResolvedHealth | undefined
-  /** The slots this node runs now, from the cluster's decisions (cluster/assignment.ts). */
-  assign: () => NodeAssignment
-  /** A service as this node believes it (trust/): never read from the raw document. */
-  service: (name: string) => ServiceRecord | undefined
-  gapMs?: number
-  maxDelayMs?: number
-  resyncMs?: number
-  /** How long a healthy replica stays up unpublished before it is stopped (UNPUBLISHED_BEFORE_STOP_MS). */
-  drainMs?: number
-}
 
 export interface ReconcilerEvents {
   'reconcile:done': [{ started: number, stopped: number, kept: number, waiting: number }]
@@ -206,7 +191,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     // A slot a rollout has not moved yet runs the previous spec, and the previous image.
     const { spec, imageId } = releaseOf(record, slot.generation)
     runtime.ensureImage(spec.image, { imageId })
-      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash }))
+      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash, files: this.init.files?.(spec) }))
       .then((info) => {
         this.tracked.delete(pending.id)
         // A resync may have adopted the container while run() was still returning.

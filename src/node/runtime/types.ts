@@ -81,6 +81,19 @@ export interface CreateRequest {
   imageId?: string
   /** The hash of `spec`, kept as a label so a replica of a losing concurrent spec is recognised. */
   specHash?: string
+  /** Files the replica gets, in memory only: its secrets and configs. */
+  files?: ReplicaFile[]
+}
+
+/** A file in a replica: its secrets and configs. */
+export interface ReplicaFile {
+  /** Absolute path in the container, e.g. /run/secrets/db-pass. */
+  path: string
+  data: Buffer
+  /** e.g. 0o400 */
+  mode: number
+  uid: number
+  gid: number
 }
 
 export interface ExecResult { exitCode: number, output: string }

@@ -67,3 +67,15 @@ export const MAX_TOKEN_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000
 
 /** Entries of a service's allowFrom. */
 export const MAX_ALLOW_FROM = 64
+
+/** Secrets and configs one service may mount, each. */
+export const MAX_FILE_REFS = 64
+/** The longest target path of a secret or config file. */
+export const MAX_TARGET_LENGTH = 1024
+/** Default file modes: a secret readable by its owner only, a config by everyone. */
+export const DEFAULT_SECRET_MODE = 0o400
+export const DEFAULT_CONFIG_MODE = 0o444
+/** Where a secret whose target is a plain file name goes, as in Swarm and Compose. */
+export const SECRETS_DIR = '/run/secrets'
+/** The largest secret or config content (as Swarm's 500 KB, Kubernetes' 1 MiB). */
+export const MAX_STORED_BYTES = 512 * 1024

@@ -5,5 +5,6 @@ export { parseServiceSpec, parseScaleRequest, storedSpecProblem, type ParseServi
 export { resolveHealth, type ResolvedHealth } from './health.ts'
 export { parseDuration, formatDuration } from './duration.ts'
 export { parseTokenRequest } from './token.ts'
+export { parseSource, secretPath } from './files.ts'
 export type { TokenRequest } from './token.ts'
 export * as specLimits from './constants.ts'

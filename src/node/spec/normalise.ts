@@ -5,6 +5,7 @@
 import type { HealthSpec, ServiceSpec } from '../../crdt/index.ts'
 import type { ServiceSpecInput } from './schema.ts'
 import { DEFAULT_REPLICAS } from './constants.ts'
+import { normaliseConfigs, normaliseSecrets } from './files.ts'
 
 
 /** The ServiceSpec for a validated input, with defaults: replicas 1, env {}, ports [], labels {}. */
@@ -26,7 +27,9 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.update === undefined ? {} : { update: definedOnly(input.update) }),
     ...(input.restart === undefined ? {} : { restart: definedOnly(input.restart) }),
     ...(input.allowFrom === undefined ? {} : { allowFrom: [...new Set(input.allowFrom)].sort() }),
-    ...(input.policy === undefined ? {} : { policy: input.policy })
+    ...(input.policy === undefined ? {} : { policy: input.policy }),
+    ...(input.secrets === undefined || input.secrets.length === 0 ? {} : { secrets: normaliseSecrets(input.secrets) }),
+    ...(input.configs === undefined || input.configs.length === 0 ? {} : { configs: normaliseConfigs(input.configs) })
   }
 }
 

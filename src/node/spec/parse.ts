@@ -39,14 +39,33 @@ export function storedSpecProblem (spec: unknown, name: string): string | undefi
   // A global service stores the replica count it was given or scaled to; the API refuses one on input.
   const global = stored.mode === 'global'
   const { replicas, ...rest } = stored
+  // The versions secrets and configs resolved to are the API's, not the user's: checked apart.
+  const versions = { secrets: resolvedVersions(stored.secrets), configs: resolvedVersions(stored.configs) }
+  if (versions.secrets === undefined || versions.configs === undefined) return 'spec: a secret or config without the version it resolved to'
   let normal: ServiceSpec
   try {
-    normal = parseServiceSpec(global ? rest : stored, { name })
+    normal = parseServiceSpec(withoutVersions(global ? rest : stored), { name })
   } catch (err) {
     return `spec.${(err as Error).message}`
   }
   if (global && Number.isInteger(replicas) && (replicas as number) >= 0 && (replicas as number) <= MAX_REPLICAS) normal.replicas = replicas as number
+  normal.secrets?.forEach((ref, i) => { ref.version = versions.secrets![i] })
+  normal.configs?.forEach((ref, i) => { ref.version = versions.configs![i] })
   return isDeepStrictEqual(normal, stored) ? undefined : 'spec: not in the form the API stores (a field is missing, extra or not normalised)'
+}
+
+/** The version of each reference of a stored list (absent list: none), or undefined when one has none. */
+function resolvedVersions (refs: unknown): number[] | undefined {
+  if (!Array.isArray(refs)) return []
+  const versions = refs.map((ref) => (typeof ref === 'object' && ref !== null ? (ref as { version?: unknown }).version : undefined))
+  return versions.every((v): v is number => Number.isSafeInteger(v) && (v as number) >= 1) ? versions : undefined
+}
+
+function withoutVersions (spec: Record<string, unknown>): Record<string, unknown> {
+  const strip = (refs: unknown): unknown => Array.isArray(refs)
+    ? refs.map((ref) => { const { version: _v, ...rest } = ref as Record<string, unknown>; return rest })
+    : refs
+  return { ...spec, ...('secrets' in spec ? { secrets: strip(spec.secrets) } : {}), ...('configs' in spec ? { configs: strip(spec.configs) } : {}) }
 }
 
 /** The body of `POST /v1/services/NAME/scale`, exactly `{"replicas": n}`; throws MeshdError MESHD_INVALID_SPEC. */

@@ -4,6 +4,7 @@
 
 import type { HealthSpec, PortSpec } from '../../crdt/index.ts'
 import { MAX_PORT, MIN_PORT } from './constants.ts'
+import { duplicateTarget, normaliseConfigs, normaliseSecrets } from './files.ts'
 import type { SpecProblem } from './issues.ts'
 import type { ServiceSpecInput } from './schema.ts'
 
@@ -14,6 +15,7 @@ export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefi
     (spec.health === undefined ? undefined : healthProblem(spec.health, ports)) ??
     globalModeProblem(spec) ??
     limitBelowReservation(spec.resources) ??
+    duplicateTarget(normaliseSecrets(spec.secrets ?? []), normaliseConfigs(spec.configs ?? [])) ??
     (spec.policy !== undefined && spec.allowFrom === undefined ? { path: ['policy'], message: 'only with allowFrom, expected allowFrom to say who is allowed' } : undefined)
 }
 

@@ -12,6 +12,7 @@ import {
   RESERVED_LABEL_PREFIX
 } from './constants.ts'
 import { formatDuration, parseDuration } from './duration.ts'
+import { configRefs, secretRefs } from './files.ts'
 import { imageReferenceProblem } from './image.ts'
 import { formatSize, parseSize } from './size.ts'
 
@@ -179,8 +180,10 @@ export const serviceSpecSchema = strictObject({
   update: update.optional(),
   restart: restart.optional(),
   allowFrom: allowFrom.optional(),
-  policy: z.enum(['enforce', 'observe'], { error: 'one of "enforce", "observe"' }).optional()
-}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy}')
+  policy: z.enum(['enforce', 'observe'], { error: 'one of "enforce", "observe"' }).optional(),
+  secrets: secretRefs.optional(),
+  configs: configRefs.optional()
+}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')

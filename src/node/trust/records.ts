@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { REPLICA_STATES, ROLES } from '../../crdt/index.ts'
 import { specLimits, storedSpecProblem } from '../spec/index.ts'
 
-const { MAX_NAME_LENGTH, MAX_REPLICAS, MAX_PORTS } = specLimits
+const { MAX_NAME_LENGTH, MAX_REPLICAS, MAX_PORTS, MAX_STORED_BYTES } = specLimits
 const time = z.number().finite().nonnegative()
 const count = (max: number) => z.number().int().min(0).max(max)
 const text = (max: number) => z.string().max(max)
@@ -17,6 +17,12 @@ const slot = count(2 ** 32)
 const generation = count(2 ** 31)
 const ports = z.array(z.object({ target: count(65535), endpoint: text(64) })).max(MAX_PORTS)
 const failure = z.object({ container: text(128), state: z.enum(REPLICA_STATES), error: text(4096), at: time, generation: generation.optional() })
+
+// A secret or config version: filed under "NAME@VERSION" (checked in recordProblem).
+const stored = { name: label, version: count(2 ** 31).min(1), size: count(MAX_STORED_BYTES), createdAt: time, updatedAt: time }
+// Base64 of the largest content, sealed (its tag) and padded.
+const STORED_BASE64 = Math.ceil((MAX_STORED_BYTES + 16) / 3) * 4
+const base64 = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9+/]*={0,2}$/)
 
 const schemas = {
   nodes: z.object({
@@ -72,7 +78,9 @@ const schemas = {
     createdAt: time,
     createdBy: text(256)
   }),
-  removals: z.object({ ...sealed, reason: z.enum(['removed', 'superseded', 'reaped']), name: text(MAX_NAME_LENGTH), at: time })
+  removals: z.object({ ...sealed, reason: z.enum(['removed', 'superseded', 'reaped']), name: text(MAX_NAME_LENGTH), at: time }),
+  secrets: z.object({ ...sealed, ...stored, nonce: base64(16), data: base64(STORED_BASE64), key: base64(80) }),
+  configs: z.object({ ...sealed, ...stored, data: base64(STORED_BASE64) })
 } as const
 
 const serviceRecord = z.object({
@@ -92,7 +100,11 @@ export type RecordKind = keyof typeof schemas | 'services'
 export function recordProblem (kind: RecordKind, key: string, record: unknown): string | undefined {
   if (kind === 'services') return serviceProblem(key, record)
   const result = schemas[kind].safeParse(record)
-  return result.success ? undefined : shapeProblem(result.error)
+  if (!result.success) return shapeProblem(result.error)
+  if ((kind === 'secrets' || kind === 'configs') && 'version' in result.data && key !== `${result.data.name}@${result.data.version}`) {
+    return 'record: filed under another name or version than its own'
+  }
+  return undefined
 }
 
 function serviceProblem (name: string, record: unknown): string | undefined {

@@ -1,10 +1,10 @@
 // Which records of a document snapshot this node believes: each must have the right
 // shape, and a seal by the member allowed to write it — a node's own record and its
-// replica records by that node; services, rollouts, drains and tokens by a current
+// replica records by that node; services, rollouts, drains, tokens, secrets and configs by a current
 // member (or by a removed one before its removal). Members that were removed are left
 // out with everything they own. The rest is listed as problems.
 
-import type { DocumentSnapshot, RemovalRecord, ReplicaEntry, TokenRecord } from '../../crdt/index.ts'
+import type { ConfigRecord, DocumentSnapshot, RemovalRecord, ReplicaEntry, SecretRecord, TokenRecord } from '../../crdt/index.ts'
 import { recordProblem } from './records.ts'
 import type { RecordKind } from './records.ts'
 import type { SealChecker } from './seal.ts'
@@ -20,14 +20,19 @@ export interface Problem {
 export interface Screened {
   snapshot: DocumentSnapshot
   tokens: Record<string, TokenRecord>
+  secrets: Record<string, SecretRecord>
+  configs: Record<string, ConfigRecord>
   problems: Problem[]
 }
 
-type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens'
+/** The secrets and configs of a document, by "NAME@VERSION". */
+export interface StoredRecords { secrets: Record<string, SecretRecord>, configs: Record<string, ConfigRecord> }
+
+type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens' | 'secrets' | 'configs'
 type Record0 = Record<string, unknown> & { by?: string, updatedAt?: number, createdAt?: number }
 
 /** The believable part of `raw` (and `tokens`), and why the rest is not. */
-export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecord>, seals: SealChecker): Screened {
+export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecord>, seals: SealChecker, stored: StoredRecords = { secrets: {}, configs: {} }): Screened {
   const problems: Problem[] = []
   const plain = (value: unknown): Parameters<SealChecker['check']>[2] => value as Parameters<SealChecker['check']>[2]
 
@@ -85,6 +90,8 @@ export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecor
       removals
     },
     tokens: shared('tokens', tokens),
+    secrets: shared('secrets', stored.secrets),
+    configs: shared('configs', stored.configs),
     problems
   }
 }

@@ -2,7 +2,7 @@
 // the document changes, with the problems found logged once each and listed for people
 // (GET /v1/problems). Every part reads the cluster through it, never the raw document.
 
-import type { ClusterDocument, DocumentSnapshot, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
+import type { ClusterDocument, ConfigRecord, DocumentSnapshot, SecretRecord, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { MAX_PROBLEMS } from './constants.ts'
 import { screen } from './screen.ts'
@@ -50,6 +50,10 @@ export class Trust {
     return this.current().tokens
   }
 
+  /** The versions of secrets (encrypted) and configs this node believes, by "NAME@VERSION". */
+  secrets (): Record<string, SecretRecord> { return this.current().secrets }
+  configs (): Record<string, ConfigRecord> { return this.current().configs }
+
   /** Records this node ignores, and why: at most MAX_PROBLEMS, oldest first, and how many in all. */
   problems (): { total: number, problems: ListedProblem[] } {
     this.current()
@@ -59,7 +63,7 @@ export class Trust {
 
   private current (): Screened {
     if (this.screened !== undefined) return this.screened
-    const screened = screen(this.document.snapshot(), this.document.tokens(), this.seals)
+    const screened = screen(this.document.snapshot(), this.document.tokens(), this.seals, { secrets: this.document.secrets(), configs: this.document.configs() })
     this.screened = screened
     this.note(screened.problems)
     return screened
