@@ -8,6 +8,7 @@ import { registerProblemsCommand } from './problems.ts'
 import { registerJoinTokenCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
 import { registerStartCommand } from './start.ts'
+import { registerStoredCommands } from './stored.ts'
 import { registerTokenCommands } from './token.ts'
 import { registerUpCommand } from './up.ts'
 
@@ -25,6 +26,8 @@ export async function main (argv: string[]): Promise<void> {
   registerServiceCommands(program)
   registerNodeCommands(program)
   registerTokenCommands(program)
+  registerStoredCommands(program, 'secret')
+  registerStoredCommands(program, 'config')
   registerProblemsCommand(program)
   registerDeployCommand(program)
   registerDoctorCommand(program)

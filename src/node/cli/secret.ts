@@ -1,7 +1,7 @@
 // `meshd join-token`: prints the cluster secret as a join token (its last line of
 // output), creating the secret when the data dir has none yet (the first node of a
-// cluster) — as `docker swarm join-token`. `meshd secret` is kept for the secrets of
-// services; without a subcommand it points here.
+// cluster) — as `docker swarm join-token`. `meshd secret` manages the secrets of
+// services (stored.ts).
 
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
@@ -24,13 +24,5 @@ export function registerJoinTokenCommand (program: Command): void {
           '  meshd join HOST:7701 --secret-file FILE ...   or   MESHD_SECRET="$(cat FILE)" meshd join HOST:7701 ...\n')
       }
       process.stdout.write(`${token}\n`)
-    })
-
-  program.command('secret', { hidden: true })
-    .description('manage the secrets of services (the cluster\'s join token is `meshd join-token`)')
-    .allowUnknownOption()
-    .action(() => {
-      process.stderr.write('meshd secret: the cluster\'s join token is now printed by `meshd join-token --data-dir DIR`\n')
-      process.exitCode = 1
     })
 }
