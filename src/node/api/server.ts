@@ -36,7 +36,9 @@ export function buildApi (init: ApiInit): FastifyInstance {
     try {
       done(null, body === '' ? undefined : JSON.parse(body as string))
     } catch (err) {
-      done(new MeshdError('MESHD_INVALID_JSON', `body: invalid JSON: ${(err as Error).message}`, 'body'), undefined)
+      // V8 quotes the start of the text it could not parse: never echo a body (it may hold a secret).
+      const reason = (err as Error).message.replace(/^(.*?), ".*" is not valid JSON$/s, '$1')
+      done(new MeshdError('MESHD_INVALID_JSON', `body: invalid JSON: ${reason}`, 'body'), undefined)
     }
   })
 

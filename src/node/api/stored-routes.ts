@@ -14,8 +14,6 @@ import type { ApiInit } from './types.ts'
 
 const NAME = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-// Base64 of the largest content, plus room for the rest of the JSON body.
-const STORED_BODY_LIMIT = Math.ceil(specLimits.MAX_STORED_BYTES / 3) * 4 + 4096
 
 type NameParams = { name: string }
 
@@ -26,7 +24,7 @@ export function registerStoredRoutes (app: FastifyInstance, init: ApiInit): void
 function register (app: FastifyInstance, init: ApiInit, kind: StoredKind): void {
   const { document } = init
   const base = `/v1/${kind}s`
-  const writes = { config: { permission: 'secrets:write' }, bodyLimit: STORED_BODY_LIMIT } as const
+  const writes = { config: { permission: 'secrets:write' } } as const
   const records = () => {
     const stored = init.stored?.()
     return kind === 'secret' ? stored?.secrets ?? document.secrets() : stored?.configs ?? document.configs()

@@ -11,6 +11,9 @@ import { writeService } from './services.ts'
 import type { WriteOptions } from './services.ts'
 
 export type StoredKind = 'secret' | 'config'
+
+/** Versions of a secret or config kept whether or not a spec refers to them. */
+export const KEPT_VERSIONS = 3
 type StoredRecord = SecretRecord | ConfigRecord
 
 /** Where a kind's versions are in the document, and its error codes. */
@@ -49,8 +52,8 @@ export function createStored (document: ClusterDocument, kind: StoredKind, name:
 
 /**
  * A new version of a secret or config, and a new generation of each service that
- * follows its latest version; versions no spec (current or previous) refers to any
- * more are dropped, the latest always kept. Returns the new version and the services rolled.
+ * follows its latest version. The last KEPT_VERSIONS versions are kept (to pin one, or
+ * to roll back to), and older ones while a spec (current or previous) refers to them. Returns the new version and the services rolled.
  */
 export function updateStored (document: ClusterDocument, kind: StoredKind, name: string, content: Buffer, opts: StoredWriteOptions): { record: StoredRecord, rolled: string[] } {
   assertSize(kind, content)
@@ -70,7 +73,8 @@ export function updateStored (document: ClusterDocument, kind: StoredKind, name:
       rolled.push(service.spec.name)
     }
     const referenced = referencedVersions(document, kind, name)
-    for (const old of versions) if (!referenced.has(old.version)) store.remove(`${name}@${old.version}`)
+    const kept = versions.slice(-(KEPT_VERSIONS - 1)).map((v) => v.version)
+    for (const old of versions) if (!referenced.has(old.version) && !kept.includes(old.version)) store.remove(`${name}@${old.version}`)
   })
   return { record, rolled }
 }
