@@ -73,6 +73,21 @@ export interface ContainerEvent {
   exitCode?: number
 }
 
+/**
+ * A secret or config file delivered into a replica: kept in memory on the host (a tmpfs),
+ * bind-mounted read-only at `path`, owned by uid:gid with `mode`.
+ */
+export interface ReplicaFile {
+  /** Absolute and normalised path in the container, not "/": /run/secrets/db-pass. */
+  path: string
+  /** The content (decrypted); it never reaches Docker's API, labels, env or any disk. */
+  data: Buffer
+  /** Permission bits, at most 0o777: 0o400. */
+  mode: number
+  uid: number
+  gid: number
+}
+
 export interface CreateRequest {
   spec: ServiceSpec
   slot: number
@@ -81,6 +96,8 @@ export interface CreateRequest {
   imageId?: string
   /** The hash of `spec`, kept as a label so a replica of a losing concurrent spec is recognised. */
   specHash?: string
+  /** Files to mount into the replica (each at its own path); they stay on the host's tmpfs until the replica is removed. */
+  files?: ReplicaFile[]
 }
 
 export interface ExecResult { exitCode: number, output: string }
