@@ -120,14 +120,17 @@ export interface Runtime {
   /**
    * Creates and starts a labelled container on this node's replica network (ensured first),
    * exposing each target port and publishing none; with req.imageId, ImageMismatchError
-   * unless that image is here.
+   * unless that image is here; with req.files, ReplicaFilesError unless they can be kept
+   * in memory (a tmpfs) on the engine's own host.
    */
   run(req: CreateRequest, opts?: { signal?: AbortSignal }): Promise<ContainerInfo>
-  /** Stops (with a grace period in seconds) and removes a container; absent is not an error. */
+  /** Stops (with a grace period in seconds) and removes a container, and its files; absent is not an error. */
   remove(id: string, opts?: { signal?: AbortSignal, graceSeconds?: number }): Promise<void>
   inspect(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerInfo | undefined>
-  /** Every container (running or not) labelled meshd.node=<this node's name>. */
+  /** Every container (running or not) labelled meshd.node=<this node's name>; sweeps the files of those gone (sweepFiles). */
   list(opts?: { signal?: AbortSignal }): Promise<ContainerInfo[]>
+  /** Removes the files of every replica whose container no longer exists (one left by a crash, or removed behind meshd's back). */
+  sweepFiles(opts?: { signal?: AbortSignal }): Promise<void>
   /** Runs a command in a running container and returns its exit code and output. */
   exec(id: string, cmd: string[], opts?: { signal?: AbortSignal, timeoutMs?: number }): Promise<ExecResult>
   /** Calls onEvent for each event of this node's containers, reconnecting with backoff, until the returned function or stop() is called. */
