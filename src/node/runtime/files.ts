@@ -30,6 +30,9 @@ export interface FilesSweep {
 
 const MAX_ID = 2 ** 32 - 2
 
+/** A Docker container name: one path component, never "." or "..". */
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+
 /** Why a replica file cannot be delivered, or undefined: a path absolute, normalised and not "/", a mode of permission bits, ids in range. */
 export function replicaFileProblem (file: ReplicaFile): string | undefined {
   const { path } = file
@@ -69,6 +72,7 @@ export class ReplicaFiles {
    * would not be in memory. Call settled(name) once the container exists or failed.
    */
   async write (name: string, files: readonly ReplicaFile[]): Promise<string> {
+    if (!CONTAINER_NAME.test(name)) throw new ReplicaFilesError('invalid-file', `"${name}" is not a container name`)
     validate(files)
     this.writing.add(name)
     for (const spared of this.sweeps) spared.add(name)
@@ -92,11 +96,15 @@ export class ReplicaFiles {
     this.writing.delete(name)
   }
 
-  /** Removes a container's files; absent is not an error, a failure is logged. */
+  /** Removes a container's files; absent is not an error, a failure is logged. Never through an unsafe files directory. */
   async remove (name: string): Promise<void> {
-    await rm(posix.join(this.dir, name), { recursive: true, force: true }).catch((err: unknown) => {
-      this.log.error({ err, container: name }, 'could not remove the files of a replica')
-    })
+    if (!CONTAINER_NAME.test(name)) return
+    try {
+      if (await this.dirProblem() !== undefined) return
+      await rm(posix.join(this.dir, name), { recursive: true, force: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error({ err, container: name }, 'could not remove the files of a replica')
+    }
   }
 
   /** The names of the container directories (none when the files directory does not exist); throws when it is unsafe. */
@@ -118,7 +126,7 @@ export class ReplicaFiles {
       finish: async (existing) => {
         try {
           const keep = new Set(existing)
-          const orphans = (await this.names()).filter(name => !keep.has(name) && !spared.has(name))
+          const orphans = (await this.names()).filter(name => CONTAINER_NAME.test(name) && !keep.has(name) && !spared.has(name))
           for (const name of orphans) await this.remove(name)
           if (orphans.length > 0) this.log.info({ containers: orphans }, 'removed the files of replicas whose containers are gone')
           return orphans

@@ -88,6 +88,11 @@ describe('ReplicaFiles', () => {
     expect(readdirSync(root)).toEqual([])
   })
 
+  it('refuses a container name that is not one path component', async () => {
+    for (const name of ['..', '../x', 'a/b', '']) expect((await refusal(files().write(name, [file()]))).code).toBe('invalid-file')
+    expect(existsSync(root)).toBe(false)
+  })
+
   it('refuses an invalid file or two files at one path before writing anything', async () => {
     expect((await refusal(files().write('c1', [file(), file({ path: '/x/../etc/passwd' })]))).code).toBe('invalid-file')
     expect((await refusal(files().write('c1', [file(), file({ mode: 0o400 })]))).message).toMatch(/two files at \/run\/secrets\/db-pass/)
@@ -101,6 +106,7 @@ describe('ReplicaFiles', () => {
     symlinkSync(elsewhere, root)
     expect((await refusal(files().write('c1', [file()]))).code).toBe('unsafe-dir')
     expect(await files().startSweep().finish([])).toEqual([])
+    await files().remove('precious')
     expect(readdirSync(elsewhere)).toEqual(['precious'])
   })
 
