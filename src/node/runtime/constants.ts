@@ -70,3 +70,13 @@ export const BRIDGE_NAME_PREFIX = 'msh'
  * of its own, not a real TLD, so a lookup never leaves the node by accident.
  */
 export const REPLICA_DNS_DOMAIN = 'meshd'
+
+/**
+ * Where a node keeps its replicas' secret and config files by default, in a directory of
+ * its own (meshd-<node>): /dev/shm is a tmpfs on every Linux, so the files live in memory
+ * only and are gone after a reboot.
+ */
+export const FILES_PARENT = '/dev/shm'
+
+/** statfs(2)'s f_type of a tmpfs (TMPFS_MAGIC in linux/magic.h). */
+export const TMPFS_MAGIC = 0x01021994

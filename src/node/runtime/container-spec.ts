@@ -1,10 +1,11 @@
 // What Docker is asked to create for one replica, as plain data: a pure function of the
 // request and of this node, tested without an engine.
 
+import { join } from 'node:path'
 import type Docker from 'dockerode'
 import type { ResourceLimits, ServiceSpec } from '../../crdt/index.ts'
 import { DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE, REPLICA_DNS_DOMAIN } from './constants.ts'
-import { LABELS, type CreateRequest, type ReplicaNetwork } from './types.ts'
+import { LABELS, type CreateRequest, type ReplicaFile, type ReplicaNetwork } from './types.ts'
 
 /** Where a replica is created, and what of the engine shapes its options. */
 export interface CreateContext {
@@ -17,6 +18,8 @@ export interface CreateContext {
   image?: string
   /** The engine's cpus: a cpu limit above them is no limit there, and Docker would refuse it. */
   engineCpus?: number
+  /** The host directory holding req.files (ReplicaFiles.write), each file named by its index. */
+  filesDir?: string
 }
 
 type LimitOptions = Pick<Docker.HostConfig, 'NanoCpus' | 'Memory' | 'MemorySwap' | 'PidsLimit'>
@@ -51,13 +54,26 @@ export function limitOptions (limits: ResourceLimits | undefined, engineCpus = I
   }
 }
 
+/** Where the file at `index` of a replica's files is on the host: named by its index, so no path of the spec reaches the host's filesystem. */
+export function fileSource (filesDir: string, index: number): string {
+  return join(filesDir, String(index))
+}
+
+/** A read-only bind mount of each file, from its place in `filesDir` to its path in the container. */
+export function fileMounts (files: readonly ReplicaFile[], filesDir: string): Docker.MountSettings[] {
+  return files.map((file, index) => ({ Type: 'bind', Source: fileSource(filesDir, index), Target: file.path, ReadOnly: true }))
+}
+
 /**
  * The create options of one replica: labelled, on the node's replica network with the node
  * as its name server, every target exposed and none published, limited, logs rotated,
- * never restarted by Docker.
+ * never restarted by Docker, its files (already in `filesDir`) mounted read-only.
  */
 export function createOptions (req: CreateRequest, init: CreateContext): Docker.ContainerCreateOptions {
   const { spec } = req
+  const files = req.files ?? []
+  const { filesDir } = init
+  if (files.length > 0 && filesDir === undefined) throw new Error('createOptions: a replica with files needs the directory they were written to')
   // Exposed, not published: inspect and list then say which ports the replica serves, and
   // only the node's mesh reaches them, on the container's address.
   const exposed = Object.fromEntries(exposedTargets(spec).map(target => [`${target}/tcp`, {}]))
@@ -91,7 +107,9 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
       // The reconciler replaces failed replicas; a Docker restart would race it.
       RestartPolicy: { Name: 'no' },
       ...limitOptions(spec.resources?.limits, init.engineCpus),
-      LogConfig: { Type: LOG_DRIVER, Config: { 'max-size': LOG_MAX_SIZE, 'max-file': String(LOG_MAX_FILES) } }
+      LogConfig: { Type: LOG_DRIVER, Config: { 'max-size': LOG_MAX_SIZE, 'max-file': String(LOG_MAX_FILES) } },
+      // Only where the files are reaches Docker, never what they hold.
+      ...(files.length === 0 || filesDir === undefined ? {} : { Mounts: fileMounts(files, filesDir) })
     },
     NetworkingConfig: { EndpointsConfig: { [network.name]: {} } }
   }

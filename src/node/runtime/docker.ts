@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto'
 import { Agent } from 'node:http'
+import { join } from 'node:path'
 import Docker from 'dockerode'
 import type { Logger } from '../../logger.ts'
-import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, IMAGE_CACHE_MS, PING_TIMEOUT_MS } from './constants.ts'
+import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, FILES_PARENT, IMAGE_CACHE_MS, PING_TIMEOUT_MS } from './constants.ts'
 import { fromInspect, fromListEntry } from './container-info.ts'
-import { containerName, createOptions } from './container-spec.ts'
-import { ImageMismatchError, isNotFound, isUnreachable, statusOf, toRuntimeError } from './errors.ts'
+import { containerName, createOptions, safeNodeName } from './container-spec.ts'
+import { ImageMismatchError, isNotFound, isUnreachable, ReplicaFilesError, statusOf, toRuntimeError } from './errors.ts'
+import { ReplicaFiles } from './files.ts'
 import { ensureReplicaNetwork, removeReplicaNetwork } from './network.ts'
 import { replicaNetworkName } from './network-layout.ts'
 import { EventWatcher } from './events.ts'
 import { execIn } from './exec.ts'
 import { ensureImage, localImageId, pinnedReference } from './image.ts'
 import { LABELS, RuntimeUnavailableError } from './types.ts'
-import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, ReplicaNetwork, Runtime } from './types.ts'
+import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, ReplicaFile, ReplicaNetwork, Runtime } from './types.ts'
 
 export interface DockerRuntimeInit {
   /** The node's --host address: where replicas from before replica networks published their ports. */
@@ -22,6 +24,8 @@ export interface DockerRuntimeInit {
   log: Logger
   /** The engine's unix socket; default DOCKER_HOST, else /var/run/docker.sock. */
   socketPath?: string
+  /** Where replicas' secret and config files live: a directory on a tmpfs; default /dev/shm/meshd-<node>. */
+  filesDir?: string
   /** Overrides for tests; defaults in constants.ts. */
   watchBackoffMinMs?: number
   watchBackoffMaxMs?: number
@@ -52,10 +56,15 @@ class DockerRuntime implements Runtime {
   private ensuring?: Promise<ReplicaNetwork>
   /** Where inspect and list find a replica's address. */
   private networkName: string
+  /** Replicas' files, in memory on this host. */
+  private readonly files: ReplicaFiles
 
   constructor (init: DockerRuntimeInit) {
     this.init = init
     this.networkName = replicaNetworkName(init.nodeName)
+    // One directory per node name as Docker names allow it: two nodes whose names differ
+    // only in other characters cannot share an engine anyway (their networks' names collide).
+    this.files = new ReplicaFiles({ dir: init.filesDir ?? join(FILES_PARENT, `meshd-${safeNodeName(init.nodeName)}`), log: init.log })
     const fromEnv = init.socketPath === undefined ? process.env.DOCKER_HOST ?? '' : ''
     if (fromEnv !== '' && !fromEnv.startsWith('unix://')) {
       // docker-modem understands the remote DOCKER_HOST forms (tcp://, ssh://, TLS env) itself.
@@ -102,27 +111,24 @@ class DockerRuntime implements Runtime {
   }
 
   async run (req: CreateRequest, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
-    const { host, nodeName } = this.init
+    const { nodeName } = this.init
     const network = await this.replicaNetwork(opts.signal)
     const name = containerName(nodeName, req, randomBytes(2).toString('hex'))
     const engineCpus = req.spec.resources?.limits?.cpus === undefined ? undefined : await this.engineCpus()
     const image = req.imageId === undefined ? undefined : await pinnedReference(this.docker, req.spec.image, req.imageId, this.endpoint)
-    const options = { ...createOptions(req, { nodeName, network, name, image, engineCpus }), ...this.abortOption(opts.signal) }
-    const container = await this.docker.createContainer(options).catch(err => { throw this.mapError(err) })
+    const files = req.files ?? []
+    if (files.length === 0) return await this.createAndStart(req, createOptions(req, { nodeName, network, name, image, engineCpus }), network.name, opts.signal)
     try {
-      await container.start(this.abortOption(opts.signal))
-      const inspected = await container.inspect(this.abortOption(opts.signal))
-      // The tag may have moved between the check and the create: the container says what it runs.
-      if (req.imageId !== undefined && inspected.Image !== req.imageId) throw new ImageMismatchError(req.spec.image, req.imageId, inspected.Image)
-      const info = fromInspect(inspected, host, network.name)
-      if (info === undefined) throw new Error(`container ${name} lost its meshd labels`)
-      return info
+      // The files exist before the container that mounts them, and only in memory.
+      const filesDir = await this.writeFiles(name, files)
+      opts.signal?.throwIfAborted()
+      return await this.createAndStart(req, createOptions(req, { nodeName, network, name, image, engineCpus, filesDir }), network.name, opts.signal)
     } catch (err) {
-      // run() either returns a started replica or leaves nothing behind.
-      await container.remove({ force: true }).catch(removeErr => {
-        if (!isNotFound(removeErr)) this.init.log.error({ err: removeErr, container: container.id }, 'could not remove a container that failed to start')
-      })
-      throw this.mapError(err)
+      // A replica that did not start leaves no secret behind.
+      await this.files.remove(name)
+      throw err
+    } finally {
+      this.files.settled(name)
     }
   }
 
@@ -141,6 +147,8 @@ class DockerRuntime implements Runtime {
       const status = statusOf(err)
       if (status !== 404 && status !== 409) throw this.mapError(err)
     }
+    // Its files go with it: a sweep, as remove() knows the container by id and its files are kept by name.
+    await this.sweepFiles(opts).catch(err => { this.init.log.warn({ err, container: id }, 'could not sweep replica files after removing a container') })
   }
 
   async inspect (id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo | undefined> {
@@ -153,12 +161,26 @@ class DockerRuntime implements Runtime {
   }
 
   async list (opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo[]> {
+    // Begun before the list, so a replica whose files are written meanwhile keeps them.
+    const sweep = this.files.startSweep()
     const entries = await this.docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.node}=${this.init.nodeName}`] },
       ...this.abortOption(opts.signal)
-    }).catch(err => { throw this.mapError(err) })
+    }).catch(err => {
+      sweep.cancel()
+      throw this.mapError(err)
+    })
+    await sweep.finish(entries.flatMap(entry => (entry.Names ?? []).map(name => name.replace(/^\//, ''))))
     return entries.flatMap(entry => fromListEntry(entry, this.init.host, this.networkName) ?? [])
+  }
+
+  async sweepFiles (opts: { signal?: AbortSignal } = {}): Promise<void> {
+    // No replica has files here (the usual case): nothing to sweep, no need to ask the engine.
+    // An unsafe directory throws: list() sweeps and says why.
+    const names = await this.files.names().catch(() => undefined)
+    if (names?.length === 0) return
+    await this.list(opts)
   }
 
   async exec (id: string, cmd: string[], opts: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<ExecResult> {
@@ -203,6 +225,34 @@ class DockerRuntime implements Runtime {
     this.watchers.clear()
     await Promise.all(watchers.map(async watcher => { await watcher.stop() }))
     this.agent?.destroy()
+  }
+
+  /** Creates a container from `options` and starts it; on any failure removes it again. */
+  private async createAndStart (req: CreateRequest, options: Docker.ContainerCreateOptions, networkName: string, signal: AbortSignal | undefined): Promise<ContainerInfo> {
+    const container = await this.docker.createContainer({ ...options, ...this.abortOption(signal) }).catch(err => { throw this.mapError(err) })
+    try {
+      await container.start(this.abortOption(signal))
+      const inspected = await container.inspect(this.abortOption(signal))
+      // The tag may have moved between the check and the create: the container says what it runs.
+      if (req.imageId !== undefined && inspected.Image !== req.imageId) throw new ImageMismatchError(req.spec.image, req.imageId, inspected.Image)
+      const info = fromInspect(inspected, this.init.host, networkName)
+      if (info === undefined) throw new Error(`container ${options.name ?? ''} lost its meshd labels`)
+      return info
+    } catch (err) {
+      // run() either returns a started replica or leaves nothing behind.
+      await container.remove({ force: true }).catch(removeErr => {
+        if (!isNotFound(removeErr)) this.init.log.error({ err: removeErr, container: container.id }, 'could not remove a container that failed to start')
+      })
+      throw this.mapError(err)
+    }
+  }
+
+  /** Writes a replica's files where the engine will mount them from: this host's memory. */
+  private async writeFiles (name: string, files: readonly ReplicaFile[]): Promise<string> {
+    if (!this.endpoint.startsWith('unix://')) {
+      throw new ReplicaFilesError('remote-engine', `the docker engine at ${this.endpoint} is not on this host, so it cannot mount the replica's files from this host's memory: run meshd on the engine's host, with its unix socket`)
+    }
+    return await this.files.write(name, files)
   }
 
   /**

@@ -136,3 +136,27 @@ export class ReplicaNetworkError extends Error {
     this.code = code
   }
 }
+
+/** Why a replica's files could not be delivered. */
+export type ReplicaFilesProblem =
+  /** A file's path is not absolute and normalised, is "/", or is another file's; or its mode, uid or gid is out of range. */
+  | 'invalid-file'
+  /** The files directory is not on a tmpfs: a secret would land on a disk. */
+  | 'not-tmpfs'
+  /** The files directory is not a directory owned by meshd alone (a symlink, another user's). */
+  | 'unsafe-dir'
+  /** The engine is not on this host (DOCKER_HOST tcp:// or ssh://): it cannot mount this host's files. */
+  | 'remote-engine'
+  /** Writing, owning or moding a file failed (chown needs root). */
+  | 'write-failed'
+
+/** A replica's files could not be delivered, so the replica does not start; `code` says why, the message what to do. */
+export class ReplicaFilesError extends Error {
+  readonly code: ReplicaFilesProblem
+
+  constructor (code: ReplicaFilesProblem, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ReplicaFilesError'
+    this.code = code
+  }
+}

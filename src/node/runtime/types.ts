@@ -73,6 +73,21 @@ export interface ContainerEvent {
   exitCode?: number
 }
 
+/**
+ * A secret or config file delivered into a replica: kept in memory on the host (a tmpfs),
+ * bind-mounted read-only at `path`, owned by uid:gid with `mode`.
+ */
+export interface ReplicaFile {
+  /** Absolute and normalised path in the container, not "/": /run/secrets/db-pass. */
+  path: string
+  /** The content (decrypted); it never reaches Docker's API, labels, env or any disk. */
+  data: Buffer
+  /** Permission bits, at most 0o777: 0o400. */
+  mode: number
+  uid: number
+  gid: number
+}
+
 export interface CreateRequest {
   spec: ServiceSpec
   slot: number
@@ -81,19 +96,8 @@ export interface CreateRequest {
   imageId?: string
   /** The hash of `spec`, kept as a label so a replica of a losing concurrent spec is recognised. */
   specHash?: string
-  /** Files the replica gets, in memory only: its secrets and configs. */
+  /** Files to mount into the replica (each at its own path); they stay on the host's tmpfs until the replica is removed. */
   files?: ReplicaFile[]
-}
-
-/** A file in a replica: its secrets and configs. */
-export interface ReplicaFile {
-  /** Absolute path in the container, e.g. /run/secrets/db-pass. */
-  path: string
-  data: Buffer
-  /** e.g. 0o400 */
-  mode: number
-  uid: number
-  gid: number
 }
 
 export interface ExecResult { exitCode: number, output: string }
@@ -116,14 +120,17 @@ export interface Runtime {
   /**
    * Creates and starts a labelled container on this node's replica network (ensured first),
    * exposing each target port and publishing none; with req.imageId, ImageMismatchError
-   * unless that image is here.
+   * unless that image is here; with req.files, ReplicaFilesError unless they can be kept
+   * in memory (a tmpfs) on the engine's own host.
    */
   run(req: CreateRequest, opts?: { signal?: AbortSignal }): Promise<ContainerInfo>
-  /** Stops (with a grace period in seconds) and removes a container; absent is not an error. */
+  /** Stops (with a grace period in seconds) and removes a container, and its files; absent is not an error. */
   remove(id: string, opts?: { signal?: AbortSignal, graceSeconds?: number }): Promise<void>
   inspect(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerInfo | undefined>
-  /** Every container (running or not) labelled meshd.node=<this node's name>. */
+  /** Every container (running or not) labelled meshd.node=<this node's name>; sweeps the files of those gone (sweepFiles). */
   list(opts?: { signal?: AbortSignal }): Promise<ContainerInfo[]>
+  /** Removes the files of every replica whose container no longer exists (one left by a crash, or removed behind meshd's back). */
+  sweepFiles(opts?: { signal?: AbortSignal }): Promise<void>
   /** Runs a command in a running container and returns its exit code and output. */
   exec(id: string, cmd: string[], opts?: { signal?: AbortSignal, timeoutMs?: number }): Promise<ExecResult>
   /** Calls onEvent for each event of this node's containers, reconnecting with backoff, until the returned function or stop() is called. */

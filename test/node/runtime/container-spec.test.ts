@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { ServiceSpec } from '../../../src/crdt/index.ts'
-import { containerName, createOptions, limitOptions } from '../../../src/node/runtime/container-spec.ts'
+import { containerName, createOptions, fileSource, limitOptions } from '../../../src/node/runtime/container-spec.ts'
 import { DEFAULT_PIDS_LIMIT } from '../../../src/node/runtime/constants.ts'
 
 const MiB = 2 ** 20
@@ -85,6 +85,31 @@ describe('createOptions', () => {
     expect(options.Image).toBe(imageId)
     expect(options.Labels).toMatchObject({ 'meshd.image-id': imageId, 'meshd.service': 'web' })
     expect(createOptions({ spec: spec(), slot: 0, generation: 1 }, context).Labels).not.toHaveProperty('meshd.image-id')
+  })
+
+  it('mounts each file read-only from its index in the files directory, and hands Docker nothing of its content', () => {
+    const files = [
+      { path: '/run/secrets/db-pass', data: Buffer.from('hunter2-secret'), mode: 0o400, uid: 0, gid: 0 },
+      { path: '/etc/app/config.yml', data: Buffer.from('key: config-value'), mode: 0o444, uid: 1000, gid: 1000 }
+    ]
+    const filesDir = '/dev/shm/meshd-n1/meshd-n1-web-0-g2-abcd'
+    const options = createOptions({ spec: spec(), slot: 0, generation: 2, files }, { ...context, filesDir })
+    expect(options.HostConfig?.Mounts).toStrictEqual([
+      { Type: 'bind', Source: '/dev/shm/meshd-n1/meshd-n1-web-0-g2-abcd/0', Target: '/run/secrets/db-pass', ReadOnly: true },
+      { Type: 'bind', Source: '/dev/shm/meshd-n1/meshd-n1-web-0-g2-abcd/1', Target: '/etc/app/config.yml', ReadOnly: true }
+    ])
+    expect(fileSource(filesDir, 1)).toBe(`${filesDir}/1`)
+    // Everything else is what a replica without files gets.
+    const { Mounts, ...host } = options.HostConfig ?? {}
+    expect({ ...options, HostConfig: host }).toStrictEqual(createOptions({ spec: spec(), slot: 0, generation: 2 }, context))
+    const serialised = JSON.stringify(options)
+    for (const secret of ['hunter2', 'config-value', Buffer.from('hunter2-secret').toString('base64'), '"Buffer"']) expect(serialised).not.toContain(secret)
+  })
+
+  it('mounts nothing without files, and refuses files without the directory they were written to', () => {
+    expect(createOptions({ spec: spec(), slot: 0, generation: 1, files: [] }, context).HostConfig).not.toHaveProperty('Mounts')
+    const files = [{ path: '/run/secrets/a', data: Buffer.from('x'), mode: 0o400, uid: 0, gid: 0 }]
+    expect(() => createOptions({ spec: spec(), slot: 0, generation: 1, files }, context)).toThrow(/directory/)
   })
 
   it('names the replica after node, service, slot and generation', () => {
