@@ -44,18 +44,11 @@ export interface ClusterDocumentInit extends DiskOptions {
  * A flag may be set for a map whose visible content did not change (a concurrent
  * write that lost): treat it as "look again", not as "differs".
  */
-export interface DocumentChange {
+export type DocumentChange = {
   origin: unknown
   /** True for writes made on this node, false for updates from peers (applyUpdate). */
   local: boolean
-  services: boolean
-  nodes: boolean
-  replicas: boolean
-  rollouts: boolean
-  drains: boolean
-  tokens: boolean
-  removals: boolean
-}
+} & Record<MapName | 'replicas', boolean>
 
 interface DocumentEvents {
   change: [DocumentChange]
