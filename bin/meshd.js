@@ -9,25 +9,22 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // The daemon (`start`, `join`) runs with V8 flags that trade JIT speed for memory
-// (BENCHMARKS.md, "Idle daemon RSS"; together ~30 MB of the ~110 MB an idle daemon took):
-//   --optimize-for-size   smaller heap growth steps and denser objects
-//   --max-opt=1           the interpreter and the Sparkplug baseline compiler only: no
-//                         Maglev or TurboFan, whose code, compiler memory and machine code
-//                         an idle daemon would otherwise keep resident
-//   --bytecode-old-age=1  bytecode and baseline code of a function that has not run since
-//   --flush-baseline-code the last full GC are dropped at the next one (and compiled again
-//                         if it ever runs): the code of start-up, of commands and of the
-//                         API routes nobody calls stops taking ~4 MB
-// and one glibc malloc arena per two threads at most (MALLOC_ARENA_MAX=2, unless set):
-// the worker and libuv threads otherwise each keep an arena of their own, ~1.5 MB.
-// V8 and glibc read them only as the process starts, so it replaces itself with one that
-// has them (process.execve keeps the PID that supervisors and tests watch). Flags given to
-// node come after these and win: `node --max-opt=4 bin/meshd.js start ...` has the full JIT.
-const DAEMON_V8_FLAGS = ['--optimize-for-size', '--max-opt=1', '--bytecode-old-age=1', '--flush-baseline-code']
+// (BENCHMARKS.md, "Idle daemon RSS"; together ~25 MB of the ~100 MB an idle daemon takes):
+//   --optimize-for-size  smaller heap growth steps and denser objects
+//   --max-opt=1          the interpreter and the Sparkplug baseline compiler only: no
+//                        Maglev or TurboFan, whose code, compiler memory and machine code
+//                        an idle daemon would otherwise keep resident
+// V8 reads them only as it starts, so the process replaces itself with one that has them
+// (process.execve keeps the PID that supervisors and tests watch). Flags given to node
+// come after these and win: `node --max-opt=4 bin/meshd.js start ...` has the full JIT.
+// Tried and left out (BENCHMARKS run of 2026-12-03): --bytecode-old-age=1
+// --flush-baseline-code and MALLOC_ARENA_MAX=2 took the idle RSS from ~80 to 76 MB, but in
+// the same run a node starved of CPU was falsely declared dead twice (0 before) and a
+// one-replica deploy took 1.3x docker run (1.2x before); not yet told apart.
+const DAEMON_V8_FLAGS = ['--optimize-for-size', '--max-opt=1']
 if ((process.argv[2] === 'start' || process.argv[2] === 'join') && typeof process.execve === 'function' &&
     !DAEMON_V8_FLAGS.every((flag) => process.execArgv.includes(flag))) {
-  process.execve(process.execPath, [process.execPath, ...DAEMON_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
-    { MALLOC_ARENA_MAX: '2', ...process.env })
+  process.execve(process.execPath, [process.execPath, ...DAEMON_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)])
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
