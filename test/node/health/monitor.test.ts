@@ -94,7 +94,9 @@ describe('HealthMonitor', () => {
     await waitFor(() => changes.length === 2 ? true : undefined, { timeoutMs: 5000, intervalMs: 25, what: 'unhealthy' })
     expect(changes).toEqual(['healthy', 'unhealthy'])
     expect(details[1]).toBe(`http GET ${endpoint}/: 500`)
-    expect(target.hits - hitsAtFailure).toBeGreaterThanOrEqual(3)
+    // Three failures; the first may be a probe the target received before its status
+    // changed (probes never overlap, so at most one), hence two hits at least after it.
+    expect(target.hits - hitsAtFailure).toBeGreaterThanOrEqual(2)
 
     target.status = 200
     await waitFor(() => changes.length === 3 ? true : undefined, { timeoutMs: 5000, intervalMs: 25, what: 'healthy again' })
