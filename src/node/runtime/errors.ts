@@ -126,16 +126,19 @@ export type ReplicaNetworkProblem =
   /** The node's network is not laid out as meshd lays it out (no IPv4 subnet, another IPRange). */
   | 'foreign-layout'
 
-/** This node's replica network cannot be created or adopted; `code` says why, the message what to do. */
-export class ReplicaNetworkError extends Error {
-  readonly code: ReplicaNetworkProblem
+/** An error whose `code` says why, and whose message says what to do. */
+class CodedError<Code extends string> extends Error {
+  readonly code: Code
 
-  constructor (code: ReplicaNetworkProblem, message: string, options?: { cause?: unknown }) {
+  constructor (code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'ReplicaNetworkError'
+    this.name = new.target.name
     this.code = code
   }
 }
+
+/** This node's replica network cannot be created or adopted. */
+export class ReplicaNetworkError extends CodedError<ReplicaNetworkProblem> {}
 
 /** Why a replica's files could not be delivered. */
 export type ReplicaFilesProblem =
@@ -150,13 +153,5 @@ export type ReplicaFilesProblem =
   /** Writing, owning or moding a file failed (chown needs root). */
   | 'write-failed'
 
-/** A replica's files could not be delivered, so the replica does not start; `code` says why, the message what to do. */
-export class ReplicaFilesError extends Error {
-  readonly code: ReplicaFilesProblem
-
-  constructor (code: ReplicaFilesProblem, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ReplicaFilesError'
-    this.code = code
-  }
-}
+/** A replica's files could not be delivered, so the replica does not start. */
+export class ReplicaFilesError extends CodedError<ReplicaFilesProblem> {}

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { ClusterDocument } from '../../../src/crdt/index.ts'
 import type { ServiceSpec } from '../../../src/crdt/index.ts'
 import { writeService } from '../../../src/node/api/index.ts'
-import { MeshdError } from '../../../src/node/errors.ts'
 import { silent } from '../../support/logger.ts'
+import { refusal } from '../../support/refusal.ts'
 
 const spec = (name: string, published: number): ServiceSpec => ({ name, image: 'meshd/busybox:latest', env: {}, replicas: 1, ports: [{ published, target: 80 }], labels: {} })
 
@@ -14,16 +14,6 @@ function cluster (): ClusterDocument {
   document.putNode('a', { name: 'node-1', host: '127.0.0.1', apiPort: 7700, p2pPort: 7701, labels: {}, draining: false, startedAt: 0 })
   document.putNode('b', { name: 'node-2', host: '127.0.0.2', apiPort: 7800, p2pPort: 7801, labels: {}, draining: false, startedAt: 0 })
   return document
-}
-
-function refusal (fn: () => unknown): { code: string, path?: string, message: string } {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof MeshdError) return { code: err.code, message: err.message, ...(err.path === undefined ? {} : { path: err.path }) }
-    throw err
-  }
-  throw new Error('expected a refusal')
 }
 
 describe('writeService ports', () => {

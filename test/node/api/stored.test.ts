@@ -9,26 +9,16 @@ import { writeService } from '../../../src/node/api/index.ts'
 import { createStored, removeStored, resolveRefs, updateStored } from '../../../src/node/api/stored.ts'
 import { storedView } from '../../../src/node/api/stored-views.ts'
 import { clusterView } from '../../../src/node/cluster/index.ts'
-import { MeshdError } from '../../../src/node/errors.ts'
 import { parseServiceSpec } from '../../../src/node/spec/index.ts'
 import { replicaFiles, secretsKeyOf } from '../../../src/node/stored/index.ts'
 import { silent } from '../../support/logger.ts'
+import { refusal } from '../../support/refusal.ts'
 
 const secretsKey = secretsKeyOf(randomBytes(32))
 const opts = { secretsKey }
 
 function spec (name: string, secrets: unknown[] = [], configs: unknown[] = []): ServiceSpec {
   return parseServiceSpec({ name, image: 'meshd/busybox:latest', ...(secrets.length > 0 ? { secrets } : {}), ...(configs.length > 0 ? { configs } : {}) })
-}
-
-function refusal (fn: () => unknown): { code: string, path?: string, message: string } {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof MeshdError) return { code: err.code, message: err.message, ...(err.path === undefined ? {} : { path: err.path }) }
-    throw err
-  }
-  throw new Error('expected a refusal')
 }
 
 function deploy (document: ClusterDocument, s: ServiceSpec): void {
