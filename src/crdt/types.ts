@@ -60,6 +60,17 @@ export interface ServiceSpec {
   secrets?: SecretRef[]
   /** Configs as files at their absolute target path. */
   configs?: ConfigRef[]
+  /** Named volumes, one per slot on the node that runs it: the slot stays with its data. */
+  volumes?: VolumeSpec[]
+}
+
+/** A named volume of each slot, mounted at `target`. */
+export interface VolumeSpec {
+  source: string
+  target: string
+  readOnly?: boolean
+  /** When the node holding the data is lost: wait for it (default), restore the latest backup elsewhere, or start empty elsewhere. */
+  onNodeLoss?: 'wait' | 'restore' | 'empty'
 }
 
 /** What one replica may use, enforced by the kernel (cgroups); absent fields are not limited, but pids has a default (runtime). */
@@ -171,6 +182,21 @@ export interface NodeRecord extends Sealed {
   avoid?: Record<string, number>
   /** Where other nodes' meshes reach this node's replicas (mesh hops). */
   meshPort?: number
+  /** Slot key → the volume data of that slot this node holds. */
+  holds?: Record<string, VolumeHold>
+}
+
+/**
+ * A slot's volume data held by a node. The holder with the highest epoch has the
+ * slot's data; a node that takes the data over (moved, or started empty after a loss)
+ * holds it at the next epoch, and the old holder then deletes its copy.
+ */
+export interface VolumeHold {
+  service: string
+  slot: number
+  epoch: number
+  /** Its replica is stopped and the data may be copied to the slot's new node. */
+  released?: boolean
 }
 
 /**

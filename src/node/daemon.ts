@@ -71,7 +71,9 @@ export class Daemon {
     const document = await parts.start(new ClusterDocument({ dataDir: config.dataDir, log: part('crdt'), seal: nodeSeal(this.id, identity.privateKey) }))
     const legacy = sealLegacyRecords(document)
     if (legacy > 0) log.info({ records: legacy }, 'sealed the records of a data dir from before records were sealed')
-    document.putNode(this.id, nodeRecord(config, Date.now()))
+    // The volume data this node holds outlives a restart (its containers are adopted).
+    const holds = document.node(this.id)?.holds
+    document.putNode(this.id, { ...nodeRecord(config, Date.now()), ...(holds === undefined ? {} : { holds }) })
     const trust = await parts.start(new Trust(document, part('trust')))
     await parts.start(cluster.claimingFor(document))
     await ensureAdminToken(config.dataDir, document, config.name, this.id, log)

@@ -4,6 +4,8 @@
 import type { Placement } from '../../placement/index.ts'
 import { parseSlotKey } from '../../placement/index.ts'
 import { awaitingHandoff } from './handoff.ts'
+import { hasVolumes, slotData } from './stateful.ts'
+import type { SlotData } from './stateful.ts'
 import { ownersOf, placeCluster } from './placement.ts'
 import { desiredGeneration, resolveUpdate, specOf } from './rollout.ts'
 import { specHash } from './spec-hash.ts'
@@ -22,6 +24,8 @@ export interface DesiredSlot {
   finished?: boolean
   /** specHash of the spec the slot's generation runs: a replica built from another spec is replaced. */
   specHash?: string
+  /** A slot with volumes: its data here (slotData). */
+  data?: SlotData
 }
 
 /** What a node runs: its desired slots, and whether it must hold a replica of a slot placed elsewhere. */
@@ -55,10 +59,15 @@ export function slotsOf (view: ClusterView, placement: Placement, node: string):
     .filter((a) => a.node === node)
     .map((a) => {
       const spec = view.services[a.service]?.spec
-      const stopFirst = spec === undefined ? false : resolveUpdate(spec).stopFirst
+      const data = hasVolumes(spec) ? slotData(view, a.key, node) : undefined
+      // Two replicas of one slot never share its data: a stateful slot stops first.
+      const stopFirst = spec === undefined ? false : data !== undefined || resolveUpdate(spec).stopFirst
       const generation = generationOf(a.service, a.slot)
       const hash = hashOf(a.service, generation)
-      return { key: a.key, service: a.service, slot: a.slot, generation, ...(stopFirst ? { stopFirst } : {}), ...(hash === undefined ? {} : { specHash: hash }) }
+      return {
+        key: a.key, service: a.service, slot: a.slot, generation,
+        ...(stopFirst ? { stopFirst } : {}), ...(hash === undefined ? {} : { specHash: hash }), ...(data === undefined ? {} : { data })
+      }
     })
 }
 
@@ -75,7 +84,9 @@ export function assignmentOf (view: ClusterView, placement: Placement = placeClu
     desired: slotsOf(view, placement, view.self).filter((slot) => mayStart(slot.key)),
     hold: (key) => {
       const slot = parseSlotKey(key)
-      return slot !== undefined && awaitingHandoff(view, owners.get(key), key, generationOf(slot.service, slot.slot))
+      // A stateful replica stops as soon as its slot is placed elsewhere: its data moves after it.
+      if (slot === undefined || hasVolumes(view.services[slot.service]?.spec)) return false
+      return awaitingHandoff(view, owners.get(key), key, generationOf(slot.service, slot.slot))
     }
   }
 }

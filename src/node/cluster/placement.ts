@@ -6,6 +6,7 @@ import { place, settle } from '../../placement/index.ts'
 import type { Placement, PlacementMember, PlacementService, SlotLocation } from '../../placement/index.ts'
 import type { NodeRecord, ServiceRecord } from '../../crdt/index.ts'
 import { liveness } from './majority.ts'
+import { pinToData } from './stateful.ts'
 import type { ClusterView } from './view.ts'
 
 /** Where every slot of the cluster belongs. */
@@ -27,7 +28,7 @@ export function placeCluster (view: ClusterView): Placement {
   for (const { nodeId, key, replica } of view.replicas) {
     if (alive(nodeId)) located.push({ key, node: nodeId, since: replica.since ?? replica.updatedAt })
   }
-  return settle(placed, located)
+  return pinToData(view, settle(placed, located), alive)
 }
 
 /**

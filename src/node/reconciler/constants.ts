@@ -32,3 +32,6 @@ export const BACKOFF_RESET_AFTER_MS = 10_000
 
 /** Failure times kept per slot and generation for restart.maxAttempts. */
 export const MAX_FAILURE_TIMES = 1000
+
+/** How often a slot waiting for its data to be released looks again (a document change also wakes it). */
+export const DATA_RECHECK_MS = 2_000

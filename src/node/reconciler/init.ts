@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.ts'
 import type { NodeAssignment } from '../cluster/index.ts'
 import type { ResolvedHealth } from '../spec/index.ts'
 import type { ReplicaFile, Runtime } from '../runtime/index.ts'
+import type { VolumeKeeper } from './volumes.ts'
 
 export interface ReconcilerInit {
   nodeId: string
@@ -19,6 +20,8 @@ export interface ReconcilerInit {
   service: (name: string) => ServiceRecord | undefined
   /** The files a replica of `spec` gets (its secrets, decrypted, and configs); throws when one cannot be had. */
   files?: (spec: ServiceSpec) => ReplicaFile[]
+  /** The volume data of stateful slots: copied in before a start, held, released, deleted (volumes.ts). */
+  volumes?: Pick<VolumeKeeper, 'prepare' | 'started' | 'settle'>
   gapMs?: number
   maxDelayMs?: number
   resyncMs?: number

@@ -5,7 +5,7 @@
 import type { ReplicaState } from '../../crdt/index.ts'
 import { byText } from '../../placement/index.ts'
 import type { DesiredSlot } from '../cluster/index.ts'
-import { STOP_FIRST_RECHECK_MS } from './constants.ts'
+import { DATA_RECHECK_MS, STOP_FIRST_RECHECK_MS } from './constants.ts'
 
 /** A container of this node as the reconciler tracks it (or a start still in flight). */
 export interface TrackedReplica {
@@ -95,7 +95,10 @@ function planSlot (slot: DesiredSlot, replicas: TrackedReplica[], input: PlanInp
     result.waiting.push({ slot, until: input.now + STOP_FIRST_RECHECK_MS })
     return
   }
-  if (best === undefined) {
+  if (best === undefined && slot.data?.waitFor !== undefined) {
+    // Its data is still with the node it comes from: the document says when it is released.
+    result.waiting.push({ slot, until: input.now + DATA_RECHECK_MS })
+  } else if (best === undefined) {
     const until = input.retryAt.get(slot.key) ?? 0
     if (until > input.now) result.waiting.push({ slot, until })
     else result.start.push(slot)

@@ -142,6 +142,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     for (const slot of result.start) this.startReplica(slot)
     if (result.waiting.length > 0) this.runner.mark(Math.min(...result.waiting.map((w) => w.until)) - now)
     this.publish(desired)
+    this.init.volumes?.settle(desired, new Set([...this.tracked.values()].map((t) => t.key)))
 
     if (result.start.length + result.stop.length > 0) {
       this.log.info({ start: result.start.length, stop: result.stop.length, keep: result.keep.length, waiting: result.waiting.length }, 'reconciled')
@@ -191,6 +192,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     // A slot a rollout has not moved yet runs the previous spec, and the previous image.
     const { spec, imageId } = releaseOf(record, slot.generation)
     runtime.ensureImage(spec.image, { imageId })
+      .then(async () => { await this.init.volumes?.prepare(slot, record) })
       .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash, files: this.init.files?.(spec) }))
       .then((info) => {
         this.tracked.delete(pending.id)
@@ -199,6 +201,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         const tracked: Tracked = { ...slot, id: info.id, state: stateFromDocker(info.state), info }
         this.tracked.set(info.id, tracked)
         this.log.info({ container: info.id.slice(0, 12), slot: slot.key, generation: slot.generation }, 'started replica')
+        this.init.volumes?.started(slot)
         if (tracked.state === 'running') this.watchHealth(tracked)
         else this.markFailed(tracked, 'exited', `container exited right after start (code ${info.exitCode ?? '?'})`, info.exitCode ?? 1)
       })

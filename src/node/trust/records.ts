@@ -36,7 +36,8 @@ const schemas = {
     draining: z.boolean(),
     startedAt: time,
     avoid: z.record(label, time).optional(),
-    meshPort: count(65535).optional()
+    meshPort: count(65535).optional(),
+    holds: z.record(text(2 * MAX_NAME_LENGTH), z.object({ service: label, slot, epoch: count(2 ** 31).min(1), released: z.boolean().optional() })).optional()
   }),
   replicas: z.object({
     ...sealed,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { plan } from '../../../src/node/reconciler/plan.ts'
 import type { TrackedReplica } from '../../../src/node/reconciler/plan.ts'
+import { DATA_RECHECK_MS } from '../../../src/node/reconciler/constants.ts'
 import type { DesiredSlot } from '../../../src/node/cluster/index.ts'
 import type { ReplicaState } from '../../../src/crdt/index.ts'
 
@@ -35,6 +36,15 @@ describe('plan', () => {
     const result = plan({ desired: [slot(0)], replicas: [], now: 100, retryAt: new Map([['web#0', 500]]) })
     expect(result.start).toEqual([])
     expect(result.waiting).toEqual([{ slot: slot(0), until: 500 }])
+  })
+
+  it('waits while a slot\'s data is still with the node it comes from, then starts', () => {
+    const waiting: DesiredSlot = { ...slot(0), stopFirst: true, data: { epoch: 2, from: 'a', waitFor: 'waiting for a' } }
+    const result = plan({ desired: [waiting], replicas: [], now: 100, retryAt: new Map() })
+    expect(result.start).toEqual([])
+    expect(result.waiting).toEqual([{ slot: waiting, until: 100 + DATA_RECHECK_MS }])
+    const released: DesiredSlot = { ...waiting, data: { epoch: 2, from: 'a' } }
+    expect(plan({ desired: [released], replicas: [], now: 100, retryAt: new Map() }).start).toEqual([released])
   })
 
   it('keeps the best of duplicates and stops the rest', () => {
