@@ -138,6 +138,9 @@ export async function cleanupAll (): Promise<void> {
   } catch {
     // One still held by a container is left to scripts/test.sh's cleanup; the rest are gone.
   }
+  const volumes = execFileSync('docker', ['volume', 'ls', '--filter', 'label=meshd.node', '--format', '{{.Name}} {{.Label "meshd.node"}}'], { encoding: 'utf8' })
+  const names = volumes.split('\n').flatMap((line) => line.split(' ')[1]?.startsWith('test-') === true ? [line.split(' ')[0] ?? ''] : [])
+  if (names.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...names], { stdio: 'ignore' })
   for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
   tokens.clear()
 }

@@ -1,0 +1,151 @@
+// Stateful services (issue 15) on three real nodes: a real PostgreSQL whose data lives in
+// a volume of its slot. Rows written survive a `docker kill` of the replica, a SIGKILL
+// and restart of its node's daemon, and a drain of its node (the replica then runs on
+// another node with every row: row count and checksum equal). A SIGKILLed holder makes
+// the slot wait, and say why, until it is back.
+
+import { execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { api, BIN, cleanupAll, killDaemon, tokenOf, waitFor } from '../../support/daemon.ts'
+import { startCluster, waitForMembers } from '../../support/cluster.ts'
+import type { ClusterNode } from '../../support/cluster.ts'
+
+const HOSTS = ['127.0.0.244', '127.0.0.245', '127.0.0.246']
+const NAMES = ['test-vol-1', 'test-vol-2', 'test-vol-3']
+const PSQL = '/usr/lib/postgresql/15/bin/psql'
+const POSTGRES_UID = 999
+const DB_PORT = 18532
+const PASS = randomBytes(12).toString('hex')
+const ROWS = 2000
+
+const db = {
+  name: 'db',
+  image: 'meshd/postgres:15',
+  replicas: 1,
+  ports: [{ published: DB_PORT, target: 5432 }],
+  secrets: [{ source: 'db-pass', uid: POSTGRES_UID, gid: POSTGRES_UID }],
+  volumes: [{ source: 'data', target: '/var/lib/postgresql/data' }],
+  health: { type: 'cmd', cmd: ['pg_isready', '-h', '127.0.0.1', '-U', 'postgres'], interval: '300ms', retries: 3, startPeriod: '60s' }
+}
+
+interface Replica { slot: number, node: string, state: string, container: string, error?: string }
+interface View { replicas: Replica[], unplaced: Array<{ slot: number, reason: string }> }
+interface Outcome { code: number | null, stdout: string, stderr: string }
+
+async function run (file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
+  return await new Promise((resolve) => {
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.on('error', (err) => { resolve({ code: -1, stdout, stderr: err.message }) })
+    child.on('close', (code) => { resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }) })
+  })
+}
+
+/** psql on this machine through a node's published port of db. */
+async function psql (host: string, sql: string): Promise<Outcome> {
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MESHD_'))), PGPASSWORD: PASS, PGCONNECT_TIMEOUT: '3' }
+  return await run(PSQL, ['-h', host, '-p', String(DB_PORT), '-U', 'postgres', '-w', '-At', '-c', sql], env)
+}
+
+/** Row count and a checksum of every row, in order. */
+const CHECKSUM = "select count(*) || ' ' || md5(string_agg(id || ':' || v, ',' order by id)) from t"
+
+describe('a stateful PostgreSQL on three real nodes', () => {
+  let nodes: ClusterNode[] = []
+  let expected = ''
+
+  const node = (name: string): ClusterNode => nodes.find((n) => n.name === name)!
+  const other = (name: string): ClusterNode => nodes.find((n) => n.name !== name)!
+  const view = async (via: ClusterNode): Promise<View> => (await api<View>(via.api, 'GET', '/v1/services/db')).body
+  /** Waits until db's one replica is healthy (on `where`, when given, or anywhere else than `not`); returns it. */
+  const healthy = async (via: ClusterNode, where: { on?: string, not?: string } = {}): Promise<Replica> => {
+    let last = ''
+    return await waitFor(async () => {
+      const v = await view(via)
+      last = JSON.stringify(v)
+      const r = v.replicas.find((x) => x.state === 'healthy')
+      return r !== undefined && v.replicas.length === 1 && (where.on === undefined || r.node === where.on) && (where.not === undefined || r.node !== where.not) ? r : undefined
+    }, { timeoutMs: 120_000, intervalMs: 300, what: `db healthy ${JSON.stringify(where)}` }).catch((err: Error) => { throw new Error(`${err.message}; last: ${last}`) })
+  }
+  /** The checksum read through `host`'s mesh, once a session works. */
+  const checksumVia = async (host: string): Promise<string> => {
+    let last = ''
+    return await waitFor(async () => {
+      const r = await psql(host, CHECKSUM)
+      last = `${r.code} ${r.stdout} ${r.stderr}`
+      return r.code === 0 ? r.stdout : undefined
+    }, { timeoutMs: 60_000, intervalMs: 300, what: `a checksum through ${host}` }).catch((err: Error) => { throw new Error(`${err.message}; last: ${last}`) })
+  }
+  const volumesOf = (name: string): string[] =>
+    execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=meshd.node=${name}`, '--filter', 'label=meshd.service=db'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+
+  beforeAll(async () => {
+    nodes = await startCluster('test-vol', HOSTS)
+    await waitForMembers(nodes[0]!, Object.fromEntries(NAMES.map((n) => [n, 'alive'])))
+    expect((await api(nodes[0]!.api, 'POST', '/v1/secrets', { name: 'db-pass', data: Buffer.from(PASS).toString('base64') })).status).toBe(201)
+    expect((await api(nodes[1]!.api, 'PUT', '/v1/services/db', db)).status).toBe(201)
+    await healthy(nodes[0]!)
+    const create = await psql(HOSTS[0]!, `create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, ${ROWS}) g`)
+    expect(create.code, create.stderr).toBe(0)
+    expected = await checksumVia(HOSTS[0]!)
+    expect(expected.startsWith(`${ROWS} `)).toBe(true)
+  }, 240_000)
+
+  afterAll(async () => { await cleanupAll() }, 60_000)
+
+  it('keeps every row when the replica is killed: the new one starts on the same node, on the same volume', async () => {
+    const before = await healthy(nodes[0]!)
+    execFileSync('docker', ['kill', before.container], { stdio: 'ignore' })
+    await waitFor(async () => (await view(nodes[0]!)).replicas.some((r) => r.container !== before.container && r.state === 'healthy'), { timeoutMs: 120_000, what: 'a new db replica' })
+    const after = await healthy(nodes[0]!)
+    expect(after.node).toBe(before.node)
+    expect(await checksumVia(HOSTS[1]!)).toBe(expected)
+  }, 180_000)
+
+  it('keeps every row across a SIGKILL and restart of its node\'s daemon', async () => {
+    const { node: holder } = await healthy(nodes[0]!)
+    const index = nodes.findIndex((n) => n.name === holder)
+    await killDaemon(nodes[index]!, 'SIGKILL')
+    nodes[index] = await nodes[index]!.restart()
+    const after = await healthy(other(holder), { on: holder })
+    expect(after.node).toBe(holder)
+    expect(await checksumVia(HOSTS[2]!)).toBe(expected)
+  }, 180_000)
+
+  it('moves the replica with its data when its node is drained, and deletes the old copy', async () => {
+    const { node: holder } = await healthy(nodes[0]!)
+    expect(volumesOf(holder)).toHaveLength(1)
+    const began = Date.now()
+    expect((await api(other(holder).api, 'POST', `/v1/nodes/${holder}/drain`)).status).toBe(200)
+    const moved = await healthy(other(holder), { not: holder })
+    console.log(`drain of ${holder}: db healthy on ${moved.node} ${Date.now() - began} ms later`)
+    expect(await checksumVia(HOSTS[0]!)).toBe(expected)
+    expect(volumesOf(moved.node)).toHaveLength(1)
+    await waitFor(async () => volumesOf(holder).length === 0, { timeoutMs: 30_000, what: `${holder}'s copy deleted` })
+    expect((await api(other(holder).api, 'POST', `/v1/nodes/${holder}/undrain`)).status).toBe(200)
+    // Undrained, the node takes nothing back: the data stays where it is.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    expect((await healthy(other(holder))).node).toBe(moved.node)
+  }, 240_000)
+
+  it('waits for a SIGKILLed holder, saying why, and runs there again with every row once it is back', async () => {
+    const { node: holder } = await healthy(nodes[0]!)
+    const index = nodes.findIndex((n) => n.name === holder)
+    await killDaemon(nodes[index]!, 'SIGKILL')
+    // Its container lives on without its daemon; the survivors must not start another.
+    const witness = other(holder)
+    const reason = await waitFor(async () => (await view(witness)).unplaced.find((u) => u.slot === 0)?.reason, { timeoutMs: 30_000, what: 'db#0 unplaced' })
+    expect(reason).toBe(`waiting for ${holder}, which holds its volume data`)
+    const cli = await run(process.execPath, [BIN, 'service', 'ps', 'db'], { ...process.env, MESHD_API: witness.api, MESHD_TOKEN: tokenOf(witness) })
+    expect(cli.stdout).toContain(`waiting for ${holder}, which holds its volume data`)
+    for (const name of NAMES.filter((n) => n !== holder)) expect(volumesOf(name)).toEqual([])
+    nodes[index] = await nodes[index]!.restart()
+    await healthy(witness, { on: holder })
+    expect(await checksumVia(HOSTS[1]!)).toBe(expected)
+    expect(node(holder).name).toBe(holder)
+  }, 240_000)
+})
