@@ -5,7 +5,7 @@ import { byText } from '../../placement/index.ts'
 import type { Placement } from '../../placement/index.ts'
 import { seesSecrets } from '../auth/index.ts'
 import type { Principal } from '../auth/index.ts'
-import { notDead, recordVersion } from '../cluster/index.ts'
+import { dataOf, hasVolumes, notDead, recordVersion } from '../cluster/index.ts'
 import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 
@@ -29,6 +29,8 @@ export interface ServiceView extends ServiceRecord {
   version: string
   replicas: ReplicaView[]
   status: { desired: number, healthy: number, updated: number }
+  /** Where each slot's volume data is (a service with volumes): the slot stays on that node until a drain moves it. */
+  data?: Array<{ slot: number, node: string, nodeId: string, epoch: number, released: boolean }>
   /** Slots no node can take, and why ("0 of 3 nodes eligible: 3 failed node.labels.zone==a"). */
   unplaced: Array<{ slot: number, reason: string }>
   /** This node's routing mesh for the service: counters, and published ports it could not listen on. */
@@ -84,6 +86,7 @@ export function serviceView (view: ClusterView, record: ServiceRecord, placement
     version: recordVersion(record),
     ...(addresses === undefined ? {} : { address: addresses.address, names: namesOf(name, addresses) }),
     replicas,
+    ...(hasVolumes(record.spec) ? { data: dataOf(view, name) } : {}),
     unplaced: (placement?.unplaced ?? []).filter((u) => u.service === name).map((u) => ({ slot: u.slot, reason: u.reason })),
     status: {
       desired: record.spec.mode === 'global' ? placed ?? 0 : record.spec.replicas,

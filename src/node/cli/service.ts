@@ -112,6 +112,7 @@ export function registerServiceCommands (program: Command): void {
         `${name}.${r.slot}`, r.node, r.error === undefined ? r.state : `${r.state}: ${r.error}`, String(r.generation), r.container.slice(0, 12), r.endpoint,
         r.lastFailure === undefined ? '' : `${ago(r.lastFailure.at)} ago ${r.lastFailure.state}: ${r.lastFailure.error}`
       ])))
+      for (const d of view.data ?? []) process.stdout.write(`${name}.${d.slot}: volume data on ${d.node}${d.released ? ' (released, moving)' : ''}\n`)
       for (const u of view.unplaced) process.stdout.write(`${name}.${u.slot < 0 ? '*' : u.slot}: not placed: ${u.reason}\n`)
       for (const p of view.mesh?.problems ?? []) process.stdout.write(`${name}: port ${p.published} not served by the mesh on this node: ${p.error}\n`)
       const stats = view.mesh?.stats

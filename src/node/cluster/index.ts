@@ -21,6 +21,8 @@ export { addressIndices, addressNames, nextAddressIndex, serviceAddresses, ipToI
 export type { ServiceAddresses, ServiceRange } from './addresses.ts'
 export { containerPart, recordVersion, specHash } from './spec-hash.ts'
 export { avoidService, avoidedServices } from './avoid.ts'
+export { dataOf, hasVolumes, holderOf } from './stateful.ts'
+export type { SlotData } from './stateful.ts'
 export { memberViews } from './members.ts'
 export { reapable, superseded } from './membership.ts'
 export type { Removal } from './membership.ts'

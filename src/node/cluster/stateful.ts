@@ -117,3 +117,15 @@ export function slotData (view: ClusterView, key: string, node: string): SlotDat
     ...(holder.released ? {} : { waitFor: `waiting for ${name} to stop the replica and release its volume data` })
   }
 }
+
+/** Where each slot of `service` has its volume data: the current holder per slot, in slot order. */
+export function dataOf (view: ClusterView, service: string): Array<{ slot: number, nodeId: string, node: string, epoch: number, released: boolean }> {
+  const slots = new Set<number>()
+  for (const node of Object.values(view.nodes)) {
+    for (const hold of Object.values(node.holds ?? {})) if (hold.service === service) slots.add(hold.slot)
+  }
+  return [...slots].sort((a, b) => a - b).flatMap((slot) => {
+    const holder = holderOf(view, `${service}#${slot}`)
+    return holder === undefined ? [] : [{ slot, nodeId: holder.node, node: view.nodes[holder.node]?.name ?? holder.node, epoch: holder.epoch, released: holder.released }]
+  })
+}
