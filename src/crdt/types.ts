@@ -62,6 +62,17 @@ export interface ServiceSpec {
   configs?: ConfigRef[]
   /** Named volumes, one per slot on the node that runs it: the slot stays with its data. */
   volumes?: VolumeSpec[]
+  /** Each slot's volumes archived on schedule and stored on another node. */
+  backup?: BackupSpec
+}
+
+/** When a slot's volumes are backed up, how many backups are kept, and what runs in the replica first. */
+export interface BackupSpec {
+  /** A duration ("1h"). */
+  every: string
+  keep: number
+  /** Run in the replica before the archive (e.g. a dump into the volume); must exit 0. */
+  command?: string[]
 }
 
 /** A named volume of each slot, mounted at `target`. */
@@ -184,6 +195,22 @@ export interface NodeRecord extends Sealed {
   meshPort?: number
   /** Slot key → the volume data of that slot this node holds. */
   holds?: Record<string, VolumeHold>
+  /** The backups of other nodes' volumes this node stores, by backupKey(). */
+  backups?: Record<string, BackupEntry>
+}
+
+/** One volume of one slot, archived at `at` by the node that held it, stored by the node filing it. */
+export interface BackupEntry {
+  service: string
+  slot: number
+  source: string
+  /** When the backup was taken (ms): the backups of one run share it. */
+  at: number
+  bytes: number
+  /** Hex SHA-256 of the archive. */
+  sha256: string
+  /** The node that held the data and took the backup. */
+  from: string
 }
 
 /**

@@ -59,7 +59,7 @@ export function slotsOf (view: ClusterView, placement: Placement, node: string):
     .filter((a) => a.node === node)
     .map((a) => {
       const spec = view.services[a.service]?.spec
-      const data = hasVolumes(spec) ? slotData(view, a.key, node) : undefined
+      const data = spec !== undefined && hasVolumes(spec) ? slotData(view, spec, a.key, node) : undefined
       // Two replicas of one slot never share its data: a stateful slot stops first.
       const stopFirst = spec === undefined ? false : data !== undefined || resolveUpdate(spec).stopFirst
       const generation = generationOf(a.service, a.slot)

@@ -4,7 +4,8 @@
 // empty elsewhere. The holder with the highest epoch has the data: every node agrees
 // from the same view.
 
-import { byText } from '../../placement/index.ts'
+import { byText, parseSlotKey } from '../../placement/index.ts'
+import { latestBackup } from './backups.ts'
 import type { Placement, SlotAssignment, Unplaced } from '../../placement/index.ts'
 import type { ServiceSpec } from '../../crdt/index.ts'
 import { stateOf } from './view.ts'
@@ -63,7 +64,9 @@ export function dataPlan (view: ClusterView, spec: ServiceSpec, key: string, ali
   const policy = onNodeLoss(spec)
   if (policy === 'empty') return { kind: 'move' }
   const reason = `waiting for ${name}, which holds its volume data`
-  return { kind: 'wait', reason: policy === 'restore' ? `${reason} (no backup of it to restore from)` : reason }
+  if (policy === 'wait') return { kind: 'wait', reason }
+  const slot = parseSlotKey(key)?.slot
+  return slot !== undefined && latestBackup(view, spec, slot) !== undefined ? { kind: 'move' } : { kind: 'wait', reason: `${reason} (no backup of it to restore from)` }
 }
 
 /**
@@ -100,16 +103,22 @@ export function pinToData (view: ClusterView, placement: Placement, alive: (id: 
 export interface SlotData {
   epoch: number
   from?: string
+  /** The time of the backup to restore from `from` (a lost holder, onNodeLoss: restore); absent: the live volumes. */
+  backup?: number
   waitFor?: string
 }
 
-/** The data of slot `key` as `node`, which it is placed on, must take it. */
-export function slotData (view: ClusterView, key: string, node: string): SlotData {
+/** The data of slot `key` of `spec` as `node`, which it is placed on, must take it. */
+export function slotData (view: ClusterView, spec: ServiceSpec, key: string, node: string): SlotData {
   const holder = holderOf(view, key)
   if (holder === undefined) return { epoch: 1 }
   if (holder.node === node) return { epoch: holder.epoch }
-  // A lost holder's slot is placed elsewhere only when its volumes say to start empty.
-  if (stateOf(view, holder.node) === 'dead') return { epoch: holder.epoch + 1 }
+  // A lost holder's slot is placed elsewhere only when its volumes say to restore the latest backup, or to start empty.
+  if (stateOf(view, holder.node) === 'dead') {
+    const slot = parseSlotKey(key)?.slot
+    const backup = onNodeLoss(spec) === 'restore' && slot !== undefined ? latestBackup(view, spec, slot) : undefined
+    return backup === undefined ? { epoch: holder.epoch + 1 } : { epoch: holder.epoch + 1, from: backup.nodeId, backup: backup.at }
+  }
   const name = view.nodes[holder.node]?.name ?? holder.node
   return {
     epoch: holder.epoch + 1,

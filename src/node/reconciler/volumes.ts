@@ -36,6 +36,11 @@ export interface VolumeKeeperInit {
 
 const RESOURCE = /^volume\/([a-z0-9-]+)\/(\d+)\/([a-z0-9][a-z0-9_.-]*)$/
 
+/** The transfer resource naming one stored backup of one source volume of one slot. */
+export function backupResource (service: string, slot: number, source: string, at: number): string {
+  return `backup/${service}/${slot}/${source}/${at}`
+}
+
 /** The transfer resource naming one source volume of one slot. */
 export function volumeResource (service: string, slot: number, source: string): string {
   return `volume/${service}/${slot}/${source}`
@@ -60,10 +65,12 @@ export class VolumeKeeper {
     const { spec } = record
     for (const volume of spec.volumes ?? []) {
       const began = Date.now()
-      const archive = await this.init.pull(node, volumeResource(slot.service, slot.slot, volume.source))
+      const backup = slot.data?.backup
+      const resource = backup === undefined ? volumeResource(slot.service, slot.slot, volume.source) : backupResource(slot.service, slot.slot, volume.source, backup)
+      const archive = await this.init.pull(node, resource)
       const name = this.init.volumeName(slot.service, volume.source, slot.slot)
       await this.init.runtime.importVolume(name, { node: this.init.nodeName, service: slot.service, slot: slot.slot, source: volume.source }, spec.image, archive)
-      this.init.log.info({ slot: slot.key, volume: volume.source, from: node.name, ms: Date.now() - began }, 'copied volume data from its previous node')
+      this.init.log.info({ slot: slot.key, volume: volume.source, from: node.name, backup, ms: Date.now() - began }, backup === undefined ? 'copied volume data from its previous node' : 'restored volume data from a backup')
     }
   }
 
