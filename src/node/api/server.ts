@@ -11,6 +11,7 @@ import { BODY_LIMIT, DRAIN_LIMIT } from './constants.ts'
 import { registerGuard, serverFactory } from './front-door.ts'
 import { registerRoutes } from './routes.ts'
 import { registerStoredRoutes } from './stored-routes.ts'
+import { registerBackupRoutes } from './backup-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
 import type { ApiInit } from './types.ts'
 
@@ -65,6 +66,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerRoutes(app, init)
   registerTokenRoutes(app, init)
   registerStoredRoutes(app, init)
+  registerBackupRoutes(app, init)
   return app
 }
 

@@ -9,6 +9,7 @@ import { registerJoinTokenCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
 import { registerStartCommand } from './start.ts'
 import { registerStoredCommands } from './stored.ts'
+import { registerBackupCommands } from './backups.ts'
 import { registerTokenCommands } from './token.ts'
 import { registerUpCommand } from './up.ts'
 
@@ -31,6 +32,7 @@ export async function main (argv: string[]): Promise<void> {
   registerProblemsCommand(program)
   registerDeployCommand(program)
   registerDoctorCommand(program)
+  registerBackupCommands(program)
   try {
     await program.parseAsync(argv)
   } catch (err) {
