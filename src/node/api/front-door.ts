@@ -58,9 +58,10 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void
 /** The HTTP(S) server the API runs on: short header and request timeouts, a cap on connections per client address. */
 export function serverFactory (init: FrontDoorInit): (handler: Handler) => Server {
   return (handler) => {
+    const requestTimeout = init.requestTimeoutMs ?? auth.REQUEST_TIMEOUT_MS
     const options = {
-      headersTimeout: auth.HEADERS_TIMEOUT_MS,
-      requestTimeout: init.requestTimeoutMs ?? auth.REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(auth.HEADERS_TIMEOUT_MS, requestTimeout),
+      requestTimeout,
       connectionsCheckingInterval: auth.TIMEOUT_CHECK_MS
     }
     const server: Server = init.tls === undefined ? createServer(options, handler) : createTlsServer({ ...options, ...init.tls }, handler)

@@ -85,6 +85,8 @@ function send (peer: TransferPeer, method: 'GET' | 'PUT', resource: string, tick
   })
   // Errors after the answer also reach the response (and from it the reader); none may go unhandled.
   req.on('error', () => {})
+  // The ticket is timed: send it now, not with the first frame of a slow body.
+  req.flushHeaders()
   return req
 }
 

@@ -12,7 +12,7 @@ import { createCipheriv, createDecipheriv, createHash } from 'node:crypto'
 import type { CipherGCM, DecipherGCM, Hash } from 'node:crypto'
 import { Transform } from 'node:stream'
 import type { TransformCallback } from 'node:stream'
-import { FRAME_BYTES, TAG_BYTES } from './constants.ts'
+import { FRAME_BYTES, PARTIAL_FRAME_MS, TAG_BYTES } from './constants.ts'
 import { TransferError } from './errors.ts'
 
 const LAST = 0x8000_0000
@@ -37,6 +37,14 @@ export class FrameSealer extends Transform {
   private filled = 0
   private total = 0
   private done: { bytes: number, sha256: string } | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  private set idle (timer: NodeJS.Timeout | undefined) {
+    clearTimeout(this.timer)
+    this.timer = timer
+  }
+
+  private get idle (): NodeJS.Timeout | undefined { return this.timer }
 
   constructor (streamKey: Buffer) {
     super()
@@ -57,10 +65,18 @@ export class FrameSealer extends Transform {
       offset += part.byteLength
       if (this.filled === FRAME_BYTES) this.seal(0)
     }
+    // A slow source still moves: a partial frame goes out after a while (the peer cuts a silent connection).
+    if (this.filled > 0) this.idle ??= setTimeout(() => { this.idle = undefined; this.seal(0) }, PARTIAL_FRAME_MS)
     callback()
   }
 
+  override _destroy (err: Error | null, callback: (error?: Error | null) => void): void {
+    this.idle = undefined
+    callback(err)
+  }
+
   override _flush (callback: TransformCallback): void {
+    this.idle = undefined
     if (this.filled > 0) this.seal(0)
     const sha256 = this.hash.digest()
     const trailer = Buffer.alloc(TRAILER_BYTES)
@@ -83,6 +99,7 @@ export class FrameSealer extends Transform {
   private seal (flag: number): void {
     const cipher = this.cipher
     if (cipher === undefined) return
+    this.idle = undefined
     const tail = cipher.final()
     const header = Buffer.allocUnsafe(4)
     header.writeUInt32BE((this.filled + TAG_BYTES + flag) >>> 0)
@@ -127,11 +144,14 @@ export class FrameOpener extends Transform {
     else callback(this.corrupt(`truncated: the stream ended before its last frame (after ${this.total} bytes)`))
   }
 
-  // Errors from elsewhere (the connection, pipeline's premature close) say which transfer they ended.
+  // Errors from elsewhere (the connection broke, pipeline's premature close) say which transfer they cut, and where.
   override _destroy (err: Error | null, callback: (error?: Error | null) => void): void {
-    if (err === null || err instanceof TransferError) callback(err)
-    else if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') callback(this.corrupt(`truncated: the connection closed before the last frame (after ${this.total} bytes)`, err))
-    else callback(new TransferError('TRANSFER_FAILED', `${this.label}: ${err.message}`, { cause: err }))
+    if (err === null || err instanceof TransferError) {
+      callback(err)
+      return
+    }
+    const where = this.received === undefined ? `truncated: the connection broke before the last frame (after ${this.total} bytes): ` : ''
+    callback(new TransferError('TRANSFER_FAILED', `${this.label}: ${where}${err.message}`, { cause: err }))
   }
 
   /** Takes what it can of `chunk` from `offset`; returns the new offset. */
