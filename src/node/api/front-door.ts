@@ -113,7 +113,7 @@ export interface GuardInit {
 export function registerGuard (app: FastifyInstance, init: GuardInit): void {
   const { front, tokens, audit } = init
   app.decorateRequest('principal', undefined)
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const door = doorRefusal(front, req)
     if (door !== undefined) throw door
     const config = req.routeOptions.config
@@ -121,7 +121,10 @@ export function registerGuard (app: FastifyInstance, init: GuardInit): void {
     if (config.peer !== undefined && peerRoute(req)) {
       const refused = config.peer(req)
       if (refused !== undefined) throw new MeshdError('MESHD_UNAUTHORIZED', refused, 'authorization')
-      streaming.add(req.raw.socket)
+      // For this request only: a kept-alive socket's next request is timed again.
+      const socket = req.raw.socket
+      streaming.add(socket)
+      reply.raw.once('close', () => { streaming.delete(socket) })
       return
     }
     const who = tokens.authenticate(req.headers.authorization, Date.now())

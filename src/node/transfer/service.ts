@@ -108,7 +108,7 @@ export class TransferService {
       if (err !== undefined && err !== null) this.log.warn({ resource, node: ticket.node, err: err.message }, 'transfer ended early')
       else this.log.info({ resource, node: ticket.node, bytes: sealer.summary?.bytes }, 'transfer sent')
     })
-    return await reply.header('content-type', 'application/octet-stream').send(sealer)
+    return await reply.header('content-type', 'application/octet-stream').header('connection', 'close').send(sealer)
   }
 
   private async takeResource (req: FastifyRequest, reply: FastifyReply): Promise<PushReceipt> {
