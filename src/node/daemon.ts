@@ -26,6 +26,7 @@ import { nodeSeal, sealLegacyRecords, Trust } from './trust/index.ts'
 import { engine, p2pFailure } from './startup.ts'
 import { meshKeyOf } from './mesh/index.ts'
 import { replicaFiles, secretsKeyOf } from './stored/index.ts'
+import { TransferService, transferKeyOf } from './transfer/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -36,6 +37,7 @@ export class Daemon {
   private readonly log: Logger
   private readonly parts = new Lifecycle()
   private id = ''
+  private transferService: TransferService | undefined
 
   constructor (config: DaemonConfig) {
     this.config = config
@@ -44,6 +46,9 @@ export class Daemon {
 
   /** The node id (libp2p peer id), known after start(). */
   get nodeId (): string { return this.id }
+
+  /** The node-to-node transfer channel (pull/push of archives, handlers per resource kind), known after start(). */
+  get transfer (): TransferService | undefined { return this.transferService }
 
   /** The API's base URL. */
   get url (): string { return `${this.config.apiTls === undefined ? 'http' : 'https'}://${this.config.host}:${this.config.apiPort}` }
@@ -87,6 +92,8 @@ export class Daemon {
     const view = (): ClusterView => clusterView(trust.snapshot(), this.id, (id) => members.memberState(id), Date.now())
 
     const secretsKey = secretsKeyOf(psk)
+    const transfer = new TransferService({ key: transferKeyOf(psk), self: this.id, log: part('transfer'), ...ownAddress(config.host) })
+    this.transferService = transfer
     const stored = () => ({ secrets: trust.secrets(), configs: trust.configs() })
     const reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document, runtime, log: part('reconciler'), resolveHealth,
@@ -119,7 +126,7 @@ export class Daemon {
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
-      addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored
+      addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)
@@ -134,5 +141,11 @@ export class Daemon {
     await this.parts.stop()
     if (this.id !== '') this.log.info('meshd stopped')
     this.id = ''
+    this.transferService = undefined
   }
+}
+
+/** Client sockets bind to the node's own address, unless it listens on every address. */
+function ownAddress (host: string): { localAddress?: string } {
+  return host === '0.0.0.0' || host === '::' ? {} : { localAddress: host }
 }

@@ -24,6 +24,8 @@ export const ERRORS = {
   MESHD_EXISTS: { status: 409, doc: 'A secret or config with that name exists; update it instead.' },
   MESHD_IN_USE: { status: 409, doc: 'A service uses the secret or config; remove it from the service first.' },
   MESHD_TOO_LARGE: { status: 413, doc: 'A secret or config is larger than 512 KiB.' },
+  MESHD_TRANSFER_NOT_FOUND: { status: 404, doc: 'The node has no such transfer resource (node-to-node transfers only).' },
+  MESHD_TRANSFER_CORRUPT: { status: 400, doc: 'A pushed transfer body failed verification: a frame that does not authenticate, a wrong length or checksum, or a truncated body.' },
   MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' },
   MESHD_STORAGE_FULL: { status: 507, doc: 'The node\'s data dir is (nearly) full; the write was not applied. Free space there or send it to another node.' },
   // 507, not 413: the request is not too large, the document is full (RFC 4918 answers a quota with 507 too).

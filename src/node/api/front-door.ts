@@ -3,11 +3,17 @@
 // pages out (DNS rebinding, cross-site requests), the bearer token, and the route's
 // permission. A refused request is answered 401/403 with `Connection: close`, so an
 // unauthenticated client announcing a huge body costs one small answer.
+//
+// One narrow exception: node-to-node routes under /v1/internal/ (the transfer channel)
+// name their own check in their config (`peer`); it replaces the token, and once it
+// passes, the request's body may stream past the request timeout (an archive of volume
+// data takes minutes); the route cuts a stalled one itself.
 
-import { createServer } from 'node:http'
+import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { isIP } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { constants as auth, refusalOf } from '../auth/index.ts'
 import type { AuditLog, Permission, Principal, TokenIndex } from '../auth/index.ts'
@@ -23,6 +29,8 @@ export interface FrontDoorInit {
   allowOrigins: string[]
   /** PEM certificate and key: serve HTTPS. */
   tls?: { cert: Buffer, key: Buffer }
+  /** How long a whole request may take (default auth's REQUEST_TIMEOUT_MS; tests shorten it). */
+  requestTimeoutMs?: number
 }
 
 declare module 'fastify' {
@@ -34,17 +42,26 @@ declare module 'fastify' {
     service?: boolean
     /** No token needed (GET /v1/health only). */
     open?: boolean
+    /** A node-to-node route under /v1/internal/: this check replaces the token (undefined: let in; else why not). */
+    peer?: (req: FastifyRequest) => string | undefined
   }
 }
+
+/** Node-to-node routes live here, and only here may a route replace the token with its own check. */
+const PEER_ROUTES = '/v1/internal/'
+
+/** Sockets carrying a member's authenticated body, exempt from the request timeout. */
+const streaming = new WeakSet<object>()
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
 /** The HTTP(S) server the API runs on: short header and request timeouts, a cap on connections per client address. */
 export function serverFactory (init: FrontDoorInit): (handler: Handler) => Server {
   return (handler) => {
+    const requestTimeout = init.requestTimeoutMs ?? auth.REQUEST_TIMEOUT_MS
     const options = {
-      headersTimeout: auth.HEADERS_TIMEOUT_MS,
-      requestTimeout: auth.REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(auth.HEADERS_TIMEOUT_MS, requestTimeout),
+      requestTimeout,
       connectionsCheckingInterval: auth.TIMEOUT_CHECK_MS
     }
     const server: Server = init.tls === undefined ? createServer(options, handler) : createTlsServer({ ...options, ...init.tls }, handler)
@@ -67,6 +84,25 @@ export function serverFactory (init: FrontDoorInit): (handler: Handler) => Serve
   }
 }
 
+/**
+ * The server's answer to a client error (fastify's clientErrorHandler): like fastify's own
+ * (408 on a request timeout, 431 on oversize headers, else 400, then close), except that an
+ * authenticated member's body is not cut by the request timeout.
+ */
+export function clientError (err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && streaming.has(socket)) return
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const body = JSON.stringify({ error: STATUS_CODES[status], statusCode: status })
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  socket.destroy(err)
+}
+
+/** True for a request on a node-to-node route (its body is streamed: no body limit). */
+export function peerRoute (req: FastifyRequest): boolean {
+  return req.routeOptions.config.peer !== undefined && req.routeOptions.url?.startsWith(PEER_ROUTES) === true
+}
+
 export interface GuardInit {
   front: FrontDoorInit
   tokens: TokenIndex
@@ -77,11 +113,20 @@ export interface GuardInit {
 export function registerGuard (app: FastifyInstance, init: GuardInit): void {
   const { front, tokens, audit } = init
   app.decorateRequest('principal', undefined)
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const door = doorRefusal(front, req)
     if (door !== undefined) throw door
     const config = req.routeOptions.config
     if (config.open === true) return
+    if (config.peer !== undefined && peerRoute(req)) {
+      const refused = config.peer(req)
+      if (refused !== undefined) throw new MeshdError('MESHD_UNAUTHORIZED', refused, 'authorization')
+      // For this request only: a kept-alive socket's next request is timed again.
+      const socket = req.raw.socket
+      streaming.add(socket)
+      reply.raw.once('close', () => { streaming.delete(socket) })
+      return
+    }
     const who = tokens.authenticate(req.headers.authorization, Date.now())
     if ('refused' in who) throw new MeshdError('MESHD_UNAUTHORIZED', who.refused, 'authorization')
     req.principal = who.principal

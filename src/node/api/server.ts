@@ -1,14 +1,14 @@
 // The HTTP API: fastify behind the front door (front-door.ts: timeouts, connection
 // cap, Host and Origin checks, token and permission before any body is read), with our
 // own JSON parser (so the validator, not the parser, names a bad field) and one error
-// format for everything.
+// format for everything. The transfer channel (node/transfer/) adds its routes here.
 
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { DocumentQuotaError, StorageFullError } from '../../crdt/index.ts'
 import { MeshdError, StartupError } from '../errors.ts'
 import { BODY_LIMIT, DRAIN_LIMIT } from './constants.ts'
-import { registerGuard, serverFactory } from './front-door.ts'
+import { clientError, peerRoute, registerGuard, serverFactory } from './front-door.ts'
 import { registerRoutes } from './routes.ts'
 import { registerStoredRoutes } from './stored-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
@@ -28,6 +28,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: true,
     serverFactory: serverFactory(init.front),
+    clientErrorHandler: clientError,
     schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } }
   })
   registerGuard(app, { front: init.front, tokens: init.tokens, ...(init.audit === undefined ? {} : { audit: init.audit }) })
@@ -44,6 +45,8 @@ export function buildApi (init: ApiInit): FastifyInstance {
   })
 
   app.addHook('onRequest', async (req) => {
+    // A member's transfer body is streamed through, never held: no limit applies to it.
+    if (peerRoute(req)) return
     const length = Number(req.headers['content-length'] ?? 0)
     if (length > BODY_LIMIT) {
       if (length <= DRAIN_LIMIT) await drain(req.raw)
@@ -67,6 +70,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerTokenRoutes(app, init)
   registerStoredRoutes(app, init)
   registerBackupRoutes(app, init)
+  init.transfer?.register(app)
   return app
 }
 

@@ -1,5 +1,6 @@
 // What the API is built from: the node, its document, its view of the cluster and its mesh.
 
+import type { FastifyInstance } from 'fastify'
 import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
@@ -39,6 +40,8 @@ export interface ApiInit {
   secretsKey?: Buffer
   /** The secrets and configs this node believes (trust/); without it, the document's. */
   stored?: () => StoredRecords
+  /** Node-to-node routes (the transfer channel: TransferService), added behind the front door's peer check. */
+  transfer?: { register: (app: FastifyInstance) => void }
 }
 
 export interface MeshStatus {
