@@ -55,32 +55,37 @@ export class VolumeStore {
   }
 
   async import (name: string, labels: VolumeLabels, image: string, tar: Readable, opts: Signal = {}): Promise<void> {
-    if (labels.node !== this.init.nodeName) {
-      throw new VolumeError('foreign-node', `volume ${name}: labelled for node ${labels.node}, expected this node (${this.init.nodeName}): a node imports only its own volumes`)
-    }
-    // Made anew: nothing of an older content survives, and a volume in use is refused here.
-    await this.remove(name, opts)
-    await this.init.docker.createVolume({ Name: name, Labels: volumeLabels(labels), ...abortOption(opts.signal) }).catch(err => { throw this.init.mapError(err) })
-    let container: Docker.Container | undefined
-    // docker-modem pipes the archive into its request: a failing source must end that request.
+    // docker-modem pipes the archive into its request, and a source that fails or closes
+    // early would leave that request open: watched from the start, it aborts the request.
     const failed = new AbortController()
-    const onError = (err: Error): void => { failed.abort(err) }
-    tar.once('error', onError)
+    const stopWatching = finished(tar, { writable: false }, (err) => { if (err !== undefined && err !== null) failed.abort(err) })
+    let container: Docker.Container | undefined
     try {
-      container = await this.copyContainer(name, image, opts.signal)
-      const signal = opts.signal === undefined ? failed.signal : AbortSignal.any([opts.signal, failed.signal])
-      await container.putArchive(tar, { path: '/', abortSignal: signal })
-      await this.removeContainer(container)
+      if (labels.node !== this.init.nodeName) {
+        throw new VolumeError('foreign-node', `volume ${name}: labelled for node ${labels.node}, expected this node (${this.init.nodeName}): a node imports only its own volumes`)
+      }
+      // Made anew: nothing of an older content survives, and a volume in use is refused here.
+      await this.remove(name, opts)
+      await this.init.docker.createVolume({ Name: name, Labels: volumeLabels(labels), ...abortOption(opts.signal) }).catch(err => { throw this.init.mapError(err) })
+      try {
+        container = await this.copyContainer(name, image, opts.signal)
+        failed.signal.throwIfAborted()
+        const signal = opts.signal === undefined ? failed.signal : AbortSignal.any([opts.signal, failed.signal])
+        await container.putArchive(tar, { path: '/', abortSignal: signal })
+        await this.removeContainer(container)
+      } catch (err) {
+        if (container !== undefined) await this.removeContainer(container)
+        // Half an archive is no volume: the caller sees none rather than a partial one.
+        await this.init.docker.getVolume(name).remove().catch((removeErr: unknown) => {
+          if (!isNotFound(removeErr)) this.init.log.error({ err: removeErr, volume: name }, 'could not remove a volume whose import failed')
+        })
+        throw failed.signal.aborted ? failed.signal.reason : this.init.mapError(err)
+      }
     } catch (err) {
       tar.destroy()
-      if (container !== undefined) await this.removeContainer(container)
-      // Half an archive is no volume: the caller sees none rather than a partial one.
-      await this.init.docker.getVolume(name).remove().catch((removeErr: unknown) => {
-        if (!isNotFound(removeErr)) this.init.log.error({ err: removeErr, volume: name }, 'could not remove a volume whose import failed')
-      })
-      throw failed.signal.aborted ? failed.signal.reason : this.init.mapError(err)
+      throw err
     } finally {
-      tar.off('error', onError)
+      stopWatching()
     }
   }
 
