@@ -60,28 +60,38 @@ export interface ServiceSpec {
   secrets?: SecretRef[]
   /** Configs as files at their absolute target path. */
   configs?: ConfigRef[]
-  /** Named volumes, one per slot on the node that runs it: the slot stays with its data. */
+  /** Named volumes, one per slot on the node that runs it (Docker volume runtime volumeName()). */
   volumes?: VolumeSpec[]
-  /** Each slot's volumes archived on schedule and stored on another node. */
+  /** Memory-backed directories, empty at every start. */
+  tmpfs?: TmpfsSpec[]
+  /** Archives of each slot's volumes on a schedule; only with volumes. */
   backup?: BackupSpec
 }
 
-/** When a slot's volumes are backed up, how many backups are kept, and what runs in the replica first. */
-export interface BackupSpec {
-  /** A duration ("1h"). */
-  every: string
-  keep: number
-  /** Run in the replica before the archive (e.g. a dump into the volume); must exit 0. */
-  command?: string[]
-}
-
-/** A named volume of each slot, mounted at `target`. */
+/**
+ * A volume of each slot: `source` names it within the service, `target` is where it is
+ * mounted (absolute). `onNodeLoss` says what the slot does when its node is lost: wait
+ * for it (the default), start elsewhere from the latest backup, or start empty.
+ */
 export interface VolumeSpec {
   source: string
   target: string
+  /** Stored only when true. */
   readOnly?: boolean
-  /** When the node holding the data is lost: wait for it (default), restore the latest backup elsewhere, or start empty elsewhere. */
   onNodeLoss?: 'wait' | 'restore' | 'empty'
+}
+
+/** A tmpfs at `target`; `size` in bytes (absent: the kernel's default, half the host's memory). */
+export interface TmpfsSpec {
+  target: string
+  size?: number
+}
+
+/** A backup schedule: `every` a duration ("1h"), the latest `keep` kept, `command` run in the replica first. */
+export interface BackupSpec {
+  every: string
+  keep: number
+  command?: string[]
 }
 
 /** What one replica may use, enforced by the kernel (cgroups); absent fields are not limited, but pids has a default (runtime). */

@@ -80,3 +80,10 @@ export const FILES_PARENT = '/dev/shm'
 
 /** statfs(2)'s f_type of a tmpfs (TMPFS_MAGIC in linux/magic.h). */
 export const TMPFS_MAGIC = 0x01021994
+
+/**
+ * The top directory of a volume's archive (exportVolume, importVolume): its first entry is
+ * "meshd-volume/", the volume's own directory with its owner and mode, then everything
+ * under it. Not "./": Docker applies no header to the directory it extracts into.
+ */
+export const VOLUME_ARCHIVE_ROOT = 'meshd-volume'

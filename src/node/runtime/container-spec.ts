@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type Docker from 'dockerode'
 import type { ResourceLimits, ServiceSpec } from '../../crdt/index.ts'
 import { DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE, REPLICA_DNS_DOMAIN } from './constants.ts'
-import { LABELS, type CreateRequest, type ReplicaFile, type ReplicaNetwork } from './types.ts'
+import { LABELS, type CreateRequest, type ReplicaFile, type ReplicaNetwork, type VolumeLabels } from './types.ts'
 
 /** Where a replica is created, and what of the engine shapes its options. */
 export interface CreateContext {
@@ -33,6 +33,59 @@ export function containerName (nodeName: string, req: CreateRequest, suffix: str
 export function safeNodeName (nodeName: string): string {
   // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; a node name is free text.
   return nodeName.replace(/[^a-zA-Z0-9_.-]/g, '-')
+}
+
+// Service names and volume sources have no "_" (spec/): read from the right, the name
+// says slot, source and service unambiguously, and the rest is the node.
+const VOLUME_PART = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/
+
+/**
+ * Docker's name of the volume `source` of slot `slot` of `service` on `node`:
+ * meshd-<node>_<service>_<source>_<slot>, e.g. meshd-n1_db_data_0. The node is in the name
+ * because several nodes may share one engine (tests); "_" joins the parts because service
+ * and source names may hold "-" ("a-b"+"c" and "a"+"b-c" would meet). Always a valid Docker
+ * volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+) and at most 208 characters, under the 255 of a
+ * file name the local driver makes of it. Throws RangeError for a service or source that
+ * is not a spec's name, or a slot that is not a non-negative integer.
+ */
+export function volumeName (node: string, service: string, source: string, slot: number): string {
+  if (!VOLUME_PART.test(service) || !VOLUME_PART.test(source) || !Number.isSafeInteger(slot) || slot < 0) {
+    throw new RangeError(`volumeName: expected a service name, a volume name and a slot number, got ${JSON.stringify([service, source, slot])}`)
+  }
+  return `meshd-${safeNodeName(node)}_${service}_${source}_${slot}`
+}
+
+/** The Docker labels of a replica's volume. */
+export function volumeLabels (labels: VolumeLabels): Record<string, string> {
+  return { [LABELS.node]: labels.node, [LABELS.service]: labels.service, [LABELS.slot]: String(labels.slot), [LABELS.volume]: labels.source }
+}
+
+/**
+ * The hostname of slot N of service S: "S-N", the name the replica DNS answers for that
+ * slot. Undefined past 63 characters (a DNS label's most; the kernel refuses a hostname
+ * over 64): Docker then names it after the container's id.
+ */
+export function replicaHostname (service: string, slot: number): string | undefined {
+  const name = `${service}-${slot}`
+  return name.length <= 63 ? name : undefined
+}
+
+/** The mounts of a replica's data: each volume of its slot (created with its labels on first use, from the image's content at the target) and each tmpfs. */
+export function dataMounts (spec: ServiceSpec, nodeName: string, slot: number): Docker.MountSettings[] {
+  // @types/dockerode asks for fields Docker does not (VolumeOptions.DriverConfig, a tmpfs's Source).
+  const volumes = (spec.volumes ?? []).map((volume) => ({
+    Type: 'volume',
+    Source: volumeName(nodeName, spec.name, volume.source, slot),
+    Target: volume.target,
+    ReadOnly: volume.readOnly === true,
+    VolumeOptions: { Labels: volumeLabels({ node: nodeName, service: spec.name, slot, source: volume.source }) }
+  }) as Docker.MountSettings)
+  const tmpfs = (spec.tmpfs ?? []).map((mount) => ({
+    Type: 'tmpfs',
+    Target: mount.target,
+    ...(mount.size === undefined ? {} : { TmpfsOptions: { SizeBytes: mount.size } })
+  }) as Docker.MountSettings)
+  return [...volumes, ...tmpfs]
 }
 
 /** Container ports a replica serves: every port's target, plus the health check's port if it is not among them. */
@@ -67,7 +120,8 @@ export function fileMounts (files: readonly ReplicaFile[], filesDir: string): Do
 /**
  * The create options of one replica: labelled, on the node's replica network with the node
  * as its name server, every target exposed and none published, limited, logs rotated,
- * never restarted by Docker, its files (already in `filesDir`) mounted read-only.
+ * never restarted by Docker, its files (already in `filesDir`) mounted read-only, its
+ * slot's volumes and its tmpfs mounted, named "S-N" (replicaHostname).
  */
 export function createOptions (req: CreateRequest, init: CreateContext): Docker.ContainerCreateOptions {
   const { spec } = req
@@ -78,8 +132,11 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
   // only the node's mesh reaches them, on the container's address.
   const exposed = Object.fromEntries(exposedTargets(spec).map(target => [`${target}/tcp`, {}]))
   const { network } = init
+  const mounts = [...(files.length === 0 || filesDir === undefined ? [] : fileMounts(files, filesDir)), ...dataMounts(spec, init.nodeName, req.slot)]
+  const hostname = replicaHostname(spec.name, req.slot)
   return {
     name: init.name,
+    ...(hostname === undefined ? {} : { Hostname: hostname }),
     Image: init.image ?? spec.image,
     ...(spec.command === undefined ? {} : { Cmd: spec.command }),
     // Where the replica runs, as Swarm's {{.Node.Hostname}} and {{.Task.Slot}} templates would say.
@@ -109,7 +166,7 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
       ...limitOptions(spec.resources?.limits, init.engineCpus),
       LogConfig: { Type: LOG_DRIVER, Config: { 'max-size': LOG_MAX_SIZE, 'max-file': String(LOG_MAX_FILES) } },
       // Only where the files are reaches Docker, never what they hold.
-      ...(files.length === 0 || filesDir === undefined ? {} : { Mounts: fileMounts(files, filesDir) })
+      ...(mounts.length === 0 ? {} : { Mounts: mounts })
     },
     NetworkingConfig: { EndpointsConfig: { [network.name]: {} } }
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Agent } from 'node:http'
 import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import Docker from 'dockerode'
 import type { Logger } from '../../logger.ts'
 import { DEFAULT_GRACE_SECONDS, DEFAULT_SOCKET_PATH, EXEC_OUTPUT_CAP, EXEC_TIMEOUT_MS, FILES_PARENT, IMAGE_CACHE_MS, PING_TIMEOUT_MS } from './constants.ts'
@@ -14,7 +15,8 @@ import { EventWatcher } from './events.ts'
 import { execIn } from './exec.ts'
 import { ensureImage, localImageId, pinnedReference } from './image.ts'
 import { LABELS, RuntimeUnavailableError } from './types.ts'
-import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, ReplicaFile, ReplicaNetwork, Runtime } from './types.ts'
+import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, ReplicaFile, ReplicaNetwork, Runtime, VolumeInfo, VolumeLabels } from './types.ts'
+import { VolumeStore } from './volumes.ts'
 
 export interface DockerRuntimeInit {
   /** The node's --host address: where replicas from before replica networks published their ports. */
@@ -58,6 +60,7 @@ class DockerRuntime implements Runtime {
   private networkName: string
   /** Replicas' files, in memory on this host. */
   private readonly files: ReplicaFiles
+  private readonly volumes: VolumeStore
 
   constructor (init: DockerRuntimeInit) {
     this.init = init
@@ -76,6 +79,7 @@ class DockerRuntime implements Runtime {
       this.docker = new Docker({ socketPath, agent: this.agent } as Docker.DockerOptions)
       this.endpoint = `unix://${socketPath}`
     }
+    this.volumes = new VolumeStore({ docker: this.docker, nodeName: init.nodeName, log: init.log, ensureImage: async (image, signal) => { await this.ensureImage(image, { ...(signal === undefined ? {} : { signal }) }) }, mapError: err => this.mapError(err) })
   }
 
   async ping (opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -219,6 +223,11 @@ class DockerRuntime implements Runtime {
     opts.signal?.throwIfAborted()
     return await localImageId(this.docker, reference, this.endpoint)
   }
+
+  async exportVolume (name: string, image: string, opts: { signal?: AbortSignal } = {}): Promise<Readable> { return await this.volumes.export(name, image, opts) }
+  async importVolume (name: string, labels: VolumeLabels, image: string, tar: Readable, opts: { signal?: AbortSignal } = {}): Promise<void> { await this.volumes.import(name, labels, image, tar, opts) }
+  async removeVolume (name: string, opts: { signal?: AbortSignal } = {}): Promise<void> { await this.volumes.remove(name, opts) }
+  async listVolumes (opts: { signal?: AbortSignal } = {}): Promise<VolumeInfo[]> { return await this.volumes.list(opts) }
 
   async stop (): Promise<void> {
     const watchers = [...this.watchers]

@@ -155,3 +155,15 @@ export type ReplicaFilesProblem =
 
 /** A replica's files could not be delivered, so the replica does not start. */
 export class ReplicaFilesError extends CodedError<ReplicaFilesProblem> {}
+
+/** Why a volume could not be exported, imported or removed. */
+export type VolumeProblem =
+  /** No volume of that name on this engine. */
+  | 'not-found'
+  /** The volume is another node's (its meshd.node label), or is to be labelled as another node's. */
+  | 'foreign-node'
+  /** A container (a replica, running or stopped) still uses the volume. */
+  | 'in-use'
+
+/** A volume operation refused; the volume is as it was. */
+export class VolumeError extends CodedError<VolumeProblem> {}

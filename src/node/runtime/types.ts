@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import type { ServiceSpec } from '../../crdt/index.ts'
 
 /** Labels every meshd container carries. */
@@ -11,7 +12,11 @@ export const LABELS = {
   /** The hash of the spec the replica was built from (cluster/spec-hash.ts). */
   specHash: 'meshd.spec-hash',
   /** On a node's Docker network: what it is for (NETWORK_ROLE). */
-  network: 'meshd.network'
+  network: 'meshd.network',
+  /** On a replica's volume: its source name in the spec (with node, service and slot). */
+  volume: 'meshd.volume',
+  /** On a temporary container that copies a volume in or out: the volume's name. */
+  volumeCopy: 'meshd.volume-copy'
 } as const
 
 /** The meshd.network label of a node's replica network. */
@@ -102,6 +107,20 @@ export interface CreateRequest {
 
 export interface ExecResult { exitCode: number, output: string }
 
+/** Whose a replica's volume is: the labels it carries. */
+export interface VolumeLabels {
+  node: string
+  service: string
+  slot: number
+  /** The volume's source name in the spec (volumes[].source). */
+  source: string
+}
+
+/** A meshd volume of this node (listVolumes): its Docker name and its labels. */
+export interface VolumeInfo extends VolumeLabels {
+  name: string
+}
+
 /**
  * The Docker runtime adapter: the only code that talks to the Docker Engine.
  * Every method takes an optional AbortSignal; errors of an unreachable engine are
@@ -139,6 +158,25 @@ export interface Runtime {
   ensureImage(image: string, opts?: { signal?: AbortSignal, imageId?: string }): Promise<void>
   /** The id ("sha256:…") of the local image a reference (tag, digest or id) names; undefined when it is not on this node. */
   imageId(reference: string, opts?: { signal?: AbortSignal }): Promise<string | undefined>
+  /**
+   * A tar stream of a volume's whole content, entries rooted at VOLUME_ARCHIVE_ROOT/ (the
+   * volume's own directory first, with its owner and mode), read through a temporary
+   * container of `image` that is created, never started, and removed when the stream ends,
+   * fails or is destroyed: consume or destroy it. Consistent only while no replica writes
+   * to the volume. VolumeError 'not-found' or 'foreign-node' (another node's volume).
+   */
+  exportVolume(name: string, image: string, opts?: { signal?: AbortSignal }): Promise<Readable>
+  /**
+   * Replaces a volume's content with an archive as exportVolume makes it: the volume is made
+   * anew with `labels` (VolumeError 'in-use' while a container uses it, 'foreign-node' when
+   * labels.node is not this node), then filled with every owner, mode and time of the
+   * archive. A failed import removes the volume again: a volume is whole or absent.
+   */
+  importVolume(name: string, labels: VolumeLabels, image: string, tar: Readable, opts?: { signal?: AbortSignal }): Promise<void>
+  /** Removes a volume of this node; absent is not an error, one a container uses is VolumeError 'in-use'. */
+  removeVolume(name: string, opts?: { signal?: AbortSignal }): Promise<void>
+  /** This node's replica volumes (labelled meshd.node=<this node's name>). */
+  listVolumes(opts?: { signal?: AbortSignal }): Promise<VolumeInfo[]>
   stop(): Promise<void>
 }
 

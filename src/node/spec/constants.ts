@@ -79,3 +79,16 @@ export const DEFAULT_CONFIG_MODE = 0o444
 export const SECRETS_DIR = '/run/secrets'
 /** The largest secret or config content (as Swarm's 500 KB, Kubernetes' 1 MiB). */
 export const MAX_STORED_BYTES = 512 * 1024
+
+/** Volumes and tmpfs mounts one service may have, each. */
+export const MAX_VOLUMES = 16
+/** Smallest tmpfs: one page (the kernel rounds a size up to whole pages). */
+export const MIN_TMPFS_SIZE = 4096
+/**
+ * Backups: at most one a minute (each archives every volume of every slot), at least one
+ * a week (a backup bounds what `onNodeLoss: restore` loses; a longer gap would also pass
+ * setTimeout's 2^31-1 ms), and at most 1000 kept per slot.
+ */
+export const MIN_BACKUP_EVERY_MS = 60_000
+export const MAX_BACKUP_EVERY_MS = 7 * 24 * 3_600_000
+export const MAX_BACKUPS_KEPT = 1000

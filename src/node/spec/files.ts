@@ -3,7 +3,6 @@
 
 import * as z from 'zod'
 import type { ConfigRef, SecretRef } from '../../crdt/index.ts'
-import type { SpecProblem } from './issues.ts'
 import { DEFAULT_CONFIG_MODE, DEFAULT_SECRET_MODE, MAX_FILE_REFS, MAX_NAME_LENGTH, MAX_TARGET_LENGTH, SECRETS_DIR } from './constants.ts'
 
 // A name like a service's, then "@N" to pin a version.
@@ -72,19 +71,4 @@ export function normaliseSecrets (input: z.output<typeof secretRefs>): SecretRef
 
 export function normaliseConfigs (input: z.output<typeof configRefs>): ConfigRef[] {
   return input.map((ref) => ({ source: ref.source, target: ref.target, mode: ref.mode ?? DEFAULT_CONFIG_MODE }))
-}
-
-/** Two files at one path: the problem at the second, or undefined. */
-export function duplicateTarget (secrets: readonly SecretRef[], configs: readonly ConfigRef[]): SpecProblem | undefined {
-  const seen = new Map<string, string>()
-  const files = [
-    ...secrets.map((ref, i) => ({ file: secretPath(ref), path: ['secrets', i, 'target'] })),
-    ...configs.map((ref, i) => ({ file: ref.target, path: ['configs', i, 'target'] }))
-  ]
-  for (const { file, path } of files) {
-    const first = seen.get(file)
-    if (first !== undefined) return { path, message: `the file ${file} is already the target of ${first}, expected a path of its own` }
-    seen.set(file, `${path[0]}[${path[1]}]`)
-  }
-  return undefined
 }

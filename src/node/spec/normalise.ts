@@ -6,6 +6,7 @@ import type { HealthSpec, ServiceSpec } from '../../crdt/index.ts'
 import type { ServiceSpecInput } from './schema.ts'
 import { DEFAULT_REPLICAS } from './constants.ts'
 import { normaliseConfigs, normaliseSecrets } from './files.ts'
+import { normaliseBackup, normaliseTmpfs, normaliseVolumes } from './volumes.ts'
 
 
 /** The ServiceSpec for a validated input, with defaults: replicas 1, env {}, ports [], labels {}. */
@@ -29,7 +30,10 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.allowFrom === undefined ? {} : { allowFrom: [...new Set(input.allowFrom)].sort() }),
     ...(input.policy === undefined ? {} : { policy: input.policy }),
     ...(input.secrets === undefined || input.secrets.length === 0 ? {} : { secrets: normaliseSecrets(input.secrets) }),
-    ...(input.configs === undefined || input.configs.length === 0 ? {} : { configs: normaliseConfigs(input.configs) })
+    ...(input.configs === undefined || input.configs.length === 0 ? {} : { configs: normaliseConfigs(input.configs) }),
+    ...(input.volumes === undefined || input.volumes.length === 0 ? {} : { volumes: normaliseVolumes(input.volumes) }),
+    ...(input.tmpfs === undefined || input.tmpfs.length === 0 ? {} : { tmpfs: normaliseTmpfs(input.tmpfs) }),
+    ...(input.backup === undefined ? {} : { backup: normaliseBackup(input.backup) })
   }
 }
 

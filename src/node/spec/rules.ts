@@ -4,9 +4,10 @@
 
 import type { HealthSpec, PortSpec } from '../../crdt/index.ts'
 import { MAX_PORT, MIN_PORT } from './constants.ts'
-import { duplicateTarget, normaliseConfigs, normaliseSecrets } from './files.ts'
+import { normaliseConfigs, normaliseSecrets } from './files.ts'
 import type { SpecProblem } from './issues.ts'
 import type { ServiceSpecInput } from './schema.ts'
+import { mountTargetProblem, volumeProblem } from './volumes.ts'
 
 /** The first rule across fields that `spec` breaks, or undefined. */
 export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefined {
@@ -15,7 +16,8 @@ export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefi
     (spec.health === undefined ? undefined : healthProblem(spec.health, ports)) ??
     globalModeProblem(spec) ??
     limitBelowReservation(spec.resources) ??
-    duplicateTarget(normaliseSecrets(spec.secrets ?? []), normaliseConfigs(spec.configs ?? [])) ??
+    mountTargetProblem({ secrets: normaliseSecrets(spec.secrets ?? []), configs: normaliseConfigs(spec.configs ?? []), volumes: spec.volumes ?? [], tmpfs: spec.tmpfs ?? [] }) ??
+    volumeProblem(spec.volumes ?? [], spec.backup) ??
     (spec.policy !== undefined && spec.allowFrom === undefined ? { path: ['policy'], message: 'only with allowFrom, expected allowFrom to say who is allowed' } : undefined)
 }
 

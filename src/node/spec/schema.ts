@@ -11,10 +11,10 @@ import {
   MAX_ALLOW_FROM, MAX_PORTS, MAX_REPLICAS, MAX_RESTART_ATTEMPTS, MAX_RETRIES, MAX_UPDATE_DURATION_MS, MIN_CPUS_LIMIT, MIN_MEMORY_LIMIT, MIN_PORT, MIN_RETRIES,
   RESERVED_LABEL_PREFIX
 } from './constants.ts'
-import { formatDuration, parseDuration } from './duration.ts'
 import { configRefs, secretRefs } from './files.ts'
 import { imageReferenceProblem } from './image.ts'
-import { formatSize, parseSize } from './size.ts'
+import { duration, integer, memorySize, strictObject } from './shapes.ts'
+import { backupSchema, tmpfsSchema, volumesSchema } from './volumes.ts'
 
 // RFC 1123 label, lowercase only: it becomes a DNS name, a container name and a Docker label.
 const DNS_LABEL = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/
@@ -22,42 +22,8 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 // The path goes into an HTTP request line: whitespace or control characters could split it.
 const HTTP_PATH = /^\/[^\s\p{Cc}]*$/u
 
-/** A strict object whose unknown keys are reported with the list of known ones. */
-function strictObject<Shape extends z.ZodRawShape> (shape: Shape, expected: string) {
-  const known = `one of ${Object.keys(shape).join(', ')}`
-  return z.strictObject(shape, { error: (issue) => issue.code === 'unrecognized_keys' ? known : expected })
-}
-
-function integer (min: number, max: number) {
-  const error = `an integer between ${min} and ${max}`
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error })
-}
-
 function stringRecord (key: z.ZodType<string>, expected: string) {
   return z.record(key, z.string({ error: 'a string' }), { error: expected })
-}
-
-function duration (minMs: number, maxMs: number) {
-  const error = `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)} such as "500ms", "5s" or "1m30s"`
-  return z.string({ error }).refine((text) => {
-    try {
-      const ms = parseDuration(text)
-      return ms >= minMs && ms <= maxMs
-    } catch {
-      return false
-    }
-  }, { error })
-}
-
-/** A memory size in bytes, given as bytes or as a size string ("64MiB"); the output is always bytes. */
-function memorySize (min: number, max: number) {
-  const error = `a memory size between ${formatSize(min)} and ${formatSize(max)}: bytes, or a string such as "64MiB" or "1g"`
-  return z.union([z.number(), z.string()], { error }).transform((value, ctx) => {
-    const bytes = typeof value === 'number' ? value : parseSize(value)
-    if (bytes !== undefined && Number.isSafeInteger(bytes) && bytes >= min && bytes <= max) return bytes
-    ctx.addIssue({ code: 'custom', message: error })
-    return z.NEVER
-  })
 }
 
 const port = integer(MIN_PORT, MAX_PORT)
@@ -182,8 +148,11 @@ export const serviceSpecSchema = strictObject({
   allowFrom: allowFrom.optional(),
   policy: z.enum(['enforce', 'observe'], { error: 'one of "enforce", "observe"' }).optional(),
   secrets: secretRefs.optional(),
-  configs: configRefs.optional()
-}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs}')
+  configs: configRefs.optional(),
+  volumes: volumesSchema.optional(),
+  tmpfs: tmpfsSchema.optional(),
+  backup: backupSchema.optional()
+}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs, volumes, tmpfs, backup}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')

@@ -39,6 +39,7 @@ describe('createOptions', () => {
     const options = createOptions({ spec: spec({ resources: { cpus: 0.25, limits: { memory: 64 * MiB, pids: 64 } } }), slot: 0, generation: 2 }, context)
     expect(options).toStrictEqual({
       name: context.name,
+      Hostname: 'web-0',
       Image: 'meshd/busybox:latest',
       Env: ['A=1', 'MESHD_NODE=n1', 'MESHD_SERVICE=web', 'MESHD_SLOT=0', 'MESHD_GENERATION=2'],
       Labels: { team: 'x', 'meshd.service': 'web', 'meshd.slot': '0', 'meshd.node': 'n1', 'meshd.generation': '2' },

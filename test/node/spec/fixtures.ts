@@ -25,7 +25,10 @@ export function fullSpec (): Record<string, unknown> {
       retries: 5,
       startPeriod: '1m30s'
     },
-    labels: { 'com.example.team': 'payments', tier: 'backend' }
+    labels: { 'com.example.team': 'payments', tier: 'backend' },
+    volumes: [{ source: 'data', target: '/var/lib/data' }, { source: 'seed-2', target: '/seed', readOnly: true, onNodeLoss: 'restore' }],
+    tmpfs: [{ target: '/tmp' }, { target: '/run/cache', size: 64 * 2 ** 20 }],
+    backup: { every: '1h', keep: 24, command: ['sh', '-c', 'sync'] }
   }
 }
 
