@@ -27,6 +27,7 @@ import { engine, p2pFailure } from './startup.ts'
 import { meshKeyOf } from './mesh/index.ts'
 import { replicaFiles, secretsKeyOf } from './stored/index.ts'
 import { TransferService, transferKeyOf } from './transfer/index.ts'
+import { statefulParts } from './stateful.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -95,10 +96,14 @@ export class Daemon {
     const transfer = new TransferService({ key: transferKeyOf(psk), self: this.id, log: part('transfer'), ...ownAddress(config.host) })
     this.transferService = transfer
     const stored = () => ({ secrets: trust.secrets(), configs: trust.configs() })
+    const stateful = statefulParts({
+      nodeId: this.id, nodeName: config.name, dataDir: config.dataDir, secret: psk, document, runtime, transfer, view,
+      service: (name) => trust.service(name), containerOf: (key) => reconciler.containerOf(key), tls: config.apiTls !== undefined, log: part
+    })
     const reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document, runtime, log: part('reconciler'), resolveHealth,
       assign: () => assignmentOf(view()), service: (name) => trust.service(name),
-      files: (spec) => replicaFiles(spec, stored(), secretsKey)
+      files: (spec) => replicaFiles(spec, stored(), secretsKey), volumes: stateful.keeper
     })
     const mesh = new Mesh({
       host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs,
@@ -132,6 +137,7 @@ export class Daemon {
     await parts.start(mesh)
     await parts.start(new ReplicaNames({ document, view, network: replicaNet, log: part('dns'), ...(config.dnsForward === undefined ? {} : { upstreams: config.dnsForward }) }))
     await parts.start(new RolloutDriver({ document, view, log: part('rollout') }))
+    await parts.start(stateful.backups)
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')
   }

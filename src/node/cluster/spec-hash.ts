@@ -13,13 +13,15 @@ export function specHash (spec: ServiceSpec): string {
 }
 
 /**
- * The spec less what changes no container: the replica count, the update pace and the
- * network policy (the mesh applies it). A scale or a policy change must not replace
- * replicas; writeService gives them no new generation either.
+ * The spec less what changes no container: the replica count, the update pace, the
+ * network policy (the mesh applies it), the backup schedule and what a slot does when
+ * its node is lost. A scale or a policy change must not replace replicas; writeService
+ * gives them no new generation either.
  */
-export function containerPart (spec: ServiceSpec): Omit<ServiceSpec, 'replicas' | 'update' | 'allowFrom' | 'policy'> {
-  const { replicas: _r, update: _u, allowFrom: _a, policy: _p, ...rest } = spec
-  return rest
+export function containerPart (spec: ServiceSpec): Omit<ServiceSpec, 'replicas' | 'update' | 'allowFrom' | 'policy' | 'backup'> {
+  const { replicas: _r, update: _u, allowFrom: _a, policy: _p, backup: _b, ...rest } = spec
+  if (rest.volumes === undefined) return rest
+  return { ...rest, volumes: rest.volumes.map(({ onNodeLoss: _l, ...volume }) => volume) }
 }
 
 /** A service record's version (its ETag): changes with anything written to it, whoever wrote it. */

@@ -90,6 +90,11 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     for (const tracked of this.tracked.values()) tracked.monitor?.stop()
   }
 
+  /** The container running slot `key` here (running or healthy), if any. */
+  containerOf (key: string): string | undefined {
+    return [...this.tracked.values()].find((t) => t.key === key && t.pending !== true && t.stopping !== true && (t.state === 'running' || t.state === 'healthy'))?.id
+  }
+
   /** Asks for a reconciliation soon. */
   markDirty (): void {
     this.runner.mark()
