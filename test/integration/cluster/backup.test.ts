@@ -185,6 +185,11 @@ describe('cluster backup and restore', () => {
     expect(restore.stderr).toMatch(/restored from cluster [0-9a-f]{32} .*: 1 service, 1 secret, 1 config, 4 tokens/)
     expect(restore.stderr).toContain('the backup\'s tokens work again')
 
+    // The restored cluster has an id of its own: the old cluster's data dirs stay out of it.
+    const id = await waitFor(async () => { try { return readFileSync(join(fresh.dataDir, 'cluster.id'), 'utf8').trim() } catch { return undefined } }, { timeoutMs: 10_000, what: 'a cluster id' })
+    expect(id).toMatch(/^[0-9a-f]{32}$/)
+    expect(id).not.toBe((result.from as { cluster: string }).cluster)
+
     const view = await healthy(fresh, 'site', 2)
     expect(view.generation).toBe(1)
     expect(view.replicas.every((r) => r.node === 'test-cb-fresh')).toBe(true)
