@@ -23,7 +23,8 @@ export function registerClusterRoutes (app: FastifyInstance, init: ApiInit): voi
     services: document.services(), secrets: document.secrets(), configs: document.configs(), tokens: document.tokens()
   }
 
-  app.get('/v1/cluster/backup', admin, async (req): Promise<BackupFile> => {
+  // Audited like a write: whoever takes a backup holds every token hash and secret ciphertext.
+  app.get('/v1/cluster/backup', { config: { permission: 'cluster', audit: true } }, async (req): Promise<BackupFile> => {
     const cluster = init.clusterId?.()
     const file = createBackup(records(), backupKey(init), { createdAt: Date.now(), node: init.node.name, ...(cluster === undefined ? {} : { cluster }) })
     init.log.info({ ...counts(file.records), by: req.principal?.name }, 'cluster backup taken')

@@ -34,6 +34,8 @@ declare module 'fastify' {
     service?: boolean
     /** No token needed (GET /v1/health only). */
     open?: boolean
+    /** A read recorded in the audit log like a write (a cluster backup: token hashes, encrypted secrets). */
+    audit?: boolean
   }
 }
 
@@ -94,7 +96,7 @@ export function registerGuard (app: FastifyInstance, init: GuardInit): void {
   if (audit === undefined) return
   app.addHook('onResponse', async (req, reply) => {
     const write = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS'
-    if (!write && reply.statusCode !== 401 && reply.statusCode !== 403) return
+    if (!write && req.routeOptions.config.audit !== true && reply.statusCode !== 401 && reply.statusCode !== 403) return
     audit.append({
       time: new Date().toISOString(),
       token: req.principal?.name ?? null,

@@ -112,6 +112,9 @@ describe('cluster backup and restore', () => {
     expect(summary).toMatchObject({ file, format: 'meshd-cluster-backup/1', node: 'test-cb-3', services: 1, secrets: 1, configs: 1, tokens: 4 })
     expect(summary.cluster).toMatch(/^[0-9a-f]{32}$/)
     expect(statSync(file).mode & 0o777).toBe(0o600)
+    // Taking one is audited like a write.
+    const audited = await waitFor(() => readFileSync(join(nodes[2]!.dataDir, 'audit.log'), 'utf8').split('\n').find((line) => line.includes('/v1/cluster/backup')), { timeoutMs: 5_000, what: 'the backup in the audit log' })
+    expect(JSON.parse(audited)).toMatchObject({ method: 'GET', path: '/v1/cluster/backup', status: 200, role: 'admin' })
     const text = readFileSync(file, 'utf8')
     expect(text).not.toContain(VALUE)
     expect(text).not.toContain(Buffer.from(VALUE).toString('base64'))
