@@ -144,7 +144,7 @@ describe('cluster backup and restore', () => {
 
     const text = readFileSync(file, 'utf8')
     // One byte of the secret's ciphertext changed: still canonical JSON, so the API's checksum says no.
-    const at = text.indexOf('"data":"') + 20
+    const at = text.indexOf('"data":"', text.indexOf('"secrets":')) + 20
     const flipped = `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`
     writeFileSync(join(dir, 'flipped.backup'), flipped)
     const one = await meshd(fresh, ['cluster', 'restore', join(dir, 'flipped.backup')])
