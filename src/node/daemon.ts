@@ -28,6 +28,7 @@ import { meshKeyOf } from './mesh/index.ts'
 import { replicaFiles, secretsKeyOf } from './stored/index.ts'
 import { TransferService, transferKeyOf } from './transfer/index.ts'
 import { statefulParts } from './stateful.ts'
+import { backupKeyOf } from './backup/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -131,7 +132,9 @@ export class Daemon {
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
-      addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer
+      addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer,
+      backupKey: backupKeyOf(psk), clusterId: () => cluster.id(),
+      records: () => ({ services: trust.snapshot().services, tokens: trust.tokens(), ...stored() })
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)

@@ -23,6 +23,8 @@ export const ERRORS = {
   MESHD_CONFIG_NOT_FOUND: { status: 404, doc: 'No config has that name (or that version).' },
   MESHD_EXISTS: { status: 409, doc: 'A secret or config with that name exists; update it instead.' },
   MESHD_IN_USE: { status: 409, doc: 'A service uses the secret or config; remove it from the service first.' },
+  MESHD_BACKUP_INVALID: { status: 400, doc: 'A cluster backup failed its format, checksum or signature check (changed, damaged, or of another cluster), or holds an invalid record; nothing was restored.' },
+  MESHD_CLUSTER_NOT_EMPTY: { status: 409, doc: 'A restore was asked of a cluster that already has services, secrets, configs or tokens of the same names; nothing was restored.' },
   MESHD_TOO_LARGE: { status: 413, doc: 'A secret or config is larger than 512 KiB.' },
   MESHD_TRANSFER_NOT_FOUND: { status: 404, doc: 'The node has no such transfer resource (node-to-node transfers only).' },
   MESHD_TRANSFER_CORRUPT: { status: 400, doc: 'A pushed transfer body failed verification: a frame that does not authenticate, a wrong length or checksum, or a truncated body.' },

@@ -44,6 +44,8 @@ declare module 'fastify' {
     open?: boolean
     /** A node-to-node route under /v1/internal/: this check replaces the token (undefined: let in; else why not). */
     peer?: (req: FastifyRequest) => string | undefined
+    /** A read recorded in the audit log like a write (a cluster backup: token hashes, encrypted secrets). */
+    audit?: boolean
   }
 }
 
@@ -139,7 +141,7 @@ export function registerGuard (app: FastifyInstance, init: GuardInit): void {
   if (audit === undefined) return
   app.addHook('onResponse', async (req, reply) => {
     const write = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS'
-    if (!write && reply.statusCode !== 401 && reply.statusCode !== 403) return
+    if (!write && req.routeOptions.config.audit !== true && reply.statusCode !== 401 && reply.statusCode !== 403) return
     audit.append({
       time: new Date().toISOString(),
       token: req.principal?.name ?? null,

@@ -9,6 +9,7 @@ import { DocumentQuotaError, StorageFullError } from '../../crdt/index.ts'
 import { MeshdError, StartupError } from '../errors.ts'
 import { BODY_LIMIT, DRAIN_LIMIT } from './constants.ts'
 import { clientError, peerRoute, registerGuard, serverFactory } from './front-door.ts'
+import { registerClusterRoutes } from './cluster-routes.ts'
 import { registerRoutes } from './routes.ts'
 import { registerStoredRoutes } from './stored-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
@@ -48,9 +49,11 @@ export function buildApi (init: ApiInit): FastifyInstance {
     // A member's transfer body is streamed through, never held: no limit applies to it.
     if (peerRoute(req)) return
     const length = Number(req.headers['content-length'] ?? 0)
-    if (length > BODY_LIMIT) {
+    // A route may allow more (a cluster restore); fastify enforces the same limit as it reads.
+    const limit = req.routeOptions.bodyLimit ?? BODY_LIMIT
+    if (length > limit) {
       if (length <= DRAIN_LIMIT) await drain(req.raw)
-      throw new MeshdError('MESHD_BODY_TOO_LARGE', `body: ${length} bytes is larger than the limit of ${BODY_LIMIT} bytes`, 'body')
+      throw new MeshdError('MESHD_BODY_TOO_LARGE', `body: ${length} bytes is larger than the limit of ${limit} bytes`, 'body')
     }
   })
 
@@ -71,6 +74,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerStoredRoutes(app, init)
   registerBackupRoutes(app, init)
   init.transfer?.register(app)
+  registerClusterRoutes(app, init)
   return app
 }
 

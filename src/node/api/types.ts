@@ -6,6 +6,7 @@ import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { AuditLog, TokenIndex } from '../auth/index.ts'
 import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
+import type { ClusterRecords } from '../backup/index.ts'
 import type { ListedProblem, StoredRecords } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
@@ -42,6 +43,12 @@ export interface ApiInit {
   stored?: () => StoredRecords
   /** Node-to-node routes (the transfer channel: TransferService), added behind the front door's peer check. */
   transfer?: { register: (app: FastifyInstance) => void }
+  /** The key cluster backups are signed with (backup/format.ts); without it no backup is taken or restored. */
+  backupKey?: Buffer
+  /** The services, secrets, configs and tokens this node believes, for a backup; without it, the document's. */
+  records?: () => ClusterRecords
+  /** The id of this node's cluster, when it has one (datadir/cluster-id.ts). */
+  clusterId?: () => string | undefined
 }
 
 export interface MeshStatus {

@@ -3,7 +3,8 @@
 
 import type { Role } from '../../crdt/index.ts'
 
-export const PERMISSIONS = ['read', 'services:write', 'nodes:write', 'secrets:write', 'tokens', 'audit'] as const
+// `cluster`: backing the cluster up (token hashes, encrypted secrets) and restoring it.
+export const PERMISSIONS = ['read', 'services:write', 'nodes:write', 'secrets:write', 'tokens', 'audit', 'cluster'] as const
 export type Permission = typeof PERMISSIONS[number]
 
 const GRANTS: Record<Role, readonly Permission[]> = {

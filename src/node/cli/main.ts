@@ -1,6 +1,7 @@
 // The `meshd` command line.
 
 import { Command, CommanderError } from 'commander'
+import { registerClusterCommands } from './cluster.ts'
 import { registerDeployCommand } from './deploy.ts'
 import { registerDoctorCommand } from './doctor.ts'
 import { registerNodeCommands } from './node.ts'
@@ -29,6 +30,7 @@ export async function main (argv: string[]): Promise<void> {
   registerTokenCommands(program)
   registerStoredCommands(program, 'secret')
   registerStoredCommands(program, 'config')
+  registerClusterCommands(program)
   registerProblemsCommand(program)
   registerDeployCommand(program)
   registerDoctorCommand(program)

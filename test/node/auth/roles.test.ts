@@ -6,11 +6,11 @@ import { matches, refusalOf, seesSecrets } from '../../../src/node/auth/index.ts
 describe('roles', () => {
   it('grants each role what the one before it has, and more', () => {
     const can = (role: 'viewer' | 'deployer' | 'operator' | 'admin') =>
-      (['read', 'services:write', 'nodes:write', 'tokens', 'audit'] as const).map((p) => refusalOf({ name: 't', role }, p) === undefined)
-    expect(can('viewer')).toEqual([true, false, false, false, false])
-    expect(can('deployer')).toEqual([true, true, false, false, false])
-    expect(can('operator')).toEqual([true, true, true, false, false])
-    expect(can('admin')).toEqual([true, true, true, true, true])
+      (['read', 'services:write', 'nodes:write', 'tokens', 'audit', 'cluster'] as const).map((p) => refusalOf({ name: 't', role }, p) === undefined)
+    expect(can('viewer')).toEqual([true, false, false, false, false, false])
+    expect(can('deployer')).toEqual([true, true, false, false, false, false])
+    expect(can('operator')).toEqual([true, true, true, false, false, false])
+    expect(can('admin')).toEqual([true, true, true, true, true, true])
   })
 
   it('names the role and the missing permission', () => {
