@@ -51,7 +51,8 @@ ensure_engine() {
   if ! pgrep -x dockerd >/dev/null 2>&1; then
     say "starting dockerd (log: /var/log/meshd-dockerd.log)"
     as_root rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid 2>/dev/null || true
-    as_root bash -c 'nohup dockerd >/var/log/meshd-dockerd.log 2>&1 &'
+    # Its own session: the engine outlives the shell (and the process group) that started it.
+    as_root bash -c 'setsid nohup dockerd >/var/log/meshd-dockerd.log 2>&1 < /dev/null &'
   fi
   for _ in $(seq 1 60); do
     if engine_answers; then say "docker engine is up"; return; fi
