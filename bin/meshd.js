@@ -10,21 +10,42 @@ import { fileURLToPath } from 'node:url'
 
 // The daemon (`start`, `join`) runs with V8 flags that trade JIT speed for memory
 // (BENCHMARKS.md, "Idle daemon RSS"; together ~25 MB of the ~100 MB an idle daemon takes):
-//   --optimize-for-size  smaller heap growth steps and denser objects
-//   --max-opt=1          the interpreter and the Sparkplug baseline compiler only: no
-//                        Maglev or TurboFan, whose code, compiler memory and machine code
-//                        an idle daemon would otherwise keep resident
-// V8 reads them only as it starts, so the process replaces itself with one that has them
-// (process.execve keeps the PID that supervisors and tests watch). Flags given to node
-// come after these and win: `node --max-opt=4 bin/meshd.js start ...` has the full JIT.
-// Tried and left out (BENCHMARKS run of 2026-12-03): --bytecode-old-age=1
-// --flush-baseline-code and MALLOC_ARENA_MAX=2 took the idle RSS from ~80 to 76 MB, but in
-// the same run a node starved of CPU was falsely declared dead twice (0 before) and a
-// one-replica deploy took 1.3x docker run (1.2x before); not yet told apart.
-const DAEMON_V8_FLAGS = ['--optimize-for-size', '--max-opt=1']
+//   --optimize-for-size    smaller heap growth steps and denser objects
+//   --max-opt=1            the interpreter and the Sparkplug baseline compiler only: no
+//                          Maglev or TurboFan, whose code, compiler memory and machine code
+//                          an idle daemon would otherwise keep resident
+//   --bytecode-old-age=1   a function not run between two full GCs loses its bytecode
+//   --flush-baseline-code  (default 6 GCs), and its Sparkplug code too: the code cache
+//                          hands the daemon ~2.5 MB of bytecode and ~2 MB of code for
+//                          functions that ran once at start; a flushed one is compiled
+//                          again from its source when next called
+// and with glibc's malloc told to keep less (environment, read as the process starts):
+//   MALLOC_ARENA_MAX=2     two arenas instead of 8 per core, one per thread
+//   MALLOC_TRIM_THRESHOLD_ / MALLOC_MMAP_THRESHOLD_=131072  fixed at 128 KiB: glibc
+//                          otherwise raises both as large blocks are freed and keeps
+//                          freed memory at the top of its heaps
+// V8 and glibc read them only as the process starts, so it replaces itself with one
+// that has them (process.execve keeps the PID that supervisors and tests watch). Flags
+// given to node come after these and win (`node --max-opt=4 bin/meshd.js start ...` has
+// the full JIT), and a variable already set is kept.
+// Measured with one service of 3 busybox replicas idle for 30 s (VmRSS, median of 3,
+// 2026-12-03, on this machine with others at work; without the additions 85.0 MB):
+// MALLOC_ARENA_MAX=2 alone 82.7; bytecode-old-age=1 alone 82.4; flush-baseline-code
+// alone 85.1; both flushing flags 80.3; with MALLOC_ARENA_MAX=2 78.6; with the two
+// thresholds 79.0; all of them 77.9. No effect (within 0.5 MB): --max-semi-space-size=1,
+// --v8-pool-size=1 with UV_THREADPOOL_SIZE=2, the pulse worker's maxYoungGenerationSizeMb=1.
+// What they may cost: flushed functions are compiled again on their next call (a deploy
+// after a long idle runs many), and two arenas are locks the threads share: the pulse
+// thread may wait on one the main thread holds. The BENCHMARKS run of 2026-12-03 with
+// both flushing flags and MALLOC_ARENA_MAX=2 saw a node starved of CPU falsely declared
+// dead twice (0 before) and a one-replica deploy at 1.3x docker run (1.2x before), which
+// has not been told apart from noise: if it recurs, drop MALLOC_ARENA_MAX first.
+const DAEMON_V8_FLAGS = ['--optimize-for-size', '--max-opt=1', '--bytecode-old-age=1', '--flush-baseline-code']
+const DAEMON_MALLOC = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' }
 if ((process.argv[2] === 'start' || process.argv[2] === 'join') && typeof process.execve === 'function' &&
     !DAEMON_V8_FLAGS.every((flag) => process.execArgv.includes(flag))) {
-  process.execve(process.execPath, [process.execPath, ...DAEMON_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)])
+  process.execve(process.execPath, [process.execPath, ...DAEMON_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
+    { ...DAEMON_MALLOC, ...process.env })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
