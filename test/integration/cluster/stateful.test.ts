@@ -16,6 +16,7 @@ const NAMES = ['test-vol-1', 'test-vol-2', 'test-vol-3']
 const PSQL = '/usr/lib/postgresql/15/bin/psql'
 const POSTGRES_UID = 999
 const DB_PORT = 18532
+const DB2_PORT = 18533
 const PASS = randomBytes(12).toString('hex')
 const ROWS = 2000
 
@@ -46,9 +47,9 @@ async function run (file: string, args: string[], env: NodeJS.ProcessEnv = proce
 }
 
 /** psql on this machine through a node's published port of db. */
-async function psql (host: string, sql: string): Promise<Outcome> {
+async function psql (host: string, sql: string, port = DB_PORT): Promise<Outcome> {
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MESHD_'))), PGPASSWORD: PASS, PGCONNECT_TIMEOUT: '3' }
-  return await run(PSQL, ['-h', host, '-p', String(DB_PORT), '-U', 'postgres', '-w', '-At', '-c', sql], env)
+  return await run(PSQL, ['-h', host, '-p', String(port), '-U', 'postgres', '-w', '-At', '-c', sql], env)
 }
 
 /** Row count and a checksum of every row, in order. */
@@ -72,16 +73,26 @@ describe('a stateful PostgreSQL on three real nodes', () => {
     }, { timeoutMs: 120_000, intervalMs: 300, what: `db healthy ${JSON.stringify(where)}` }).catch((err: Error) => { throw new Error(`${err.message}; last: ${last}`) })
   }
   /** The checksum read through `host`'s mesh, once a session works. */
-  const checksumVia = async (host: string): Promise<string> => {
+  const checksumVia = async (host: string, port = DB_PORT): Promise<string> => {
     let last = ''
     return await waitFor(async () => {
-      const r = await psql(host, CHECKSUM)
+      const r = await psql(host, CHECKSUM, port)
       last = `${r.code} ${r.stdout} ${r.stderr}`
       return r.code === 0 ? r.stdout : undefined
     }, { timeoutMs: 60_000, intervalMs: 300, what: `a checksum through ${host}` }).catch((err: Error) => { throw new Error(`${err.message}; last: ${last}`) })
   }
-  const volumesOf = (name: string): string[] =>
-    execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=meshd.node=${name}`, '--filter', 'label=meshd.service=db'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  const volumesOf = (name: string, service = 'db'): string[] =>
+    execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=meshd.node=${name}`, '--filter', `label=meshd.service=${service}`], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  /** Waits until `service`'s one replica is healthy, seen by `via` (and not on `not`). */
+  const healthyOf = async (service: string, via: ClusterNode, not?: string): Promise<Replica> => {
+    let last = ''
+    return await waitFor(async () => {
+      const v = (await api<View>(via.api, 'GET', `/v1/services/${service}`)).body
+      last = JSON.stringify({ replicas: v.replicas, unplaced: v.unplaced })
+      const r = v.replicas.find((x) => x.state === 'healthy' && x.node !== not)
+      return r !== undefined && v.replicas.filter((x) => x.node !== not).length === 1 ? r : undefined
+    }, { timeoutMs: 120_000, intervalMs: 300, what: `${service} healthy` }).catch((err: Error) => { throw new Error(`${err.message}; last: ${last}`) })
+  }
 
   beforeAll(async () => {
     nodes = await startCluster('test-vol', HOSTS)
@@ -149,4 +160,40 @@ describe('a stateful PostgreSQL on three real nodes', () => {
     expect(await checksumVia(HOSTS[1]!)).toBe(expected)
     expect(node(holder).name).toBe(holder)
   }, 240_000)
+
+  it('restores a lost holder\'s slot elsewhere from its latest backup when its volumes say so', async () => {
+    const spec = { ...db, name: 'db2', ports: [{ published: DB2_PORT, target: 5432 }] }
+    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/db2', spec)).status).toBe(201)
+    const first = await healthyOf('db2', nodes[0]!)
+    const create = await psql(HOSTS[0]!, `create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, ${ROWS / 2}) g`, DB2_PORT)
+    expect(create.code, create.stderr).toBe(0)
+    const rows = await checksumVia(HOSTS[0]!, DB2_PORT)
+    // A backup schedule (and what a lost node means) changes no container: the replica keeps running.
+    const withBackup = {
+      ...spec,
+      volumes: [{ ...spec.volumes[0], onNodeLoss: 'restore' }],
+      backup: { every: '1h', keep: 2, command: ['psql', '-U', 'postgres', '-At', '-c', 'CHECKPOINT'] }
+    }
+    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/db2', withBackup)).status).toBe(200)
+    const backups = await waitFor(async () => {
+      const listed = (await api<Array<{ service: string, slot: number, node: string, at: number }>>(nodes[0]!.api, 'GET', '/v1/backups?service=db2')).body
+      return listed.length > 0 ? listed : undefined
+    }, { timeoutMs: 60_000, what: 'a backup of db2' })
+    expect(backups[0]!.node).not.toBe(first.node)
+    expect((await healthyOf('db2', nodes[0]!)).container).toBe(first.container)
+    const cli = await run(process.execPath, [BIN, 'backup', 'ls', 'db2'], { ...process.env, MESHD_API: nodes[0]!.api, MESHD_TOKEN: tokenOf(nodes[0]!) })
+    expect(cli.stdout).toContain('db2.0')
+    // Written after the backup: lost with the node.
+    expect((await psql(HOSTS[0]!, 'insert into t values (999999, \'late\')', DB2_PORT)).code).toBe(0)
+
+    const index = nodes.findIndex((n) => n.name === first.node)
+    await killDaemon(nodes[index]!, 'SIGKILL')
+    const restored = await healthyOf('db2', other(first.node), first.node)
+    console.log(`db2's node ${first.node} SIGKILLed: restored on ${restored.node} from the backup of ${backups[0]!.node}`)
+    expect(await checksumVia(HOSTS.find((h) => h !== nodes[index]!.host)!, DB2_PORT)).toBe(rows)
+    nodes[index] = await nodes[index]!.restart()
+    // Back, the old node gives up its stale copy: the restored one holds the data now.
+    await waitFor(async () => volumesOf(first.node, 'db2').length === 0, { timeoutMs: 30_000, what: `${first.node}'s stale copy of db2 deleted` })
+    expect((await healthyOf('db2', nodes[0]!)).node).toBe(restored.node)
+  }, 300_000)
 })
