@@ -14,7 +14,8 @@ cleanup() {
   # Their nodes' replica networks, once no container holds them.
   docker network ls -q --filter label=meshd.network=replicas --format '{{.ID}} {{.Label "meshd.node"}}' 2>/dev/null \
     | awk '$2 ~ /^(test-|rt-test)/ { print $1 }' | xargs -r docker network rm >/dev/null 2>&1 || true
-  # Their replicas' volumes (stateful slots).
+  # Their replicas' volumes (stateful slots), and any copy container left holding one.
+  docker ps -aq --filter label=meshd.volume-copy --filter name=meshd-test- 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
   docker volume ls --filter label=meshd.node --format '{{.Name}} {{.Label "meshd.node"}}' 2>/dev/null \
     | awk '$2 ~ /^(test-|rt-test)/ { print $1 }' | xargs -r docker volume rm -f >/dev/null 2>&1 || true
   { iptables -S INPUT 2>/dev/null | grep -- '-j DROP' | grep '127\.0\.0\.' | sed 's/^-A /-D /' \

@@ -99,7 +99,8 @@ export class Daemon {
     const stored = () => ({ secrets: trust.secrets(), configs: trust.configs() })
     const stateful = statefulParts({
       nodeId: this.id, nodeName: config.name, dataDir: config.dataDir, secret: psk, document, runtime, transfer, view,
-      service: (name) => trust.service(name), containerOf: (key) => reconciler.containerOf(key), tls: config.apiTls !== undefined, log: part
+      service: (name) => trust.service(name), containerOf: (key) => reconciler.containerOf(key), wake: () => { reconciler.markDirty() },
+      tls: config.apiTls !== undefined, log: part
     })
     const reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document, runtime, log: part('reconciler'), resolveHealth,
@@ -132,7 +133,7 @@ export class Daemon {
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
-      addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer,
+      addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer, volumeArchives: stateful.archives,
       backupKey: backupKeyOf(psk), clusterId: () => cluster.id(),
       records: () => ({ services: trust.snapshot().services, tokens: trust.tokens(), ...stored() })
     }))

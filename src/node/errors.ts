@@ -12,6 +12,7 @@ export const ERRORS = {
   MESHD_SERVICE_NOT_FOUND: { status: 404, doc: 'No service has that name.' },
   MESHD_NODE_NOT_FOUND: { status: 404, doc: 'No node has that name or id (or several share the name).' },
   MESHD_NOT_FOUND: { status: 404, doc: 'No such API route.' },
+  MESHD_VOLUME_NOT_FOUND: { status: 404, doc: 'The service has no volume of that name, or no node holds that slot\'s data now.' },
   MESHD_UNAUTHORIZED: { status: 401, doc: 'No bearer token, or one that is unknown, revoked or expired.' },
   MESHD_FORBIDDEN: { status: 403, doc: 'The token\'s role lacks the permission, or the Host or Origin header is not allowed.' },
   MESHD_TOKEN_EXISTS: { status: 409, doc: 'A token with that name exists.' },

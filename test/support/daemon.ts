@@ -138,9 +138,19 @@ export async function cleanupAll (): Promise<void> {
   } catch {
     // One still held by a container is left to scripts/test.sh's cleanup; the rest are gone.
   }
+  // Their replicas' volumes, once no replica or copy container (runtime/volumes.ts) holds them.
+  const copies = execFileSync('docker', ['ps', '-aq', '--filter', 'label=meshd.volume-copy', '--filter', 'name=meshd-test-'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  if (copies.length > 0) execFileSync('docker', ['rm', '-f', ...copies], { stdio: 'ignore' })
   const volumes = execFileSync('docker', ['volume', 'ls', '--filter', 'label=meshd.node', '--format', '{{.Name}} {{.Label "meshd.node"}}'], { encoding: 'utf8' })
-  const names = volumes.split('\n').flatMap((line) => line.split(' ')[1]?.startsWith('test-') === true ? [line.split(' ')[0] ?? ''] : [])
-  if (names.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...names], { stdio: 'ignore' })
+  for (const line of volumes.split('\n')) {
+    const [name, node] = line.split(' ')
+    if (name === undefined || node?.startsWith('test-') !== true) continue
+    try {
+      execFileSync('docker', ['volume', 'rm', '-f', name], { stdio: 'ignore' })
+    } catch {
+      // Still in use by a container being removed: scripts/test.sh's cleanup takes it.
+    }
+  }
   for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
   tokens.clear()
 }

@@ -14,7 +14,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { constants as auth, refusalOf } from '../auth/index.ts'
 import type { AuditLog, Permission, Principal, TokenIndex } from '../auth/index.ts'
 import { MeshdError } from '../errors.ts'
@@ -46,6 +46,8 @@ declare module 'fastify' {
     peer?: (req: FastifyRequest) => string | undefined
     /** A read recorded in the audit log like a write (a cluster backup: token hashes, encrypted secrets). */
     audit?: boolean
+    /** A body or answer streamed for as long as it takes (a volume archive): no request timeout once let in. */
+    stream?: boolean
   }
 }
 
@@ -123,10 +125,7 @@ export function registerGuard (app: FastifyInstance, init: GuardInit): void {
     if (config.peer !== undefined && peerRoute(req)) {
       const refused = config.peer(req)
       if (refused !== undefined) throw new MeshdError('MESHD_UNAUTHORIZED', refused, 'authorization')
-      // For this request only: a kept-alive socket's next request is timed again.
-      const socket = req.raw.socket
-      streaming.add(socket)
-      reply.raw.once('close', () => { streaming.delete(socket) })
+      untimed(req, reply)
       return
     }
     const who = tokens.authenticate(req.headers.authorization, Date.now())
@@ -137,6 +136,7 @@ export function registerGuard (app: FastifyInstance, init: GuardInit): void {
     const service = config.service === true ? (req.params as { name?: string }).name : undefined
     const refused = refusalOf(who.principal, config.permission ?? 'read', service)
     if (refused !== undefined) throw new MeshdError('MESHD_FORBIDDEN', refused, 'authorization')
+    if (config.stream === true) untimed(req, reply)
   })
   if (audit === undefined) return
   app.addHook('onResponse', async (req, reply) => {
@@ -152,6 +152,13 @@ export function registerGuard (app: FastifyInstance, init: GuardInit): void {
       client: req.socket.remoteAddress ?? ''
     })
   })
+}
+
+/** Exempts one let-in request from the request timeout; a kept-alive socket's next request is timed again. */
+function untimed (req: FastifyRequest, reply: FastifyReply): void {
+  const socket = req.raw.socket
+  streaming.add(socket)
+  reply.raw.once('close', () => { streaming.delete(socket) })
 }
 
 /** A request a browser could have been tricked into sending: a Host this node does not answer to, or a foreign Origin. */

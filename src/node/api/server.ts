@@ -13,6 +13,7 @@ import { registerClusterRoutes } from './cluster-routes.ts'
 import { registerRoutes } from './routes.ts'
 import { registerStoredRoutes } from './stored-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
+import { registerVolumeRoutes } from './volume-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
 import type { ApiInit } from './types.ts'
 
@@ -73,6 +74,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerTokenRoutes(app, init)
   registerStoredRoutes(app, init)
   registerBackupRoutes(app, init)
+  registerVolumeRoutes(app, init)
   init.transfer?.register(app)
   registerClusterRoutes(app, init)
   return app

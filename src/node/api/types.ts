@@ -1,5 +1,6 @@
 // What the API is built from: the node, its document, its view of the cluster and its mesh.
 
+import type { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
@@ -41,6 +42,11 @@ export interface ApiInit {
   secretsKey?: Buffer
   /** The secrets and configs this node believes (trust/); without it, the document's. */
   stored?: () => StoredRecords
+  /** Volume archives out and in (`meshd volume backup|restore`), through the node holding the volume (node/stateful.ts). */
+  volumeArchives?: {
+    archive: (service: string, slot: number, source: string) => Promise<Readable>
+    restore: (service: string, slot: number, source: string, sealed: Readable) => Promise<void>
+  }
   /** Node-to-node routes (the transfer channel: TransferService), added behind the front door's peer check. */
   transfer?: { register: (app: FastifyInstance) => void }
   /** The key cluster backups are signed with (backup/format.ts); without it no backup is taken or restored. */

@@ -21,7 +21,7 @@ export interface ReconcilerInit {
   /** The files a replica of `spec` gets (its secrets, decrypted, and configs); throws when one cannot be had. */
   files?: (spec: ServiceSpec) => ReplicaFile[]
   /** The volume data of stateful slots: copied in before a start, held, released, deleted (volumes.ts). */
-  volumes?: Pick<VolumeKeeper, 'prepare' | 'started' | 'settle'>
+  volumes?: Pick<VolumeKeeper, 'prepare' | 'started' | 'settle' | 'paused'>
   gapMs?: number
   maxDelayMs?: number
   resyncMs?: number

@@ -133,7 +133,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       return
     }
     const assigned = this.init.assign()
-    const desired = this.supervisor.mark(assigned.desired)
+    const desired = this.supervisor.mark(assigned.desired.filter((slot) => this.init.volumes?.paused(slot.key) !== true))
     this.lastDesired = desired
     const now = Date.now()
     const live = [...this.tracked.values()].filter((t) => t.stopping !== true)

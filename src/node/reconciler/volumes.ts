@@ -32,9 +32,21 @@ export interface VolumeKeeperInit {
   nodes: () => Record<string, NodeRecord>
   /** Opens the archive of another node's volume (transfer/). */
   pull: (node: NodeRecord, resource: string) => Promise<Readable>
+  /** Where an archive to restore is kept, checked whole, before the volume is touched. */
+  spool?: {
+    write: (name: SpoolName, body: Readable) => Promise<unknown>
+    open: (name: SpoolName) => Promise<Readable | undefined>
+    remove: (name: SpoolName) => Promise<void>
+  }
+  /** Asks the reconciler for a tick (a slot paused or resumed). */
+  wake?: () => void
 }
 
-const RESOURCE = /^volume\/([a-z0-9-]+)\/(\d+)\/([a-z0-9][a-z0-9_.-]*)$/
+interface SpoolName { service: string, slot: number, source: string, at: number }
+
+const RESOURCE = /^(?:volume|restore)\/([a-z0-9-]+)\/(\d+)\/([a-z0-9][a-z0-9_.-]*)$/
+/** How long a restore waits for the slot's replica to stop. */
+const VACATE_TIMEOUT_MS = 120_000
 
 /** The transfer resource naming one stored backup of one source volume of one slot. */
 export function backupResource (service: string, slot: number, source: string, at: number): string {
@@ -51,6 +63,9 @@ export class VolumeKeeper {
   /** Slot keys with a container here (running, starting or being stopped), as of the last settle. */
   private occupied = new Set<string>()
   private deleting = new Set<string>()
+  /** Slots whose replica is kept stopped while their volume is restored. */
+  private readonly pausedKeys = new Set<string>()
+  private readonly vacatedWaiters = new Map<string, Array<() => void>>()
 
   constructor (init: VolumeKeeperInit) {
     this.init = init
@@ -102,7 +117,7 @@ export class VolumeKeeper {
     const desiredKeys = new Set(desired.map((slot) => slot.key))
     const superseded: Array<[string, VolumeHold]> = []
     for (const [key, hold] of Object.entries(holds)) {
-      if (desiredKeys.has(key) || occupied.has(key)) continue
+      if (desiredKeys.has(key) || occupied.has(key) || this.pausedKeys.has(key)) continue
       if (this.heldLater(key, hold.epoch)) {
         superseded.push([key, hold])
       } else if (hold.released !== true && this.init.service(hold.service) !== undefined) {
@@ -113,6 +128,58 @@ export class VolumeKeeper {
     }
     if (changed) this.init.document.putNode(this.init.nodeId, { ...record, holds })
     for (const [key, hold] of superseded) void this.deleteData(key, hold)
+    for (const [key, waiters] of this.vacatedWaiters) {
+      if (occupied.has(key)) continue
+      this.vacatedWaiters.delete(key)
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  /** True while a slot's volume is being restored: its replica stays stopped. */
+  paused (key: string): boolean {
+    return this.pausedKeys.has(key)
+  }
+
+  /**
+   * Replaces one volume of a slot held here with an archive (`restore/SERVICE/SLOT/SOURCE`):
+   * the archive is kept and checked whole first (a bad one changes nothing), then the
+   * replica is stopped, the volume replaced and the replica started again.
+   */
+  async restore (resource: string, body: Readable): Promise<void> {
+    const { spool } = this.init
+    const match = RESOURCE.exec(resource)
+    const [, service = '', slotText = '', source = ''] = match ?? []
+    const slot = Number(slotText)
+    const key = slotKey(service, slot)
+    const record = this.init.service(service)
+    const hold = this.init.document.node(this.init.nodeId)?.holds?.[key]
+    if (spool === undefined || match === null || !resource.startsWith('restore/') || record === undefined || hold === undefined || hold.released === true || !(record.spec.volumes ?? []).some((v) => v.source === source)) {
+      throw new Error(`${resource}: this node does not hold that volume`)
+    }
+    if (this.pausedKeys.has(key)) throw new Error(`${key} is being restored already`)
+    const name = { service, slot, source, at: Date.now() }
+    await spool.write(name, body)
+    this.pausedKeys.add(key)
+    try {
+      this.init.wake?.()
+      await this.vacated(key)
+      const archive = await spool.open(name)
+      if (archive === undefined) throw new Error(`${resource}: the kept archive is gone`)
+      await this.init.runtime.importVolume(this.init.volumeName(service, source, slot), { node: this.init.nodeName, service, slot, source }, record.spec.image, archive)
+      this.init.log.info({ slot: key, volume: source }, 'volume restored from an archive')
+    } finally {
+      this.pausedKeys.delete(key)
+      this.init.wake?.()
+      await spool.remove(name)
+    }
+  }
+
+  /** Resolves once no container of the slot is left here. */
+  private async vacated (key: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`${key}'s replica did not stop within ${VACATE_TIMEOUT_MS / 1000} s`)) }, VACATE_TIMEOUT_MS)
+      this.vacatedWaiters.set(key, [...(this.vacatedWaiters.get(key) ?? []), () => { clearTimeout(timer); resolve() }])
+    })
   }
 
   /** The archive of a released volume of this node, for the slot's new node; undefined when it has none to give. */
@@ -124,7 +191,7 @@ export class VolumeKeeper {
     const key = slotKey(service, slot)
     const hold = this.init.document.node(this.init.nodeId)?.holds?.[key]
     const record = this.init.service(service)
-    if (hold?.released !== true || this.occupied.has(key) || record === undefined) return undefined
+    if (!resource.startsWith('volume/') || hold?.released !== true || this.occupied.has(key) || record === undefined) return undefined
     if (!(record.spec.volumes ?? []).some((v) => v.source === source)) return undefined
     return await this.init.runtime.exportVolume(this.init.volumeName(service, source, slot), record.spec.image)
   }

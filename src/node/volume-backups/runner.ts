@@ -117,6 +117,28 @@ export class BackupRunner {
     this.file({ ...name, ...stored, from }, spec)
   }
 
+  /**
+   * A live archive of one volume of a slot this node holds (`snapshot/SERVICE/SLOT/SOURCE`,
+   * for `meshd volume backup`): the service's backup.command runs in the replica first.
+   */
+  async snapshot (resource: string): Promise<Readable | undefined> {
+    const match = /^snapshot\/([a-z0-9-]+)\/(\d+)\/([a-z0-9][a-z0-9_.-]*)$/.exec(resource)
+    if (match === null) return undefined
+    const [, service = '', slotText = '', source = ''] = match
+    const slot = Number(slotText)
+    const key = slotKey(service, slot)
+    const view = this.init.view()
+    const spec = view.services[service]?.spec
+    const hold = view.nodes[view.self]?.holds?.[key]
+    if (spec === undefined || hold === undefined || hold.released === true || !(spec.volumes ?? []).some((v) => v.source === source)) return undefined
+    const container = this.init.containerOf(key)
+    if (spec.backup?.command !== undefined && container !== undefined) {
+      const result = await this.init.runtime.exec(container, spec.backup.command, { timeoutMs: BACKUP_COMMAND_TIMEOUT_MS })
+      if (result.exitCode !== 0) throw new Error(`backup.command exited ${result.exitCode}: ${result.output.slice(-500)}`)
+    }
+    return await this.init.runtime.exportVolume(this.init.volumeName(service, source, slot), spec.image)
+  }
+
   /** A stored backup's archive, for a node restoring the slot. */
   async open (resource: string): Promise<Readable | undefined> {
     const name = parseBackupResource(resource)

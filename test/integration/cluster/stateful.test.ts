@@ -5,7 +5,10 @@
 // the slot wait, and say why, until it is back.
 
 import { execFileSync, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api, BIN, cleanupAll, killDaemon, tokenOf, waitFor } from '../../support/daemon.ts'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
@@ -17,6 +20,7 @@ const PSQL = '/usr/lib/postgresql/15/bin/psql'
 const POSTGRES_UID = 999
 const DB_PORT = 18532
 const DB2_PORT = 18533
+const DB3_PORT = 18534
 const PASS = randomBytes(12).toString('hex')
 const ROWS = 2000
 
@@ -27,7 +31,7 @@ const db = {
   ports: [{ published: DB_PORT, target: 5432 }],
   secrets: [{ source: 'db-pass', uid: POSTGRES_UID, gid: POSTGRES_UID }],
   volumes: [{ source: 'data', target: '/var/lib/postgresql/data' }],
-  health: { type: 'cmd', cmd: ['pg_isready', '-h', '127.0.0.1', '-U', 'postgres'], interval: '300ms', retries: 3, startPeriod: '60s' }
+  health: { type: 'cmd', cmd: ['pg_isready', '-h', '127.0.0.1', '-U', 'postgres'], interval: '500ms', timeout: '5s', retries: 5, startPeriod: '60s' }
 }
 
 interface Replica { slot: number, node: string, state: string, container: string, error?: string }
@@ -50,6 +54,16 @@ async function run (file: string, args: string[], env: NodeJS.ProcessEnv = proce
 async function psql (host: string, sql: string, port = DB_PORT): Promise<Outcome> {
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MESHD_'))), PGPASSWORD: PASS, PGCONNECT_TIMEOUT: '3' }
   return await run(PSQL, ['-h', host, '-p', String(port), '-U', 'postgres', '-w', '-At', '-c', sql], env)
+}
+
+/** psql until the mesh on `host` has the route: a connection that failed (exit 2) ran nothing, so it is tried again. */
+async function psqlOk (host: string, sql: string, port = DB_PORT): Promise<Outcome> {
+  let last: Outcome = { code: null, stdout: '', stderr: '' }
+  await waitFor(async () => {
+    last = await psql(host, sql, port)
+    return last.code !== 2
+  }, { timeoutMs: 60_000, intervalMs: 300, what: `psql through ${host}:${port}` }).catch(() => {})
+  return last
 }
 
 /** Row count and a checksum of every row, in order. */
@@ -101,7 +115,7 @@ describe('a stateful PostgreSQL on three real nodes', () => {
     const put = await api(nodes[0]!.api, 'PUT', '/v1/services/db', db)
     expect(put.status, JSON.stringify(put.body)).toBe(201)
     await healthy(nodes[0]!)
-    const create = await psql(HOSTS[0]!, `create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, ${ROWS}) g`)
+    const create = await psqlOk(HOSTS[0]!, `create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, ${ROWS}) g`)
     expect(create.code, create.stderr).toBe(0)
     expected = await checksumVia(HOSTS[0]!)
     expect(expected.startsWith(`${ROWS} `)).toBe(true)
@@ -165,7 +179,7 @@ describe('a stateful PostgreSQL on three real nodes', () => {
     const spec = { ...db, name: 'db2', ports: [{ published: DB2_PORT, target: 5432 }] }
     expect((await api(nodes[0]!.api, 'PUT', '/v1/services/db2', spec)).status).toBe(201)
     const first = await healthyOf('db2', nodes[0]!)
-    const create = await psql(HOSTS[0]!, `create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, ${ROWS / 2}) g`, DB2_PORT)
+    const create = await psqlOk(HOSTS[0]!, `create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, ${ROWS / 2}) g`, DB2_PORT)
     expect(create.code, create.stderr).toBe(0)
     const rows = await checksumVia(HOSTS[0]!, DB2_PORT)
     // A backup schedule (and what a lost node means) changes no container: the replica keeps running.
@@ -184,7 +198,7 @@ describe('a stateful PostgreSQL on three real nodes', () => {
     const cli = await run(process.execPath, [BIN, 'backup', 'ls', 'db2'], { ...process.env, MESHD_API: nodes[0]!.api, MESHD_TOKEN: tokenOf(nodes[0]!) })
     expect(cli.stdout).toContain('db2.0')
     // Written after the backup: lost with the node.
-    expect((await psql(HOSTS[0]!, 'insert into t values (999999, \'late\')', DB2_PORT)).code).toBe(0)
+    expect((await psqlOk(HOSTS[0]!, 'insert into t values (999999, \'late\')', DB2_PORT)).code).toBe(0)
 
     const index = nodes.findIndex((n) => n.name === first.node)
     await killDaemon(nodes[index]!, 'SIGKILL')
@@ -196,4 +210,52 @@ describe('a stateful PostgreSQL on three real nodes', () => {
     await waitFor(async () => volumesOf(first.node, 'db2').length === 0, { timeoutMs: 30_000, what: `${first.node}'s stale copy of db2 deleted` })
     expect((await healthyOf('db2', nodes[0]!)).node).toBe(restored.node)
   }, 300_000)
+
+  it('backs a slot\'s volume up to a sealed file and restores it, and refuses a tampered file changing nothing', async () => {
+    const spec = { ...db, name: 'db3', ports: [{ published: DB3_PORT, target: 5432 }], backup: { every: '24h', keep: 1, command: ['psql', '-U', 'postgres', '-At', '-c', 'CHECKPOINT'] } }
+    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/db3', spec)).status).toBe(201)
+    await healthyOf('db3', nodes[0]!)
+    const created = await psqlOk(HOSTS[1]!, `create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, ${ROWS}) g`, DB3_PORT)
+    expect(created.code, created.stderr).toBe(0)
+    const saved = await checksumVia(HOSTS[1]!, DB3_PORT)
+    const dir = mkdtempSync(join(tmpdir(), 'meshd-volume-'))
+    const file = join(dir, 'db3.meshd-volume')
+    const cli = async (args: string[]): Promise<Outcome> => await run(process.execPath, [BIN, ...args], { ...process.env, MESHD_API: nodes[2]!.api, MESHD_TOKEN: tokenOf(nodes[2]!) })
+    try {
+      let began = Date.now()
+      const backup = await cli(['volume', 'backup', 'db3', '--slot', '0', '-o', file, '--json'])
+      console.log(`volume backup of db3.0: ${Date.now() - began} ms, ${statSync(file).size} bytes`)
+      expect(backup.code, backup.stderr).toBe(0)
+      expect(JSON.parse(backup.stdout)).toMatchObject({ service: 'db3', slot: 0, volume: 'data' })
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      // Sealed: none of the rows' text is in the file.
+      expect(readFileSync(file).includes(Buffer.from(createHash('md5').update('1').digest('hex')))).toBe(false)
+
+      const deleted = await psqlOk(HOSTS[1]!, 'delete from t where id > 10', DB3_PORT)
+      expect(deleted.code, `${deleted.stderr} ${JSON.stringify((await api(nodes[0]!.api, 'GET', '/v1/services/db3')).body.replicas)}`).toBe(0)
+      const changed = await checksumVia(HOSTS[1]!, DB3_PORT)
+      expect(changed).not.toBe(saved)
+      const before = await healthyOf('db3', nodes[0]!)
+
+      const bytes = readFileSync(file)
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01
+      const tampered = join(dir, 'tampered.meshd-volume')
+      writeFileSync(tampered, bytes)
+      const refused = await cli(['volume', 'restore', 'db3', '-f', tampered])
+      expect(refused.code).not.toBe(0)
+      expect(refused.stderr).toMatch(/nothing was changed/)
+      expect(await checksumVia(HOSTS[1]!, DB3_PORT)).toBe(changed)
+      expect((await healthyOf('db3', nodes[0]!)).container).toBe(before.container)
+
+      began = Date.now()
+      const restored = await cli(['volume', 'restore', 'db3', '-f', file])
+      expect(restored.code, restored.stderr).toBe(0)
+      const after = await healthyOf('db3', nodes[0]!)
+      console.log(`volume restore of db3.0: ${Date.now() - began} ms to healthy again`)
+      expect(after.node).toBe(before.node)
+      expect(await checksumVia(HOSTS[1]!, DB3_PORT)).toBe(saved)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 240_000)
 })
