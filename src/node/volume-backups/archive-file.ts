@@ -47,7 +47,9 @@ export async function openArchive (key: Buffer, sealed: Readable, label: string)
 async function readHead (stream: Readable, n: number): Promise<Buffer> {
   for (;;) {
     const chunk = stream.read(n) as Buffer | null
-    if (chunk !== null) return chunk
+    // A stream of whole objects may hand over more than asked: the rest goes back.
+    if (chunk !== null && chunk.byteLength > n) stream.unshift(chunk.subarray(n))
+    if (chunk !== null) return chunk.subarray(0, n)
     if (stream.readableEnded) return Buffer.alloc(0)
     await new Promise<void>((resolve, reject) => {
       const done = (): void => { stream.off('readable', done); stream.off('end', done); stream.off('error', fail); resolve() }

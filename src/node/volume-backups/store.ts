@@ -34,16 +34,14 @@ export class BackupStore {
     const path = this.pathOf(name)
     const partial = `${path}.partial`
     const { sealed, sealer } = sealArchive(this.key, body)
-    const file = await open(partial, 'w', 0o600)
     try {
-      await pipeline(sealed, createWriteStream('', { fd: file.fd, autoClose: false }))
-      await file.sync()
+      await pipeline(sealed, createWriteStream(partial, { mode: 0o600 }))
+      const file = await open(partial, 'r+')
+      try { await file.sync() } finally { await file.close() }
     } catch (err) {
-      await file.close()
       await rm(partial, { force: true })
       throw err
     }
-    await file.close()
     await rename(partial, path)
     const summary = sealer.summary
     if (summary === undefined) throw new Error('the backup archive ended without a summary')
