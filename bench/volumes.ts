@@ -10,7 +10,8 @@
 // Run directly: node bench/volumes.ts
 
 import { execFileSync } from 'node:child_process'
-import { api, cleanupAll, IMAGE, waitFor } from '../test/support/daemon.ts'
+import { rmSync, writeFileSync } from 'node:fs'
+import { api, IMAGE, killDaemon, removeContainersOf, waitFor } from '../test/support/daemon.ts'
 import { startCluster, waitForMembers } from '../test/support/cluster.ts'
 import type { ClusterNode } from '../test/support/cluster.ts'
 
@@ -80,6 +81,23 @@ function tarCopy (): number {
   return Math.round(performance.now() - began)
 }
 
+/**
+ * Removes this bench's daemons, containers, networks, volumes and data dirs, and nothing else:
+ * cleanupAll() would take every `test-` node's, those of tests running beside it too.
+ */
+async function cleanup (nodes: ClusterNode[]): Promise<void> {
+  await Promise.all(nodes.map(async (n) => await killDaemon(n)))
+  for (const n of nodes) {
+    removeContainersOf(n.name)
+    const networks = docker(['network', 'ls', '-q', '--filter', `label=meshd.node=${n.name}`]).split('\n').filter(Boolean)
+    if (networks.length > 0) docker(['network', 'rm', ...networks])
+    const volumes = docker(['volume', 'ls', '-q', '--filter', `label=meshd.node=${n.name}`]).split('\n').filter(Boolean)
+    if (volumes.length > 0) docker(['volume', 'rm', '-f', ...volumes])
+    rmSync(n.dataDir, { recursive: true, force: true })
+  }
+  docker(['volume', 'rm', '-f', BASE_A, BASE_B])
+}
+
 export async function benchVolumeMove (progress: (line: string) => void = () => {}, runs = 3): Promise<VolumeMoveResult> {
   const nodes = await startCluster(PREFIX, HOSTS)
   const view = async (via: ClusterNode): Promise<View> => (await api<View>(via.api, 'GET', '/v1/services/bvol')).body
@@ -126,8 +144,9 @@ export async function benchVolumeMove (progress: (line: string) => void = () => 
     const tarMs = median(results.map((r) => r.tarMs))
     return { mib: MIB, runs: results, totalMs, copyMs, tarMs, totalOverTar: ratio(totalMs, tarMs), copyOverTar: ratio(copyMs, tarMs) }
   } finally {
-    await cleanupAll()
-    docker(['volume', 'rm', '-f', BASE_A, BASE_B])
+    // BVOL_LOG=dir: each daemon's log there, to see where a move's time went.
+    if (process.env.BVOL_LOG !== undefined) for (const n of nodes) writeFileSync(`${process.env.BVOL_LOG}/${n.name}.log`, n.output())
+    await cleanup(nodes)
   }
 }
 
