@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { ClusterDocument, DocumentChange, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
-import { releaseOf, specOf } from '../cluster/index.ts'
+import { hasVolumes, releaseOf, specOf } from '../cluster/index.ts'
 import type { DesiredSlot, NodeAssignment } from '../cluster/index.ts'
 import { RuntimeUnavailableError } from '../runtime/index.ts'
 import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
@@ -142,7 +142,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
     for (const { replica, reason } of result.stop) {
       const tracked = this.tracked.get(replica.id)
-      if (tracked !== undefined) this.remover.remove(tracked, reason)
+      if (tracked !== undefined) this.remover.remove(tracked, reason, hasVolumes(this.init.service(tracked.service)?.spec))
     }
     for (const slot of result.start) this.startReplica(slot)
     if (result.waiting.length > 0) this.runner.mark(Math.min(...result.waiting.map((w) => w.until)) - now)

@@ -32,15 +32,19 @@ export class Remover {
     this.init = init
   }
 
-  /** Starts removing a replica (once); the reason decides whether it drains first. */
-  remove (tracked: Tracked, reason: StopReason): void {
+  /**
+   * Starts removing a replica (once); the reason decides whether it drains first. A
+   * replica with volume data (`stateful`) never does: no other replica can serve its
+   * slot meanwhile, and its successor waits for it to stop.
+   */
+  remove (tracked: Tracked, reason: StopReason, stateful = false): void {
     if (tracked.stopping === true) return
     this.stopped = false
     tracked.stopping = true
     tracked.monitor?.stop()
     this.init.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key, generation: tracked.generation, reason }, 'removing replica')
     const broken = reason === 'exited' || reason === 'unhealthy' || reason === 'failed'
-    const drainMs = broken || tracked.state !== 'healthy' ? 0 : this.init.drainMs
+    const drainMs = broken || stateful || tracked.state !== 'healthy' ? 0 : this.init.drainMs
     if (drainMs === 0) {
       this.now(tracked, broken)
       return
