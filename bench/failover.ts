@@ -37,7 +37,8 @@ function service (replicas: number, v = 'one', update: Record<string, unknown> =
   return {
     name: 'fo',
     image: IMAGE,
-    command: ['sh', '-c', 'echo -n $HOSTNAME > /www/id; exec httpd -f -p 8080 -h /www'],
+    // A replica answers with its slot's hostname and its node: a replacement elsewhere answers anew.
+    command: ['sh', '-c', 'echo -n $HOSTNAME@$MESHD_NODE > /www/id; exec httpd -f -p 8080 -h /www'],
     env: { V: v },
     replicas,
     ports: [{ published: PORT, target: 8080 }],
@@ -77,7 +78,7 @@ export async function benchFailover (size: number, runs: number, progress: (line
       await waitFor(async () => (await get(hosts[0]!, PORT, '/id')).ok, { what: 'the mesh to serve fo' })
       const victimName = before.replicas.map((r) => r.node).find((name) => name !== names[0])!
       const victim = names.indexOf(victimName)
-      const known = new Set(before.replicas.map((r) => r.container.slice(0, 12)))
+      const known = new Set(before.replicas.map((r) => `fo-${r.slot}@${r.node}`))
       // The loop: every answer with its time, through node 1.
       let looping = true
       const answers: Array<{ at: number, body: string }> = []
@@ -103,8 +104,8 @@ export async function benchFailover (size: number, runs: number, progress: (line
         }
         if (healthyAt === 0) {
           const v = await view(nodes[0]!)
-          const replacement = v.replicas.find((r) => r.state === 'healthy' && r.node !== victimName && !known.has(r.container.slice(0, 12)))
-          if (replacement !== undefined) { healthyAt = Date.now(); fresh = replacement.container.slice(0, 12) }
+          const replacement = v.replicas.find((r) => r.state === 'healthy' && r.node !== victimName && !known.has(`fo-${r.slot}@${r.node}`))
+          if (replacement !== undefined) { healthyAt = Date.now(); fresh = `fo-${replacement.slot}@${replacement.node}` }
         }
         return deadAt > 0 && healthyAt > 0 && answers.some((a) => a.body === fresh)
       }, { timeoutMs: 30_000, intervalMs: 20, what: 'the replacement to serve' })

@@ -56,8 +56,25 @@ const libp2pWithoutCollator: Plugin = {
   }
 }
 
+// The pulse worker runs from its own source text (gossip/pulses.ts). Built apart, without
+// keepNames: inside the bundle, keepNames wraps its inner functions in a helper of the
+// bundle's scope, which the worker's thread does not have.
+const pulseWorker = await build({
+  stdin: { contents: "import { pulseWorker } from './pulse-worker.ts'\npulseWorker()\n", resolveDir: `${root}src/gossip`, loader: 'ts' },
+  bundle: true,
+  write: false,
+  platform: 'node',
+  format: 'iife',
+  target: 'node24',
+  minify: true,
+  logLevel: 'warning'
+})
+const pulseWorkerSource = pulseWorker.outputFiles[0]?.text ?? ''
+if (pulseWorkerSource === '') throw new Error('the pulse worker built to nothing')
+
 await build({
   entryPoints: [`${root}src/node/cli/main.ts`],
+  define: { MESHD_PULSE_WORKER_SOURCE: JSON.stringify(pulseWorkerSource) },
   outfile,
   bundle: true,
   platform: 'node',

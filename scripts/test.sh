@@ -31,6 +31,9 @@ report="$(mktemp)"
 status=0
 vitest run --project unit --reporter=default --reporter=json --outputFile="$report.unit" "$@" || status=$?
 echo "== integration tests (real daemons, Docker, network faults)"
+# The daemons run the bundle, as a release does (bin/meshd.js takes it when it is newer
+# than every source): what ships is what is tested.
+node scripts/build.ts
 vitest run --project integration --reporter=default --reporter=json --outputFile="$report.integration" "$@" || status=$?
 node -e '
   let passed = 0, failed = 0, skipped = 0

@@ -19,6 +19,14 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import { BEAT_DOMAIN, publicKeyOf, signingKey } from './beat-signature.ts'
 import { PULSE_BURST, PULSE_LEASE_MS, PULSE_RATE, PULSE_READY_TIMEOUT_MS } from './constants.ts'
 import { PULSE_SLOTS, PULSE_SLOT_COUNT, pulseWorker } from './pulse-worker.ts'
+
+/** The worker's program as scripts/build.ts built it, apart from the bundle; absent when meshd runs from src/. */
+declare const MESHD_PULSE_WORKER_SOURCE: string | undefined
+
+/** The pulse worker's program text: built apart in the bundle, the function's own source from src/. */
+function workerSource (): string {
+  return typeof MESHD_PULSE_WORKER_SOURCE === 'string' ? MESHD_PULSE_WORKER_SOURCE : `(${pulseWorker.toString()})()`
+}
 import type { FromPulseWorker, Pulse, PulseTarget, PulseWorkerData, PulseWorkerStatus, SentPulse, ToPulseWorker } from './pulse-worker.ts'
 import type { MessagePort } from 'node:worker_threads'
 import type { Logger } from '../logger.ts'
@@ -91,7 +99,7 @@ export class Pulses {
     }
     let worker: Worker
     try {
-      worker = new Worker(`(${pulseWorker.toString()})()`, { eval: true, workerData, transferList: [port2], name: 'meshd-pulse' })
+      worker = new Worker(workerSource(), { eval: true, workerData, transferList: [port2], name: 'meshd-pulse' })
     } catch (err) {
       inbox.close()
       log.warn({ err }, 'no pulses: cannot start their thread; liveness travels in heartbeat digests only')

@@ -22,6 +22,10 @@ describe('a cluster of three equal nodes', () => {
   })
   afterAll(cleanupAll)
 
+  it('runs every node\'s pulse thread', async () => {
+    for (const daemon of nodes) expect(daemon.output(), daemon.name).not.toMatch(/pulse worker failed|no pulses/)
+  })
+
   it('lists three alive members on every node', async () => {
     for (const n of nodes) expect(await membersSeenBy(n)).toEqual(ALL_ALIVE)
   })

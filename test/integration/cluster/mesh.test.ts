@@ -42,7 +42,7 @@ describe('the routing mesh on three real nodes', () => {
   beforeAll(async () => {
     nodes = await startCluster('test-mesh', HOSTS, () => ['--mesh-idle-timeout', `${IDLE_TIMEOUT_S}s`])
     await Promise.all(nodes.map(async (n) => { await waitForMembers(n, Object.fromEntries(NAMES.map((name) => [name, 'alive']))) }))
-    // Each replica answers /id with its container's hostname (the short container id)
+    // Each replica answers /id with its hostname (its slot's: web-0, web-1, …)
     // and serves a sparse 1 GiB file for the slow reader.
     const created = await api(nodes[0]!.api, 'PUT', '/v1/services/web', {
       name: 'web',
@@ -58,7 +58,7 @@ describe('the routing mesh on three real nodes', () => {
   afterAll(cleanupAll)
 
   it('serves 100 requests through each node, spread over every replica', async () => {
-    const replicas = new Set((await healthy(3)).replicas.map((r) => r.container.slice(0, 12)))
+    const replicas = new Set((await healthy(3)).replicas.map((r) => `web-${r.slot}`))
     for (const host of HOSTS) {
       // Routes follow the document: every node must see the three endpoints first.
       await waitFor(async () => (await get(host, '/id')).ok, { what: `the mesh on ${host}` })
