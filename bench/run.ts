@@ -160,7 +160,7 @@ async function main (): Promise<void> {
     '',
     'Two nodes; one replica (busybox, exits on SIGTERM) with one volume holding 100 MiB from /dev/urandom. A drain',
     'of its node, back and forth, 3 runs: the old node stops the replica and releases the data, the new one pulls the',
-    'volume through the transfer channel (Docker\'s archive API on both ends, AES-GCM frames and SHA-256 between them),',
+    'volume through the transfer channel (out: GNU tar of the volume\'s directory when the daemon is root, else Docker\'s archive API; in: Docker\'s archive API; AES-GCM frames and SHA-256 between them),',
     'then starts and health-checks the replica. "total" is the drain request → the replica healthy on the other node;',
     '"copy" the pull and import alone, as the new node logs it. "tar" copies the same 100 MiB between two volumes on this',
     'machine with `docker run --rm -v A:/a -v B:/b busybox sh -c \'cd /a && busybox tar cf - . | busybox tar xf - -C /b\'`, between the runs.',

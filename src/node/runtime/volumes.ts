@@ -11,6 +11,7 @@ import { finished, type Readable } from 'node:stream'
 import type Docker from 'dockerode'
 import type { Logger } from '../../logger.ts'
 import { VOLUME_ARCHIVE_ROOT } from './constants.ts'
+import { hostArchive, readableMountpoint } from './host-tar.ts'
 import { safeNodeName, volumeLabels } from './container-spec.ts'
 import { isNotFound, statusOf, VolumeError } from './errors.ts'
 import { LABELS, type VolumeInfo, type VolumeLabels } from './types.ts'
@@ -42,6 +43,8 @@ export class VolumeStore {
 
   async export (name: string, image: string, opts: Signal = {}): Promise<Readable> {
     await this.ownVolume(name, opts.signal, true)
+    const mountpoint = await readableMountpoint(await this.mountpointOf(name, opts.signal))
+    if (mountpoint !== undefined) return hostArchive(mountpoint)
     const container = await this.copyContainer(name, image, opts.signal)
     try {
       const tar = await container.getArchive({ path: MOUNT_POINT, ...abortOption(opts.signal) }) as unknown as Readable
@@ -108,6 +111,12 @@ export class VolumeStore {
     const answer = await this.init.docker.listVolumes({ filters: { label: [`${LABELS.node}=${this.init.nodeName}`] }, ...abortOption(opts.signal) } as Docker.VolumeListOptions)
       .catch(err => { throw this.init.mapError(err) })
     return (answer.Volumes ?? []).flatMap(volume => volumeInfo(volume.Name, volume.Labels ?? {}) ?? [])
+  }
+
+  /** The local driver's directory of a volume (its content), or undefined for other drivers. */
+  private async mountpointOf (name: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+    const volume = await this.init.docker.getVolume(name).inspect(abortOption(signal)).catch(err => { throw this.init.mapError(err) }) as { Mountpoint?: string, Driver?: string }
+    return volume.Driver === 'local' ? volume.Mountpoint : undefined
   }
 
   /**
