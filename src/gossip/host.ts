@@ -14,7 +14,7 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { clusterProtector } from './protector.ts'
 import type { ClusterIdentity } from './types.ts'
 import { tcpMultiaddr } from './address.ts'
-import { DIAL_TIMEOUT_MS, MAX_GOSSIP_RPC_BYTES, MDNS_SERVICE_TAG } from './constants.ts'
+import { DIAL_TIMEOUT_MS, MAX_GOSSIP_RPC_BYTES, MDNS_QUERY_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.ts'
 import type { Logger } from '../logger.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -68,7 +68,7 @@ export async function createHost (init: HostInit): Promise<Host> {
       denyOutboundEncryptedConnection: peer => init.refusing(peer.toString())
     },
     // Imported only when on: its multicast DNS stack is never needed on loopback or with --no-mdns.
-    peerDiscovery: init.mdns ? [(await import('@libp2p/mdns')).mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
+    peerDiscovery: init.mdns ? [(await import('@libp2p/mdns')).mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_INTERVAL_MS })] : [],
     services: {
       identify: identify(),
       ping: ping(),

@@ -42,7 +42,10 @@ describe('mDNS discovery', () => {
     const b = spawnDaemon({ name: 'test-mdns-2', host: '127.0.0.52', prefix, args: ['--mdns', '--secret-file', secretFile] })
     const expected = JSON.stringify([['test-mdns-1', 'alive'], ['test-mdns-2', 'alive']])
     await waitFor(() => [a, b].every((node) => JSON.stringify(membersInside(node)) === expected), {
-      timeoutMs: 30_000, what: 'both nodes to list each other alive, found by mDNS'
+      timeoutMs: 60_000, what: 'both nodes to list each other alive, found by mDNS'
+    }).catch((err: Error) => {
+      // What each node said, for the next look at a failure.
+      throw new Error(`${err.message}\n${[a, b].map((node) => `${node.name}: ${JSON.stringify(membersInside(node))}\n${node.output().split('\n').slice(-25).join('\n')}`).join('\n')}`)
     })
   })
 })
