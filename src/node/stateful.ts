@@ -10,7 +10,7 @@ import type { ClusterDocument, NodeRecord, ServiceRecord } from '../crdt/index.t
 import type { Logger } from '../logger.ts'
 import { slotKey } from '../placement/index.ts'
 import { BackupRunner, BackupStore, openArchive, sealArchive, storeKeyOf } from './volume-backups/index.ts'
-import { holderOf } from './cluster/index.ts'
+import { holderOf, slotResource } from './cluster/index.ts'
 import type { ClusterView } from './cluster/index.ts'
 import { MeshdError } from './errors.ts'
 import { VolumeKeeper } from './reconciler/index.ts'
@@ -79,7 +79,7 @@ export function statefulParts (init: StatefulInit): { keeper: VolumeKeeper, back
   }
   const archives: VolumeArchives = {
     archive: async (service, slot, source) => {
-      const plain = await transfer.pull(peer(holderNode(service, slot, source)), `snapshot/${service}/${slot}/${source}`)
+      const plain = await transfer.pull(peer(holderNode(service, slot, source)), slotResource({ kind: 'snapshot', service, slot, source }))
       return sealArchive(storeKey, plain).sealed
     },
     restore: async (service, slot, source, sealed) => {
@@ -95,7 +95,7 @@ export function statefulParts (init: StatefulInit): { keeper: VolumeKeeper, back
       let bad: Error | undefined
       plain.once('error', (err) => { bad = err })
       try {
-        await transfer.push(peer(node), `restore/${service}/${slot}/${source}`, plain)
+        await transfer.push(peer(node), slotResource({ kind: 'restore', service, slot, source }), plain)
       } catch (err) {
         if (bad !== undefined) throw new MeshdError('MESHD_BACKUP_INVALID', `${bad.message}; nothing was changed`, 'body')
         throw err

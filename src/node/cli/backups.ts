@@ -10,6 +10,7 @@ import type { BackupView, ServiceView } from '../api/index.ts'
 import type { ApiClient } from './client.ts'
 import { clientOf, withClientOptions } from './connection.ts'
 import type { ClientFlags } from './connection.ts'
+import { formatBytes } from '../../placement/index.ts'
 import { ago, table } from './table.ts'
 
 interface VolumeFlags extends ClientFlags { slot: string, volume?: string, output?: string, file?: string, force?: boolean }
@@ -23,7 +24,7 @@ export function registerBackupCommands (program: Command): void {
       const backups = await clientOf(flags).get<BackupView[]>(`/v1/backups${query}`)
       if (flags.json === true) { process.stdout.write(`${JSON.stringify(backups, null, 2)}\n`); return }
       process.stdout.write(table(['SLOT', 'VOLUME', 'TAKEN', 'SIZE', 'STORED ON', 'SHA256'], backups.map((b) => [
-        `${b.service}.${b.slot}`, b.source, `${ago(b.at)} ago`, bytes(b.bytes), b.node, b.sha256.slice(0, 12)
+        `${b.service}.${b.slot}`, b.source, `${ago(b.at)} ago`, formatBytes(b.bytes), b.node, b.sha256.slice(0, 12)
       ])))
     })
 
@@ -47,7 +48,7 @@ export function registerBackupCommands (program: Command): void {
       }
       await rename(partial, output)
       const size = (await stat(output)).size
-      done(flags, { service, slot: Number(flags.slot), volume: source, file: output, bytes: size }, `${service}.${flags.slot}/${source}: ${bytes(size)} written to ${output}`)
+      done(flags, { service, slot: Number(flags.slot), volume: source, file: output, bytes: size }, `${service}.${flags.slot}/${source}: ${formatBytes(size)} written to ${output}`)
     })
 
   withVolumeOptions(volume.command('restore')
@@ -60,7 +61,7 @@ export function registerBackupCommands (program: Command): void {
       const source = await sourceOf(client, service, flags.volume)
       const body = createReadStream(file).pipe(progress('sent'))
       await client.upload(archivePath(service, flags.slot, source), body)
-      done(flags, { service, slot: Number(flags.slot), volume: source, file, bytes: size, restored: true }, `${service}.${flags.slot}/${source}: restored from ${file} (${bytes(size)}); its replica starts again`)
+      done(flags, { service, slot: Number(flags.slot), volume: source, file, bytes: size, restored: true }, `${service}.${flags.slot}/${source}: restored from ${file} (${formatBytes(size)}); its replica starts again`)
     })
 }
 
@@ -92,7 +93,7 @@ function progress (verb: string): Transform {
       total += chunk.byteLength
       if (process.stderr.isTTY && Date.now() - shown >= 1000) {
         shown = Date.now()
-        process.stderr.write(`\r${bytes(total)} ${verb}…`)
+        process.stderr.write(`\r${formatBytes(total)} ${verb}…`)
       }
       callback(null, chunk)
     },
@@ -105,11 +106,4 @@ function progress (verb: string): Transform {
 
 function done (flags: ClientFlags, result: Record<string, unknown>, line: string): void {
   process.stdout.write(flags.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${line}\n`)
-}
-
-function bytes (n: number): string {
-  if (n < 1024) return `${n} B`
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`
 }

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream'
 import type { ClusterDocument, NodeRecord, ServiceRecord, VolumeHold } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { parseSlotKey, slotKey } from '../../placement/index.ts'
+import { parseSlotResource, slotResource } from '../cluster/index.ts'
 import type { DesiredSlot } from '../cluster/index.ts'
 
 /** What the keeper needs of the Docker runtime. */
@@ -44,19 +45,8 @@ export interface VolumeKeeperInit {
 
 interface SpoolName { service: string, slot: number, source: string, at: number }
 
-const RESOURCE = /^(?:volume|restore)\/([a-z0-9-]+)\/(\d+)\/([a-z0-9][a-z0-9_.-]*)$/
 /** How long a restore waits for the slot's replica to stop. */
 const VACATE_TIMEOUT_MS = 120_000
-
-/** The transfer resource naming one stored backup of one source volume of one slot. */
-export function backupResource (service: string, slot: number, source: string, at: number): string {
-  return `backup/${service}/${slot}/${source}/${at}`
-}
-
-/** The transfer resource naming one source volume of one slot. */
-export function volumeResource (service: string, slot: number, source: string): string {
-  return `volume/${service}/${slot}/${source}`
-}
 
 export class VolumeKeeper {
   private readonly init: VolumeKeeperInit
@@ -81,7 +71,7 @@ export class VolumeKeeper {
     for (const volume of spec.volumes ?? []) {
       const began = Date.now()
       const backup = slot.data?.backup
-      const resource = backup === undefined ? volumeResource(slot.service, slot.slot, volume.source) : backupResource(slot.service, slot.slot, volume.source, backup)
+      const resource = slotResource({ kind: backup === undefined ? 'volume' : 'backup', service: slot.service, slot: slot.slot, source: volume.source, at: backup })
       const archive = await this.init.pull(node, resource)
       const name = this.init.volumeName(slot.service, volume.source, slot.slot)
       await this.init.runtime.importVolume(name, { node: this.init.nodeName, service: slot.service, slot: slot.slot, source: volume.source }, spec.image, archive)
@@ -147,13 +137,11 @@ export class VolumeKeeper {
    */
   async restore (resource: string, body: Readable): Promise<void> {
     const { spool } = this.init
-    const match = RESOURCE.exec(resource)
-    const [, service = '', slotText = '', source = ''] = match ?? []
-    const slot = Number(slotText)
+    const { service = '', slot = 0, source = '' } = parseSlotResource(resource, 'restore') ?? {}
     const key = slotKey(service, slot)
     const record = this.init.service(service)
     const hold = this.init.document.node(this.init.nodeId)?.holds?.[key]
-    if (spool === undefined || match === null || !resource.startsWith('restore/') || record === undefined || hold === undefined || hold.released === true || !(record.spec.volumes ?? []).some((v) => v.source === source)) {
+    if (spool === undefined || record === undefined || hold === undefined || hold.released === true || !(record.spec.volumes ?? []).some((v) => v.source === source)) {
       throw new Error(`${resource}: this node does not hold that volume`)
     }
     if (this.pausedKeys.has(key)) throw new Error(`${key} is being restored already`)
@@ -184,14 +172,13 @@ export class VolumeKeeper {
 
   /** The archive of a released volume of this node, for the slot's new node; undefined when it has none to give. */
   async open (resource: string): Promise<Readable | undefined> {
-    const match = RESOURCE.exec(resource)
-    if (match === null) return undefined
-    const [, service = '', slotText = '', source = ''] = match
-    const slot = Number(slotText)
+    const parsed = parseSlotResource(resource, 'volume')
+    if (parsed === undefined) return undefined
+    const { service, slot, source } = parsed
     const key = slotKey(service, slot)
     const hold = this.init.document.node(this.init.nodeId)?.holds?.[key]
     const record = this.init.service(service)
-    if (!resource.startsWith('volume/') || hold?.released !== true || this.occupied.has(key) || record === undefined) return undefined
+    if (hold?.released !== true || this.occupied.has(key) || record === undefined) return undefined
     if (!(record.spec.volumes ?? []).some((v) => v.source === source)) return undefined
     return await this.init.runtime.exportVolume(this.init.volumeName(service, source, slot), record.spec.image)
   }

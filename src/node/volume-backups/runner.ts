@@ -10,11 +10,10 @@ import type { Readable } from 'node:stream'
 import type { ClusterDocument, NodeRecord, ServiceSpec } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { slotKey } from '../../placement/index.ts'
-import { backupKey, backupTarget, dueBackups, holderOf } from '../cluster/index.ts'
+import { backupKey, backupTarget, dueBackups, holderOf, parseSlotResource, slotResource } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { BackupName, BackupStore } from './store.ts'
 
-const RESOURCE = /^backup\/([a-z0-9-]+)\/(\d+)\/([a-z0-9][a-z0-9_.-]*)\/(\d+)$/
 /** How often a node looks for slots due for a backup. */
 export const BACKUP_CHECK_MS = 10_000
 /** How long the backup command may run. */
@@ -39,12 +38,10 @@ export interface BackupRunnerInit {
   checkMs?: number
 }
 
-/** Parses a backup resource ("backup/db/0/data/1700000000000"). */
+/** The stored backup a `backup/SERVICE/SLOT/SOURCE/AT` resource names. */
 export function parseBackupResource (resource: string): BackupName | undefined {
-  const match = RESOURCE.exec(resource)
-  if (match === null) return undefined
-  const [, service = '', slot = '', source = '', at = ''] = match
-  return { service, slot: Number(slot), source, at: Number(at) }
+  const parsed = parseSlotResource(resource, 'backup')
+  return parsed === undefined ? undefined : { service: parsed.service, slot: parsed.slot, source: parsed.source, at: parsed.at ?? 0 }
 }
 
 export class BackupRunner {
@@ -99,7 +96,7 @@ export class BackupRunner {
     }
     for (const volume of spec.volumes ?? []) {
       const archive = await this.init.runtime.exportVolume(this.init.volumeName(service, volume.source, slot), spec.image)
-      const sent = await this.init.push(node, `backup/${service}/${slot}/${volume.source}/${at}`, archive)
+      const sent = await this.init.push(node, slotResource({ kind: 'backup', service, slot, source: volume.source, at }), archive)
       this.init.log.info({ slot: key, volume: volume.source, to: node.name, bytes: sent.bytes }, 'volume backed up')
     }
     this.failures.delete(key)
@@ -122,10 +119,9 @@ export class BackupRunner {
    * for `meshd volume backup`): the service's backup.command runs in the replica first.
    */
   async snapshot (resource: string): Promise<Readable | undefined> {
-    const match = /^snapshot\/([a-z0-9-]+)\/(\d+)\/([a-z0-9][a-z0-9_.-]*)$/.exec(resource)
-    if (match === null) return undefined
-    const [, service = '', slotText = '', source = ''] = match
-    const slot = Number(slotText)
+    const parsed = parseSlotResource(resource, 'snapshot')
+    if (parsed === undefined) return undefined
+    const { service, slot, source } = parsed
     const key = slotKey(service, slot)
     const view = this.init.view()
     const spec = view.services[service]?.spec

@@ -2,19 +2,15 @@
 // stored form with the versions the API resolved.
 
 import { describe, expect, it } from 'vitest'
-import { MeshdError } from '../../../src/node/errors.ts'
 import { parseServiceSpec, storedSpecProblem } from '../../../src/node/spec/index.ts'
+import { refusal } from '../../support/refusal.ts'
 
 const base = { name: 'db', image: 'meshd/postgres:15' }
 
+/** The field and message of the refusal of `input` (its code aside). */
 function problem (input: Record<string, unknown>): { path?: string, message: string } {
-  try {
-    parseServiceSpec({ ...base, ...input })
-  } catch (err) {
-    if (err instanceof MeshdError) return { message: err.message, ...(err.path === undefined ? {} : { path: err.path }) }
-    throw err
-  }
-  throw new Error('expected a refusal')
+  const { code: _code, ...rest } = refusal(() => parseServiceSpec({ ...base, ...input }))
+  return rest
 }
 
 describe('secrets and configs in a spec', () => {

@@ -2,21 +2,17 @@
 // the path of the field at fault.
 
 import { describe, expect, it } from 'vitest'
-import { MeshdError } from '../../../src/node/errors.ts'
 import { parseServiceSpec, storedSpecProblem } from '../../../src/node/spec/index.ts'
 import { recordProblem } from '../../../src/node/trust/index.ts'
+import { refusal } from '../../support/refusal.ts'
 
 const base = { name: 'db', image: 'meshd/postgres:15' }
 const data = { source: 'data', target: '/var/lib/postgresql/data' }
 
+/** The field and message of the refusal of `input` (its code aside). */
 function problem (input: Record<string, unknown>): { path?: string, message: string } {
-  try {
-    parseServiceSpec({ ...base, ...input })
-  } catch (err) {
-    if (err instanceof MeshdError) return { message: err.message, ...(err.path === undefined ? {} : { path: err.path }) }
-    throw err
-  }
-  throw new Error('expected a refusal')
+  const { code: _code, ...rest } = refusal(() => parseServiceSpec({ ...base, ...input }))
+  return rest
 }
 
 describe('volumes in a spec', () => {
