@@ -3,13 +3,22 @@
 // `docker run -v VOLUME:/v … tar c` would, instead of through Docker's archive API (the
 // engine's own tar through a temporary container and an HTTP stream: about three times
 // as long). The archive is the same: entries rooted at VOLUME_ARCHIVE_ROOT/, owners and
-// modes as numbers. Only archives out: one coming in is extracted by Docker inside a
-// container (a crafted archive cannot reach the host's files), never here.
+// modes as numbers. An archive coming in is extracted the same way, into the volume's
+// fresh directory (Docker's putArchive takes 1–2 s for 100 MiB; GNU tar 0.2 s).
+//
+// An archive may be crafted (an operator's restore file, a member's push), so extraction
+// keeps GNU tar's defences on and adds ours: only members under VOLUME_ARCHIVE_ROOT/ are
+// extracted (the member argument), renamed to the volume's own directory; tar strips a
+// leading "/" and refuses names and hard link targets with ".."; a symbolic link whose
+// target is absolute or has ".." is created only at the end, after every regular member
+// (so no later member is written through it). What lands in the volume is what a
+// container could have written there itself, and only containers mount it.
 
 import { spawn, spawnSync } from 'node:child_process'
 import { access, constants } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { finished } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import { VOLUME_ARCHIVE_ROOT } from './constants.ts'
 
@@ -63,4 +72,52 @@ export function hostArchive (mountpoint: string): Readable {
   // A reader that gives up stops tar too.
   out.on('close', () => { if (child.exitCode === null) child.kill() })
   return out
+}
+
+/**
+ * Extracts an archive rooted at VOLUME_ARCHIVE_ROOT/ into `mountpoint` (a fresh volume's
+ * directory): the root entry's owner and mode become the directory's, members elsewhere
+ * are ignored. Rejects when tar fails or the archive has no VOLUME_ARCHIVE_ROOT/; the
+ * caller removes the half-made volume.
+ */
+export async function hostExtract (mountpoint: string, archive: Readable, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
+  const name = basename(mountpoint)
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`hostExtract: unexpected volume directory ${mountpoint}`)
+  const child = spawn('tar', [
+    '--extract', '--file=-', '--numeric-owner', '--same-owner', '--preserve-permissions', '--warning=no-timestamp',
+    `--directory=${dirname(mountpoint)}`,
+    `--transform=s,^${VOLUME_ARCHIVE_ROOT}\\($\\|/\\),${name}\\1,rSh`,
+    '--', VOLUME_ARCHIVE_ROOT
+  ], { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000) })
+  // The source must end whole, even after tar has what it needs: a transfer's length and
+  // checksum are checked at its very end. tar may stop reading at the archive's end
+  // marker (its input then breaks with EPIPE, ignored: its exit code says how it went).
+  let failed: Error | undefined
+  const source = finished(archive).catch((err: Error) => { failed ??= err })
+  archive.once('error', () => { child.kill('SIGKILL') })
+  child.stdin.on('error', () => {})
+  archive.pipe(child.stdin)
+  const abort = (): void => { archive.destroy(signal?.reason as Error) }
+  signal?.addEventListener('abort', abort, { once: true })
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', resolve)
+    })
+    if (code === 0) {
+      archive.unpipe(child.stdin)
+      archive.resume()
+    } else {
+      archive.destroy()
+    }
+    await source
+    // Our own destroy after tar failed is no news; any other failure of the source is.
+    if (failed !== undefined && (code === 0 || (failed as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')) throw failed
+    if (code !== 0) throw new Error(`tar into ${mountpoint} failed (exit ${code ?? 'by a signal'}): ${stderr.trim()}`)
+  } finally {
+    signal?.removeEventListener('abort', abort)
+  }
 }

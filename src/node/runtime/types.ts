@@ -160,9 +160,10 @@ export interface Runtime {
   imageId(reference: string, opts?: { signal?: AbortSignal }): Promise<string | undefined>
   /**
    * A tar stream of a volume's whole content, entries rooted at VOLUME_ARCHIVE_ROOT/ (the
-   * volume's own directory first, with its owner and mode), read through a temporary
-   * container of `image` that is created, never started, and removed when the stream ends,
-   * fails or is destroyed: consume or destroy it. Consistent only while no replica writes
+   * volume's own directory first, with its owner and mode), read with the host's GNU tar
+   * when the daemon is root (host-tar.ts), else through a temporary container of `image`
+   * that is created, never started, and removed when the stream ends, fails or is
+   * destroyed: consume or destroy it. Consistent only while no replica writes
    * to the volume. VolumeError 'not-found' or 'foreign-node' (another node's volume).
    */
   exportVolume(name: string, image: string, opts?: { signal?: AbortSignal }): Promise<Readable>
@@ -170,7 +171,7 @@ export interface Runtime {
    * Replaces a volume's content with an archive as exportVolume makes it: the volume is made
    * anew with `labels` (VolumeError 'in-use' while a container uses it, 'foreign-node' when
    * labels.node is not this node), then filled with every owner, mode and time of the
-   * archive. A failed import removes the volume again: a volume is whole or absent.
+   * archive (host tar as root, else a temporary container). A failed import removes the volume again: a volume is whole or absent.
    */
   importVolume(name: string, labels: VolumeLabels, image: string, tar: Readable, opts?: { signal?: AbortSignal }): Promise<void>
   /** Removes a volume of this node; absent is not an error, one a container uses is VolumeError 'in-use'. */

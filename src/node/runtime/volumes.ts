@@ -11,7 +11,7 @@ import { finished, type Readable } from 'node:stream'
 import type Docker from 'dockerode'
 import type { Logger } from '../../logger.ts'
 import { VOLUME_ARCHIVE_ROOT } from './constants.ts'
-import { hostArchive, readableMountpoint } from './host-tar.ts'
+import { hostArchive, hostExtract, readableMountpoint } from './host-tar.ts'
 import { safeNodeName, volumeLabels } from './container-spec.ts'
 import { isNotFound, statusOf, VolumeError } from './errors.ts'
 import { LABELS, type VolumeInfo, type VolumeLabels } from './types.ts'
@@ -71,11 +71,16 @@ export class VolumeStore {
       await this.remove(name, opts)
       await this.init.docker.createVolume({ Name: name, Labels: volumeLabels(labels), ...abortOption(opts.signal) }).catch(err => { throw this.init.mapError(err) })
       try {
-        container = await this.copyContainer(name, image, opts.signal)
-        failed.signal.throwIfAborted()
-        const signal = opts.signal === undefined ? failed.signal : AbortSignal.any([opts.signal, failed.signal])
-        await container.putArchive(tar, { path: '/', abortSignal: signal })
-        await this.removeContainer(container)
+        const mountpoint = await readableMountpoint(await this.mountpointOf(name, opts.signal))
+        if (mountpoint !== undefined) {
+          await hostExtract(mountpoint, tar, opts.signal === undefined ? failed.signal : AbortSignal.any([opts.signal, failed.signal]))
+        } else {
+          container = await this.copyContainer(name, image, opts.signal)
+          failed.signal.throwIfAborted()
+          const signal = opts.signal === undefined ? failed.signal : AbortSignal.any([opts.signal, failed.signal])
+          await container.putArchive(tar, { path: '/', abortSignal: signal })
+          await this.removeContainer(container)
+        }
       } catch (err) {
         if (container !== undefined) await this.removeContainer(container)
         // Half an archive is no volume: the caller sees none rather than a partial one.

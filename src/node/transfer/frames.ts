@@ -202,11 +202,11 @@ export class FrameOpener extends Transform {
       this.check(Buffer.concat(frame.plain))
       return
     }
-    for (const plain of frame.plain) {
-      this.hash.update(plain)
-      this.total += plain.byteLength
-      this.push(plain)
-    }
+    // One chunk per frame, not one per network read: a sixteenth of the writes downstream.
+    const plain = frame.plain.length === 1 ? frame.plain[0]! : Buffer.concat(frame.plain)
+    this.hash.update(plain)
+    this.total += plain.byteLength
+    this.push(plain)
   }
 
   private check (trailer: Buffer): void {
