@@ -5,12 +5,12 @@ import { connect } from 'node:net'
 
 export interface Answer { ok: boolean, body: string, error?: string }
 
-/** One HTTP/1.0 GET on a fresh connection: whether it answered 200, the body, or the error. */
-export async function get (host: string, port: number, path: string): Promise<Answer> {
+/** One HTTP/1.0 GET on a fresh connection: whether it answered 200 within `timeoutMs` of silence, the body, or the error. */
+export async function get (host: string, port: number, path: string, timeoutMs = 5000): Promise<Answer> {
   return await new Promise((resolve) => {
     const socket = connect({ host, port })
     const chunks: Buffer[] = []
-    socket.setTimeout(5000, () => { socket.destroy(new Error('timeout')) })
+    socket.setTimeout(timeoutMs, () => { socket.destroy(new Error('timeout')) })
     socket.on('connect', () => { socket.write(`GET ${path} HTTP/1.0\r\nHost: ${host}\r\n\r\n`) })
     socket.on('data', (chunk: Buffer) => chunks.push(chunk))
     socket.on('error', (err) => { resolve({ ok: false, body: '', error: err.message }) })
