@@ -11,6 +11,8 @@ export const LABELS = {
   imageId: 'meshd.image-id',
   /** The hash of the spec the replica was built from (cluster/spec-hash.ts). */
   specHash: 'meshd.spec-hash',
+  /** On a replica of a Compose stack's service: the stack's name. */
+  stack: 'meshd.stack',
   /** On a node's Docker network: what it is for (NETWORK_ROLE). */
   network: 'meshd.network',
   /** On a replica's volume: its source name in the spec (with node, service and slot). */
