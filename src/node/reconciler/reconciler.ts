@@ -20,6 +20,7 @@ import type { StopReason } from './plan.ts'
 import { DebouncedRunner } from './debounce.ts'
 import { ReplicaPublisher } from './publish.ts'
 import { Remover, stopTermsOf } from './remover.ts'
+import { stopGraceSeconds } from '../spec/index.ts'
 import { Supervisor } from './supervisor.ts'
 import { exitOf, stateFromDocker, trackedOf } from './tracked.ts'
 import type { Tracked } from './tracked.ts'
@@ -198,7 +199,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const { spec, imageId } = releaseOf(record, slot.generation)
     runtime.ensureImage(spec.image, { imageId })
       .then(async () => { await this.init.volumes?.prepare(slot, record) })
-      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash, files: this.init.files?.(spec) }))
+      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash, files: this.init.files?.(spec), stopGraceSeconds: stopGraceSeconds(spec) }))
       .then((info) => {
         this.tracked.delete(pending.id)
         // A resync may have adopted the container while run() was still returning.

@@ -6,7 +6,8 @@
 import type { ServiceRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { hasVolumes, releaseOf } from '../cluster/index.ts'
-import { RuntimeUnavailableError, stopGraceSeconds } from '../runtime/index.ts'
+import { RuntimeUnavailableError } from '../runtime/index.ts'
+import { stopGraceSeconds } from '../spec/index.ts'
 import type { Runtime } from '../runtime/index.ts'
 import type { StopReason } from './plan.ts'
 
@@ -22,7 +23,8 @@ import type { Tracked } from './tracked.ts'
 export function stopTermsOf (record: ServiceRecord | undefined, generation: number): StopTerms {
   if (record === undefined) return {}
   const { spec } = releaseOf(record, generation)
-  return { stateful: hasVolumes(spec), graceSeconds: stopGraceSeconds(spec) }
+  const graceSeconds = stopGraceSeconds(spec)
+  return { stateful: hasVolumes(spec), ...(graceSeconds === undefined ? {} : { graceSeconds }) }
 }
 
 export interface RemoverInit {

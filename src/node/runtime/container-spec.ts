@@ -4,7 +4,6 @@
 import { join } from 'node:path'
 import type Docker from 'dockerode'
 import type { ResourceLimits, ServiceSpec } from '../../crdt/index.ts'
-import { parseDuration } from '../spec/index.ts'
 import { DEFAULT_GRACE_SECONDS, DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE, REPLICA_DNS_DOMAIN } from './constants.ts'
 import { LABELS, type CreateRequest, type ReplicaFile, type ReplicaNetwork, type VolumeLabels } from './types.ts'
 
@@ -108,11 +107,6 @@ export function limitOptions (limits: ResourceLimits | undefined, engineCpus = I
   }
 }
 
-/** Seconds a replica of `spec` gets between its stop signal and SIGKILL: stopGracePeriod rounded up, else DEFAULT_GRACE_SECONDS. */
-export function stopGraceSeconds (spec: Pick<ServiceSpec, 'stopGracePeriod'> | undefined): number {
-  return spec?.stopGracePeriod === undefined ? DEFAULT_GRACE_SECONDS : Math.ceil(parseDuration(spec.stopGracePeriod) / 1000)
-}
-
 /**
  * The search domains of a replica: a stack's service first looks a name up within its
  * stack ("db" is "db.shop.meshd", the stack's shop-db), then among all services.
@@ -153,7 +147,7 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
     ...(hostname === undefined ? {} : { Hostname: hostname }),
     Image: init.image ?? spec.image,
     ...(spec.command === undefined ? {} : { Cmd: spec.command }),
-    ...processOptions(spec),
+    ...processOptions(spec, req.stopGraceSeconds),
     // Where the replica runs, as Swarm's {{.Node.Hostname}} and {{.Task.Slot}} templates would say.
     Env: [
       ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
@@ -193,12 +187,12 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
  * by hand waits as long as meshd does; an empty entrypoint stays empty, which Docker reads
  * as "reset the image's".
  */
-function processOptions (spec: ServiceSpec): Pick<Docker.ContainerCreateOptions, 'Entrypoint' | 'User' | 'WorkingDir' | 'StopSignal' | 'StopTimeout'> {
+function processOptions (spec: ServiceSpec, graceSeconds = DEFAULT_GRACE_SECONDS): Pick<Docker.ContainerCreateOptions, 'Entrypoint' | 'User' | 'WorkingDir' | 'StopSignal' | 'StopTimeout'> {
   return {
     ...(spec.entrypoint === undefined ? {} : { Entrypoint: spec.entrypoint }),
     ...(spec.user === undefined ? {} : { User: spec.user }),
     ...(spec.workingDir === undefined ? {} : { WorkingDir: spec.workingDir }),
     ...(spec.stopSignal === undefined ? {} : { StopSignal: spec.stopSignal }),
-    StopTimeout: stopGraceSeconds(spec)
+    StopTimeout: graceSeconds
   }
 }

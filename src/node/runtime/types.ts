@@ -105,6 +105,8 @@ export interface CreateRequest {
   specHash?: string
   /** Files to mount into the replica (each at its own path); they stay on the host's tmpfs until the replica is removed. */
   files?: ReplicaFile[]
+  /** The container's StopTimeout: the spec's stopGracePeriod in seconds (default DEFAULT_GRACE_SECONDS). */
+  stopGraceSeconds?: number
 }
 
 export interface ExecResult { exitCode: number, output: string }

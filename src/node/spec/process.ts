@@ -2,8 +2,10 @@
 // WorkingDir, StopSignal and StopTimeout, as Compose writes them.
 
 import * as z from 'zod'
+import type { ServiceSpec } from '../../crdt/index.ts'
 import { MAX_COMMAND_ITEMS, MAX_STOP_GRACE_MS, MAX_TARGET_LENGTH, MAX_USER_LENGTH, STOP_SIGNALS } from './constants.ts'
 import { isCleanAbsolutePath } from './files.ts'
+import { parseDuration } from './duration.ts'
 import { duration } from './shapes.ts'
 
 // A name or a numeric id, optionally ":group"; Docker resolves names in the image's /etc/passwd.
@@ -30,4 +32,9 @@ export const processFields = {
   workingDir: workingDir.optional(),
   stopSignal: stopSignal.optional(),
   stopGracePeriod: duration(0, MAX_STOP_GRACE_MS).optional()
+}
+
+/** Whole seconds a replica of `spec` gets between its stop signal and SIGKILL (stopGracePeriod rounded up), or undefined for the runtime's default. */
+export function stopGraceSeconds (spec: Pick<ServiceSpec, 'stopGracePeriod'>): number | undefined {
+  return spec.stopGracePeriod === undefined ? undefined : Math.ceil(parseDuration(spec.stopGracePeriod) / 1000)
 }

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { ServiceSpec } from '../../../src/crdt/index.ts'
-import { containerName, createOptions, dnsSearch, fileSource, limitOptions, stopGraceSeconds } from '../../../src/node/runtime/container-spec.ts'
+import { containerName, createOptions, dnsSearch, fileSource, limitOptions } from '../../../src/node/runtime/container-spec.ts'
 import { DEFAULT_PIDS_LIMIT } from '../../../src/node/runtime/constants.ts'
 
 const MiB = 2 ** 20
@@ -115,7 +115,7 @@ describe('createOptions', () => {
   })
 
   it('starts and stops the process as the spec says: entrypoint, user, directory, signal and grace', () => {
-    const options = createOptions({ spec: spec({ entrypoint: ['/init', '--'], user: '1000:1000', workingDir: '/srv', stopSignal: 'SIGQUIT', stopGracePeriod: '1m30s' }), slot: 0, generation: 1 }, context)
+    const options = createOptions({ spec: spec({ entrypoint: ['/init', '--'], user: '1000:1000', workingDir: '/srv', stopSignal: 'SIGQUIT', stopGracePeriod: '1m30s' }), slot: 0, generation: 1, stopGraceSeconds: 90 }, context)
     expect(options).toMatchObject({ Entrypoint: ['/init', '--'], User: '1000:1000', WorkingDir: '/srv', StopSignal: 'SIGQUIT', StopTimeout: 90 })
     // An empty entrypoint reaches Docker as one: it resets the image's.
     expect(createOptions({ spec: spec({ entrypoint: [] }), slot: 0, generation: 1 }, context).Entrypoint).toStrictEqual([])
@@ -129,10 +129,6 @@ describe('createOptions', () => {
     expect(options.HostConfig?.DnsSearch).toStrictEqual(['shop.meshd', 'meshd'])
     expect(createOptions({ spec: spec(), slot: 0, generation: 1 }, context).Labels).not.toHaveProperty('meshd.stack')
     expect(dnsSearch({})).toStrictEqual(['meshd'])
-  })
-
-  it.each([[undefined, 2], ['0s', 0], ['500ms', 1], ['10s', 10], ['1m30s', 90], ['1h', 3600]])('gives a stopGracePeriod of %j %i seconds', (stopGracePeriod, seconds) => {
-    expect(stopGraceSeconds(stopGracePeriod === undefined ? {} : { stopGracePeriod })).toBe(seconds)
   })
 
   it('names the replica after node, service, slot and generation', () => {

@@ -2,7 +2,7 @@
 // stopGracePeriod, stack and dependsOn; and that a peer's stored spec with them is screened alike.
 
 import { describe, expect, it } from 'vitest'
-import { parseServiceSpec, storedSpecProblem } from '../../../src/node/spec/index.ts'
+import { parseServiceSpec, stopGraceSeconds, storedSpecProblem } from '../../../src/node/spec/index.ts'
 import { MeshdError } from '../../../src/node/errors.ts'
 
 const base = { name: 'shop-web', image: 'nginx:1.27' }
@@ -94,5 +94,9 @@ describe('process and stack fields', () => {
     expect(storedSpecProblem({ ...stored, stack: 'other' }, 'shop-web')).toMatch(/^spec\.name/)
     expect(storedSpecProblem({ ...stored, dependsOn: [...stored.dependsOn!].reverse() }, 'shop-web')).toContain('not in the form')
     expect(storedSpecProblem({ ...stored, dependsOn: [{ service: 'shop-db' }] }, 'shop-web')).toContain('not in the form')
+  })
+
+  it.each([[undefined, undefined], ['0s', 0], ['500ms', 1], ['10s', 10], ['1m30s', 90], ['1h', 3600]])('gives a stopGracePeriod of %j %j seconds', (stopGracePeriod, seconds) => {
+    expect(stopGraceSeconds(stopGracePeriod === undefined ? {} : { stopGracePeriod })).toBe(seconds)
   })
 })
