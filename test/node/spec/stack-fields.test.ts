@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseServiceSpec, stopGraceSeconds, storedSpecProblem } from '../../../src/node/spec/index.ts'
 import { MeshdError } from '../../../src/node/errors.ts'
+import { recordProblem } from '../../../src/node/trust/index.ts'
 
 const base = { name: 'shop-web', image: 'nginx:1.27' }
 
@@ -94,6 +95,10 @@ describe('process and stack fields', () => {
     expect(storedSpecProblem({ ...stored, stack: 'other' }, 'shop-web')).toMatch(/^spec\.name/)
     expect(storedSpecProblem({ ...stored, dependsOn: [...stored.dependsOn!].reverse() }, 'shop-web')).toContain('not in the form')
     expect(storedSpecProblem({ ...stored, dependsOn: [{ service: 'shop-db' }] }, 'shop-web')).toContain('not in the form')
+    // The same through trust's screen of a peer's service record, the previous spec too.
+    const record = { spec: stored, generation: 2, previous: { spec: stored, generation: 1 }, createdAt: 0, updatedAt: 0 }
+    expect(recordProblem('services', 'shop-web', record)).toBeUndefined()
+    expect(recordProblem('services', 'shop-web', { ...record, previous: { spec: { ...stored, user: 'a b' }, generation: 1 } })).toMatch(/^previous\.spec\.user/)
   })
 
   it.each([[undefined, undefined], ['0s', 0], ['500ms', 1], ['10s', 10], ['1m30s', 90], ['1h', 3600]])('gives a stopGracePeriod of %j %j seconds', (stopGracePeriod, seconds) => {
