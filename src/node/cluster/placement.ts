@@ -5,11 +5,12 @@
 import { place, settle } from '../../placement/index.ts'
 import type { Placement, PlacementMember, PlacementService, SlotLocation } from '../../placement/index.ts'
 import type { NodeRecord, ServiceRecord } from '../../crdt/index.ts'
+import { holdForDependencies } from './dependencies.ts'
 import { liveness } from './majority.ts'
 import { pinToData } from './stateful.ts'
 import type { ClusterView } from './view.ts'
 
-/** Where every slot of the cluster belongs. */
+/** Where every slot of the cluster belongs; a slot it cannot run yet is unplaced, with the reason. */
 export function placeCluster (view: ClusterView): Placement {
   const { nodes, drains } = view
   const alive = liveness(view)
@@ -28,7 +29,8 @@ export function placeCluster (view: ClusterView): Placement {
   for (const { nodeId, key, replica } of view.replicas) {
     if (alive(nodeId)) located.push({ key, node: nodeId, since: replica.since ?? replica.updatedAt })
   }
-  return pinToData(view, settle(placed, located), alive)
+  // A service's first replicas wait for its dependencies (dependsOn): unplaced, with the reason.
+  return holdForDependencies(view, pinToData(view, settle(placed, located), alive))
 }
 
 /**

@@ -23,6 +23,8 @@ export interface ServiceNames {
   address: string
   /** The address that reaches exactly one slot's replica, for each slot that has one. */
   slots: ReadonlyArray<{ slot: number, address: string }>
+  /** The Compose stack the service belongs to: its name is "STACK-SHORT", also SHORT.STACK.meshd. */
+  stack?: string
 }
 
 export interface BuiltNameTable extends NameTable {
@@ -44,14 +46,15 @@ export function isIPv4Address (address: string): boolean {
 
 /**
  * The table for these services: SERVICE.meshd → the service's address, SERVICE-SLOT.meshd
- * → the slot's. A service's own name wins over a slot name that spells the same ("db-0"
- * the service over slot 0 of "db"): it was chosen, the other derived; the loser is named
- * in `problems`, and so is an address that is not IPv4.
+ * → the slot's; a stack's service "STACK-SHORT" is also SHORT.STACK.meshd and
+ * SHORT-SLOT.STACK.meshd, the names its stack's replicas find first (their search list
+ * starts with STACK.meshd). A service's own name wins over a slot name that spells the
+ * same ("db-0" the service over slot 0 of "db"): it was chosen, the other derived; the
+ * loser is named in `problems`, and so is an address that is not IPv4.
  */
 export function nameTable (services: readonly ServiceNames[]): BuiltNameTable {
   const records = new Map<string, string[]>()
   const problems: string[] = []
-  const suffix = ZONE
   const add = (name: string, address: string, what: string): void => {
     if (!isIPv4Address(address)) {
       problems.push(`${name}: the address of ${what}, ${JSON.stringify(address)}, is not IPv4`)
@@ -59,16 +62,30 @@ export function nameTable (services: readonly ServiceNames[]): BuiltNameTable {
     }
     records.set(name, [address])
   }
-  for (const { service, address } of services) add(`${canonicalName(service)}.${suffix}`, address, `service ${service}`)
-  for (const { service, slots } of services) {
-    for (const { slot, address } of slots) {
-      const name = `${canonicalName(service)}-${slot}.${suffix}`
-      if (records.has(name)) problems.push(`${name}: slot ${slot} of ${service} is shadowed by the service of that name`)
-      else add(name, address, `slot ${slot} of ${service}`)
+  for (const entry of services) {
+    for (const name of namesOf(entry)) add(name, entry.address, `service ${entry.service}`)
+  }
+  for (const entry of services) {
+    for (const { slot, address } of entry.slots) {
+      for (const name of namesOf(entry, `-${slot}`)) {
+        if (records.has(name)) problems.push(`${name}: slot ${slot} of ${entry.service} is shadowed by the service of that name`)
+        else add(name, address, `slot ${slot} of ${entry.service}`)
+      }
     }
   }
-  addAncestors(records, suffix)
-  return { records, search: [suffix], problems }
+  addAncestors(records, ZONE)
+  return { records, search: [ZONE], problems }
+}
+
+/** The service's names with `tail` after the first label: under the zone, and under its stack's name when it has one. */
+function namesOf ({ service, stack }: ServiceNames, tail = ''): string[] {
+  const name = canonicalName(service)
+  const names = [`${name}${tail}.${ZONE}`]
+  const prefix = stack === undefined ? undefined : `${canonicalName(stack)}-`
+  if (prefix !== undefined && name.startsWith(prefix) && name.length > prefix.length) {
+    names.push(`${name.slice(prefix.length)}${tail}.${prefix.slice(0, -1)}.${ZONE}`)
+  }
+  return names
 }
 
 /** Gives every ancestor of a name, down to the zone, an empty record, so it answers NODATA. */

@@ -1,6 +1,7 @@
 // The names this node's replicas resolve: its DNS server on the replica network's
-// gateway, answering from a table of this node's service and slot addresses that is
-// rebuilt when services change, and forwarding every other name.
+// gateway, answering from a table of this node's service and slot addresses (and a
+// stack's short names, SHORT.STACK.meshd) that is rebuilt when services change, and
+// forwarding every other name.
 
 import type { ClusterDocument } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
@@ -80,8 +81,12 @@ export class ReplicaNames {
 
   private current (): NameTable {
     if (this.table !== undefined) return this.table
-    const addresses = this.init.network.serviceAddresses(this.init.view().services)
-    const built = nameTable([...addresses].map(([service, { address, slots }]) => ({ service, address, slots: [...slots].map(([slot, a]) => ({ slot, address: a })) })))
+    const { services } = this.init.view()
+    const addresses = this.init.network.serviceAddresses(services)
+    const built = nameTable([...addresses].map(([service, { address, slots }]) => {
+      const stack = services[service]?.spec.stack
+      return { service, address, slots: [...slots].map(([slot, a]) => ({ slot, address: a })), ...(stack === undefined ? {} : { stack }) }
+    }))
     const problems = JSON.stringify(built.problems)
     if (problems !== this.lastProblems && built.problems.length > 0) this.init.log.warn({ problems: built.problems }, 'some names cannot be answered')
     this.lastProblems = problems

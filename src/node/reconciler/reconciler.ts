@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { ClusterDocument, DocumentChange, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
-import { hasVolumes, releaseOf, specOf } from '../cluster/index.ts'
+import { releaseOf, specOf } from '../cluster/index.ts'
 import type { DesiredSlot, NodeAssignment } from '../cluster/index.ts'
 import { RuntimeUnavailableError } from '../runtime/index.ts'
 import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
@@ -19,7 +19,8 @@ import { plan } from './plan.ts'
 import type { StopReason } from './plan.ts'
 import { DebouncedRunner } from './debounce.ts'
 import { ReplicaPublisher } from './publish.ts'
-import { Remover } from './remover.ts'
+import { Remover, stopTermsOf } from './remover.ts'
+import { stopGraceSeconds } from '../spec/index.ts'
 import { Supervisor } from './supervisor.ts'
 import { exitOf, stateFromDocker, trackedOf } from './tracked.ts'
 import type { Tracked } from './tracked.ts'
@@ -142,7 +143,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
     for (const { replica, reason } of result.stop) {
       const tracked = this.tracked.get(replica.id)
-      if (tracked !== undefined) this.remover.remove(tracked, reason, hasVolumes(this.init.service(tracked.service)?.spec))
+      if (tracked !== undefined) this.remover.remove(tracked, reason, stopTermsOf(this.init.service(tracked.service), tracked.generation))
     }
     for (const slot of result.start) this.startReplica(slot)
     if (result.waiting.length > 0) this.runner.mark(Math.min(...result.waiting.map((w) => w.until)) - now)
@@ -198,7 +199,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const { spec, imageId } = releaseOf(record, slot.generation)
     runtime.ensureImage(spec.image, { imageId })
       .then(async () => { await this.init.volumes?.prepare(slot, record) })
-      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash, files: this.init.files?.(spec) }))
+      .then(async () => await runtime.run({ spec, slot: slot.slot, generation: slot.generation, imageId, specHash: slot.specHash, files: this.init.files?.(spec), stopGraceSeconds: stopGraceSeconds(spec) }))
       .then((info) => {
         this.tracked.delete(pending.id)
         // A resync may have adopted the container while run() was still returning.

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type Docker from 'dockerode'
 import type { ResourceLimits, ServiceSpec } from '../../crdt/index.ts'
-import { DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE, REPLICA_DNS_DOMAIN } from './constants.ts'
+import { DEFAULT_GRACE_SECONDS, DEFAULT_PIDS_LIMIT, LOG_DRIVER, LOG_MAX_FILES, LOG_MAX_SIZE, REPLICA_DNS_DOMAIN } from './constants.ts'
 import { LABELS, type CreateRequest, type ReplicaFile, type ReplicaNetwork, type VolumeLabels } from './types.ts'
 
 /** Where a replica is created, and what of the engine shapes its options. */
@@ -107,6 +107,14 @@ export function limitOptions (limits: ResourceLimits | undefined, engineCpus = I
   }
 }
 
+/**
+ * The search domains of a replica: a stack's service first looks a name up within its
+ * stack ("db" is "db.shop.meshd", the stack's shop-db), then among all services.
+ */
+export function dnsSearch (spec: Pick<ServiceSpec, 'stack'>): string[] {
+  return spec.stack === undefined ? [REPLICA_DNS_DOMAIN] : [`${spec.stack}.${REPLICA_DNS_DOMAIN}`, REPLICA_DNS_DOMAIN]
+}
+
 /** Where the file at `index` of a replica's files is on the host: named by its index, so no path of the spec reaches the host's filesystem. */
 export function fileSource (filesDir: string, index: number): string {
   return join(filesDir, String(index))
@@ -139,6 +147,7 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
     ...(hostname === undefined ? {} : { Hostname: hostname }),
     Image: init.image ?? spec.image,
     ...(spec.command === undefined ? {} : { Cmd: spec.command }),
+    ...processOptions(spec, req.stopGraceSeconds),
     // Where the replica runs, as Swarm's {{.Node.Hostname}} and {{.Task.Slot}} templates would say.
     Env: [
       ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
@@ -152,7 +161,8 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
       [LABELS.node]: init.nodeName,
       [LABELS.generation]: String(req.generation),
       ...(req.imageId === undefined ? {} : { [LABELS.imageId]: req.imageId }),
-      ...(req.specHash === undefined ? {} : { [LABELS.specHash]: req.specHash })
+      ...(req.specHash === undefined ? {} : { [LABELS.specHash]: req.specHash }),
+      ...(spec.stack === undefined ? {} : { [LABELS.stack]: spec.stack })
     },
     ExposedPorts: exposed,
     HostConfig: {
@@ -160,7 +170,7 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
       // Docker writes its embedded resolver (127.0.0.11) into resolv.conf and forwards to
       // these: the node answers service names on its gateway.
       Dns: [network.gateway],
-      DnsSearch: [REPLICA_DNS_DOMAIN],
+      DnsSearch: dnsSearch(spec),
       // The reconciler replaces failed replicas; a Docker restart would race it.
       RestartPolicy: { Name: 'no' },
       ...limitOptions(spec.resources?.limits, init.engineCpus),
@@ -169,5 +179,20 @@ export function createOptions (req: CreateRequest, init: CreateContext): Docker.
       ...(mounts.length === 0 ? {} : { Mounts: mounts })
     },
     NetworkingConfig: { EndpointsConfig: { [network.name]: {} } }
+  }
+}
+
+/**
+ * How the replica's process starts and stops. StopTimeout is always set, so a `docker stop`
+ * by hand waits as long as meshd does; an empty entrypoint stays empty, which Docker reads
+ * as "reset the image's".
+ */
+function processOptions (spec: ServiceSpec, graceSeconds = DEFAULT_GRACE_SECONDS): Pick<Docker.ContainerCreateOptions, 'Entrypoint' | 'User' | 'WorkingDir' | 'StopSignal' | 'StopTimeout'> {
+  return {
+    ...(spec.entrypoint === undefined ? {} : { Entrypoint: spec.entrypoint }),
+    ...(spec.user === undefined ? {} : { User: spec.user }),
+    ...(spec.workingDir === undefined ? {} : { WorkingDir: spec.workingDir }),
+    ...(spec.stopSignal === undefined ? {} : { StopSignal: spec.stopSignal }),
+    StopTimeout: graceSeconds
   }
 }

@@ -11,6 +11,8 @@ export const LABELS = {
   imageId: 'meshd.image-id',
   /** The hash of the spec the replica was built from (cluster/spec-hash.ts). */
   specHash: 'meshd.spec-hash',
+  /** On a replica of a Compose stack's service: the stack's name. */
+  stack: 'meshd.stack',
   /** On a node's Docker network: what it is for (NETWORK_ROLE). */
   network: 'meshd.network',
   /** On a replica's volume: its source name in the spec (with node, service and slot). */
@@ -103,6 +105,8 @@ export interface CreateRequest {
   specHash?: string
   /** Files to mount into the replica (each at its own path); they stay on the host's tmpfs until the replica is removed. */
   files?: ReplicaFile[]
+  /** The container's StopTimeout: the spec's stopGracePeriod in seconds (default DEFAULT_GRACE_SECONDS). */
+  stopGraceSeconds?: number
 }
 
 export interface ExecResult { exitCode: number, output: string }

@@ -4,6 +4,7 @@
 export { parseServiceSpec, parseScaleRequest, storedSpecProblem, type ParseServiceSpecOptions } from './parse.ts'
 export { resolveHealth, type ResolvedHealth } from './health.ts'
 export { parseDuration, formatDuration } from './duration.ts'
+export { stopGraceSeconds } from './process.ts'
 export { parseTokenRequest } from './token.ts'
 export { parseSource, secretPath } from './files.ts'
 export type { TokenRequest } from './token.ts'

@@ -30,6 +30,42 @@ describe('nameTable', () => {
     expect(table.problems).toHaveLength(2)
   })
 
+  it('names a stack\'s service and its slots by their short names under the stack too', () => {
+    const table = nameTable([
+      { service: 'shop-db', stack: 'shop', address: '10.0.0.2', slots: [{ slot: 0, address: '10.0.1.1' }] },
+      { service: 'web', address: '10.0.0.3', slots: [] }
+    ])
+    expect(Object.fromEntries(table.records)).toEqual({
+      'shop-db.meshd': ['10.0.0.2'],
+      'db.shop.meshd': ['10.0.0.2'],
+      'shop-db-0.meshd': ['10.0.1.1'],
+      'db-0.shop.meshd': ['10.0.1.1'],
+      'web.meshd': ['10.0.0.3'],
+      // The stack's own name exists without an address: NODATA, not NXDOMAIN.
+      'shop.meshd': [],
+      meshd: []
+    })
+    expect(table.search).toEqual(['meshd'])
+    expect(table.problems).toEqual([])
+  })
+
+  it('lets a stack\'s service name win over a slot name that spells the same within the stack', () => {
+    const table = nameTable([
+      { service: 'shop-db', stack: 'shop', address: '10.0.0.2', slots: [{ slot: 0, address: '10.0.1.1' }] },
+      { service: 'shop-db-0', stack: 'shop', address: '10.0.0.4', slots: [] }
+    ])
+    expect(table.records.get('db-0.shop.meshd')).toEqual(['10.0.0.4'])
+    expect(table.problems).toEqual([
+      'shop-db-0.meshd: slot 0 of shop-db is shadowed by the service of that name',
+      'db-0.shop.meshd: slot 0 of shop-db is shadowed by the service of that name'
+    ])
+  })
+
+  it('gives no short name to a service whose name does not start with its stack\'s', () => {
+    const table = nameTable([{ service: 'db', stack: 'shop', address: '10.0.0.2', slots: [] }])
+    expect([...table.records.keys()].sort()).toEqual(['db.meshd', 'meshd'])
+  })
+
   it('keys names lowercase', () => {
     expect(nameTable([{ service: 'Web', address: '10.0.0.2', slots: [] }]).records.get('web.meshd')).toEqual(['10.0.0.2'])
   })

@@ -4,6 +4,7 @@
 
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
+import type { NameTable } from '../../../src/node/dns/index.ts'
 import { ReplicaNames } from '../../../src/node/network/names.ts'
 import type { NamesInit } from '../../../src/node/network/names.ts'
 import { recordingLogger } from '../../support/logger.ts'
@@ -38,5 +39,24 @@ describe('ReplicaNames', () => {
     expect(log.errors).toHaveLength(0)
     expect(log.entries.some((e) => e.msg === 'answering DNS for this node\'s replicas')).toBe(true)
     await names.stop()
+  })
+
+  it('builds its table with each service\'s stack, so a stack\'s replicas find SHORT.STACK.meshd', () => {
+    const base = init('192.0.2.1')
+    const spec = (name: string, stack?: string) => ({ spec: { name, ...(stack === undefined ? {} : { stack }) } })
+    const names = new ReplicaNames({
+      ...base,
+      view: () => ({ services: { 'shop-db': spec('shop-db', 'shop'), web: spec('web') } }) as unknown as ReturnType<NamesInit['view']>,
+      network: {
+        network: () => undefined,
+        serviceAddresses: () => new Map([['shop-db', { address: '10.0.0.2', slots: new Map([[0, '10.0.1.1']]) }], ['web', { address: '10.0.0.3', slots: new Map() }]])
+      } as unknown as NamesInit['network']
+    })
+    // The table is built on the first query; no server is needed to ask for it.
+    const table = (names as unknown as { current: () => NameTable }).current()
+    expect(table.records.get('db.shop.meshd')).toEqual(['10.0.0.2'])
+    expect(table.records.get('db-0.shop.meshd')).toEqual(['10.0.1.1'])
+    expect(table.records.get('web.meshd')).toEqual(['10.0.0.3'])
+    expect(table.records.has('web.shop.meshd')).toBe(false)
   })
 })

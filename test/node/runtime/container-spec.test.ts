@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { ServiceSpec } from '../../../src/crdt/index.ts'
-import { containerName, createOptions, fileSource, limitOptions } from '../../../src/node/runtime/container-spec.ts'
+import { containerName, createOptions, dnsSearch, fileSource, limitOptions } from '../../../src/node/runtime/container-spec.ts'
 import { DEFAULT_PIDS_LIMIT } from '../../../src/node/runtime/constants.ts'
 
 const MiB = 2 ** 20
@@ -41,6 +41,7 @@ describe('createOptions', () => {
       name: context.name,
       Hostname: 'web-0',
       Image: 'meshd/busybox:latest',
+      StopTimeout: 2,
       Env: ['A=1', 'MESHD_NODE=n1', 'MESHD_SERVICE=web', 'MESHD_SLOT=0', 'MESHD_GENERATION=2'],
       Labels: { team: 'x', 'meshd.service': 'web', 'meshd.slot': '0', 'meshd.node': 'n1', 'meshd.generation': '2' },
       ExposedPorts: { '8080/tcp': {} },
@@ -111,6 +112,23 @@ describe('createOptions', () => {
     expect(createOptions({ spec: spec(), slot: 0, generation: 1, files: [] }, context).HostConfig).not.toHaveProperty('Mounts')
     const files = [{ path: '/run/secrets/a', data: Buffer.from('x'), mode: 0o400, uid: 0, gid: 0 }]
     expect(() => createOptions({ spec: spec(), slot: 0, generation: 1, files }, context)).toThrow(/directory/)
+  })
+
+  it('starts and stops the process as the spec says: entrypoint, user, directory, signal and grace', () => {
+    const options = createOptions({ spec: spec({ entrypoint: ['/init', '--'], user: '1000:1000', workingDir: '/srv', stopSignal: 'SIGQUIT', stopGracePeriod: '1m30s' }), slot: 0, generation: 1, stopGraceSeconds: 90 }, context)
+    expect(options).toMatchObject({ Entrypoint: ['/init', '--'], User: '1000:1000', WorkingDir: '/srv', StopSignal: 'SIGQUIT', StopTimeout: 90 })
+    // An empty entrypoint reaches Docker as one: it resets the image's.
+    expect(createOptions({ spec: spec({ entrypoint: [] }), slot: 0, generation: 1 }, context).Entrypoint).toStrictEqual([])
+    const plain = createOptions({ spec: spec(), slot: 0, generation: 1 }, context)
+    for (const key of ['Entrypoint', 'User', 'WorkingDir', 'StopSignal']) expect(plain).not.toHaveProperty(key)
+  })
+
+  it('labels a stack\'s replica with its stack and searches the stack\'s names first', () => {
+    const options = createOptions({ spec: spec({ name: 'shop-web', stack: 'shop' }), slot: 0, generation: 1 }, context)
+    expect(options.Labels).toMatchObject({ 'meshd.stack': 'shop', 'meshd.service': 'shop-web' })
+    expect(options.HostConfig?.DnsSearch).toStrictEqual(['shop.meshd', 'meshd'])
+    expect(createOptions({ spec: spec(), slot: 0, generation: 1 }, context).Labels).not.toHaveProperty('meshd.stack')
+    expect(dnsSearch({})).toStrictEqual(['meshd'])
   })
 
   it('names the replica after node, service, slot and generation', () => {
