@@ -211,7 +211,7 @@ function assertDependenciesKnown (document: ClusterDocument, services: readonly 
   services.forEach((step, i) => step.spec.dependsOn?.forEach((dependency, j) => {
     if (names.has(dependency.service) || document.service(dependency.service) !== undefined) return
     const path = `services[${i}].dependsOn[${j}].service`
-    throw new MeshdError('MESHD_INVALID_SPEC', `${path}: no service "${dependency.service}" in the stack or the cluster, expected one of ${[...names].join(', ')}`, path)
+    throw new MeshdError('MESHD_INVALID_SPEC', `${path}: no service "${dependency.service}" in the stack or the cluster, expected a service of the stack (${[...names].join(', ')}) or one that exists`, path)
   }))
 }
 
