@@ -122,4 +122,15 @@ describe('stack routes', () => {
     expect((await call('DELETE', '/v1/stacks/shop', operator)).json()).toEqual({ removed: { services: ['shop-db', 'shop-web'], secrets: ['shop-db-pass'], configs: [] }, kept: [] })
     expect(document.secrets()).toEqual({})
   })
+
+  it('take files up to 512 KiB each (a body past the 1 MiB of other routes), and show a viewer no env value', async () => {
+    const configs = ['a', 'b', 'c'].map((c) => ({ name: `shop-${c}`, data: randomBytes(500 * 1024).toString('base64') }))
+    const answer = await call('PUT', '/v1/stacks/shop', operator, { services: [service('web', { env: { TOKEN: 'hunter2' } })], configs })
+    expect(answer.statusCode).toBe(200)
+    expect(answer.json().configs).toEqual(configs.map((c) => ({ name: c.name, action: 'created', version: 1 })))
+    const shown = await call('GET', '/v1/stacks/shop', viewer)
+    expect(shown.json().services[0].spec.env).toEqual({ TOKEN: '<redacted>' })
+    expect((await call('GET', '/v1/stacks/shop', operator)).json().services[0].spec.env).toEqual({ TOKEN: 'hunter2' })
+    expect((await call('DELETE', '/v1/stacks/shop', operator)).json().removed.configs).toEqual(['shop-a', 'shop-b', 'shop-c'])
+  })
 })

@@ -135,4 +135,13 @@ describe('a stack removal', () => {
     removeStack(document, planRemoval(document, 'shop'))
     expect(refusal(() => planRemoval(document, 'shop'))).toMatchObject({ code: 'MESHD_STACK_NOT_FOUND', path: 'name' })
   })
+
+  it('updates a file made by hand that the body names, which stays the hand\'s: the stack\'s removal leaves it', () => {
+    const document = new ClusterDocument({ log: silent })
+    createStored(document, 'secret', 'shop-db-pass', Buffer.from('by hand'), { secretsKey })
+    expect(deploy(document, { services: [db()], secrets: [{ name: 'shop-db-pass', data: base64('by hand') }] }).plan.files).toMatchObject([{ action: 'unchanged', version: 1 }])
+    expect(deploy(document, { services: [db()], secrets: [{ name: 'shop-db-pass', data: base64('from the file') }] }).plan.files).toMatchObject([{ action: 'updated', version: 2 }])
+    expect(document.secrets()['shop-db-pass@2']).not.toHaveProperty('stack')
+    expect(planRemoval(document, 'shop')).toEqual({ services: ['shop-db'], secrets: [], configs: [], kept: [] })
+  })
 })
