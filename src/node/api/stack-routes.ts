@@ -5,7 +5,6 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { refusalOf } from '../auth/index.ts'
-import type { Permission } from '../auth/index.ts'
 import { placeCluster, notDead } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import { MeshdError } from '../errors.ts'
@@ -107,11 +106,9 @@ export function registerStackRoutes (app: FastifyInstance, init: ApiInit): void 
 function assertAllowed (req: FastifyRequest, services: readonly string[], files: boolean): void {
   const principal = req.principal
   if (principal === undefined) return
-  const checks: Array<[Permission, string | undefined]> = [...services.map((name): [Permission, string] => ['services:write', name]), ...(files ? [['secrets:write', undefined] as [Permission, undefined]] : [])]
-  for (const [permission, service] of checks) {
-    const refused = refusalOf(principal, permission, service)
-    if (refused !== undefined) throw new MeshdError('MESHD_FORBIDDEN', refused, 'authorization')
-  }
+  const refusals = [...services.map((name) => refusalOf(principal, 'services:write', name)), files ? refusalOf(principal, 'secrets:write') : undefined]
+  const refused = refusals.find((r) => r !== undefined)
+  if (refused !== undefined) throw new MeshdError('MESHD_FORBIDDEN', refused, 'authorization')
 }
 
 /** The image id each service's image names on this node (looked up at once), for the record. */

@@ -44,10 +44,10 @@ export function planStack (document: ClusterDocument, request: StackRequest, opt
   const files = request.files.map((file) => planFile(document, stack, file, `${file.kind}s[${counts[file.kind]++}]`, opts.secretsKey))
   const versionsOf = plannedVersions(document, files)
   const services = request.services.map((parsed, i) => planService(document, stack, parsed, `services[${i}]`, versionsOf, opts))
-  assertOwnPortsDistinct(services)
-  assertDependenciesKnown(document, services)
   const named = new Set(services.map((s) => s.name))
   const removed = request.prune ? stackServices(document.services(), stack).map((r) => r.spec.name).filter((name) => !named.has(name)) : []
+  assertOwnPortsDistinct(services)
+  assertDependenciesKnown(document, services, new Set(removed))
   const skip = new Set([...named, ...removed])
   const rolled = new Set<string>()
   for (const file of files) {
@@ -205,11 +205,11 @@ function assertOwnPortsDistinct (services: readonly ServiceStep[]): void {
   }))
 }
 
-/** A dependency names a service of the stack or one that exists: a typo would keep a first deploy waiting forever. */
-function assertDependenciesKnown (document: ClusterDocument, services: readonly ServiceStep[]): void {
+/** A dependency names a service of the stack or one that exists and stays: a typo would keep a first deploy waiting forever. */
+function assertDependenciesKnown (document: ClusterDocument, services: readonly ServiceStep[], removed: ReadonlySet<string>): void {
   const names = new Set(services.map((s) => s.name))
   services.forEach((step, i) => step.spec.dependsOn?.forEach((dependency, j) => {
-    if (names.has(dependency.service) || document.service(dependency.service) !== undefined) return
+    if (names.has(dependency.service) || (document.service(dependency.service) !== undefined && !removed.has(dependency.service))) return
     const path = `services[${i}].dependsOn[${j}].service`
     throw new MeshdError('MESHD_INVALID_SPEC', `${path}: no service "${dependency.service}" in the stack or the cluster, expected a service of the stack (${[...names].join(', ')}) or one that exists`, path)
   }))

@@ -91,6 +91,8 @@ describe('a stack write', () => {
     deploy(document, { services: [service('web'), service('api')] })
     expect(deploy(document, { services: [service('web')] }).plan.removed).toEqual([])
     expect(Object.keys(document.services()).sort()).toEqual(['shop-api', 'shop-web', 'shopping'])
+    // A dependency on a service the same write prunes would wait for ever.
+    expect(refusal(() => deploy(document, { services: [service('web', { dependsOn: [{ service: 'shop-api' }] })], prune: true }))).toMatchObject({ path: 'services[0].dependsOn[0].service' })
     expect(deploy(document, { services: [service('web')], prune: true }).plan.removed).toEqual(['shop-api'])
     expect(Object.keys(document.services()).sort()).toEqual(['shop-web', 'shopping'])
   })
