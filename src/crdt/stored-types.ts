@@ -47,6 +47,8 @@ export interface SecretRecord extends Sealed {
   /** When the secret was created (its first version), and this version. */
   createdAt: number
   updatedAt: number
+  /** The stack that created the secret from a file (every later version keeps it): `stack rm` removes it. */
+  stack?: string
 }
 
 /** `configs["NAME@VERSION"]`: one version of a config; its content is not secret (base64). */
@@ -57,5 +59,7 @@ export interface ConfigRecord extends Sealed {
   data: string
   createdAt: number
   updatedAt: number
+  /** The stack that created the config from a file, as for secrets. */
+  stack?: string
 }
 

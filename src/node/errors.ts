@@ -10,6 +10,7 @@ export const ERRORS = {
   MESHD_PORT_CONFLICT: { status: 409, doc: 'A published port is already used by another service.' },
   MESHD_NO_PREVIOUS_SPEC: { status: 409, doc: 'A rollback was asked for a service that was never updated.' },
   MESHD_SERVICE_NOT_FOUND: { status: 404, doc: 'No service has that name.' },
+  MESHD_STACK_NOT_FOUND: { status: 404, doc: 'No service, secret or config belongs to a stack of that name.' },
   MESHD_NODE_NOT_FOUND: { status: 404, doc: 'No node has that name or id (or several share the name).' },
   MESHD_NOT_FOUND: { status: 404, doc: 'No such API route.' },
   MESHD_VOLUME_NOT_FOUND: { status: 404, doc: 'The service has no volume of that name, or no node holds that slot\'s data now.' },

@@ -9,3 +9,10 @@ export const LOW_PORTS = 1024
 
 /** How long a deploy waits for this node's engine to name the image's id before writing without one. */
 export const RESOLVE_IMAGE_TIMEOUT_MS = 2_000
+
+/** A stack's body carries its secrets and configs (each ≤ 512 KiB, in base64): larger than a service's. */
+export const STACK_BODY_LIMIT = 16 * 1024 * 1024
+
+/** Services in one stack, and secrets or configs (each) it brings. */
+export const MAX_STACK_SERVICES = 100
+export const MAX_STACK_FILES = 100

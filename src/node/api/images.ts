@@ -33,20 +33,29 @@ export interface DeployOptions {
 export async function deployService (document: ClusterDocument, spec: ServiceSpec, resolveImage: ResolveImage | undefined, opts: DeployOptions = {}): Promise<DeployResult> {
   const allowLowPorts = opts.allowLowPorts === true
   if (resolveImage === undefined) return writeService(document, spec, opts.now, { allowLowPorts })
-  let imageId: string | undefined
-  let unpinned: string | undefined
-  try {
-    imageId = await withDeadline(async (signal) => await resolveImage(spec.image, { signal }), opts.timeoutMs ?? RESOLVE_IMAGE_TIMEOUT_MS, opts.signal)
-    if (imageId === undefined) unpinned = `image "${spec.image}" is not on the node that took the deploy`
-    else if (!isImageId(imageId)) unpinned = `image "${spec.image}" resolved to ${JSON.stringify(imageId)}, which is not an image id`
-  } catch (err) {
-    if (opts.signal?.aborted === true) throw err
-    unpinned = `the id of image "${spec.image}" could not be looked up: ${(err as Error).message}`
-  }
-  const result = writeService(document, spec, opts.now, { allowLowPorts, ...(unpinned === undefined && imageId !== undefined ? { imageId } : {}) })
+  const { imageId, unpinned } = await imageIdOf(spec.image, resolveImage, opts)
+  const result = writeService(document, spec, opts.now, { allowLowPorts, ...(imageId === undefined ? {} : { imageId }) })
   // An unchanged image keeps the id it has: then nothing is lost.
   if (unpinned === undefined || result.record.imageId !== undefined) return result
-  return { ...result, unpinned: `${unpinned}, so no image id was recorded: each node runs what the tag names there` }
+  return { ...result, unpinned: unpinnedNote(unpinned) }
+}
+
+/** The id `image` names on this node, or why there is none (`unpinned`); only an aborted request throws. */
+export async function imageIdOf (image: string, resolveImage: ResolveImage, opts: Pick<DeployOptions, 'signal' | 'timeoutMs'> = {}): Promise<{ imageId?: string, unpinned?: string }> {
+  try {
+    const imageId = await withDeadline(async (signal) => await resolveImage(image, { signal }), opts.timeoutMs ?? RESOLVE_IMAGE_TIMEOUT_MS, opts.signal)
+    if (imageId === undefined) return { unpinned: `image "${image}" is not on the node that took the deploy` }
+    if (!isImageId(imageId)) return { unpinned: `image "${image}" resolved to ${JSON.stringify(imageId)}, which is not an image id` }
+    return { imageId }
+  } catch (err) {
+    if (opts.signal?.aborted === true) throw err
+    return { unpinned: `the id of image "${image}" could not be looked up: ${(err as Error).message}` }
+  }
+}
+
+/** What a deploy says when it recorded no image id. */
+export function unpinnedNote (unpinned: string): string {
+  return `${unpinned}, so no image id was recorded: each node runs what the tag names there`
 }
 
 async function withDeadline<T> (work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal | undefined): Promise<T> {

@@ -12,6 +12,7 @@ import { clientError, peerRoute, registerGuard, serverFactory } from './front-do
 import { registerClusterRoutes } from './cluster-routes.ts'
 import { registerRoutes } from './routes.ts'
 import { registerStoredRoutes } from './stored-routes.ts'
+import { registerStackRoutes } from './stack-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
 import { registerVolumeRoutes } from './volume-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
@@ -73,6 +74,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerRoutes(app, init)
   registerTokenRoutes(app, init)
   registerStoredRoutes(app, init)
+  registerStackRoutes(app, init)
   registerBackupRoutes(app, init)
   registerVolumeRoutes(app, init)
   init.transfer?.register(app)

@@ -24,27 +24,21 @@ export interface WriteOptions {
  */
 export function writeService (document: ClusterDocument, spec: ServiceSpec, now = Date.now(), opts: WriteOptions = {}): WriteResult {
   assertPortsFree(document, spec, opts)
-  const { imageId } = opts
   const existing = document.service(spec.name)
-  const pinned = imageId ?? (existing?.spec.image === spec.image ? existing.imageId : undefined)
-  const image = pinned === undefined ? {} : { imageId: pinned }
+  const outcome = writeOutcome(existing, spec, opts.imageId)
+  const image = outcome.imageId === undefined ? {} : { imageId: outcome.imageId }
   if (existing === undefined) {
     const record: ServiceRecord = { spec, generation: 1, ...image, addressIndex: nextAddressIndex(document.services()), createdAt: now, updatedAt: now }
     document.putService(spec.name, record)
     return { created: true, changed: true, record }
   }
-  // The same tag naming another image (re-imported, re-built) is a new release to roll out.
-  const sameImage = pinned === existing.imageId
-  if (sameImage && isDeepStrictEqual(existing.spec, spec)) return { created: false, changed: false, record: existing }
-  // The replica count, the update pace and the network policy change no container (containerPart).
-  const rollsContainers = !sameImage || !isDeepStrictEqual(containerPart(existing.spec), containerPart(spec))
-  if (!rollsContainers) {
+  if (outcome.action === 'unchanged') return { created: false, changed: false, record: existing }
+  if (outcome.generation === existing.generation) {
     const record: ServiceRecord = { ...existing, spec, updatedAt: now }
     document.putService(spec.name, record)
     return { created: false, changed: true, record }
   }
-  // After a rollback the previous generation is the higher one: numbers are never reused.
-  const generation = Math.max(existing.generation, existing.previous?.generation ?? 0) + 1
+  const generation = outcome.generation
   // A change during a rollout in progress rolls out from where that one started: the
   // slots it had not moved stay where they are, the few it had moved go back first.
   const rollout = document.rollout(spec.name)
@@ -57,6 +51,21 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
     document.putRollout(spec.name, newRollout(record, from.generation, now))
   })
   return { created: false, changed: true, record }
+}
+
+/** What writeService does with `spec`, given the record there is: the action, the generation it ends at, the image id it records. */
+export function writeOutcome (existing: ServiceRecord | undefined, spec: ServiceSpec, imageId?: string): { action: 'created' | 'updated' | 'unchanged', generation: number, imageId?: string } {
+  const pinned = imageId ?? (existing?.spec.image === spec.image ? existing.imageId : undefined)
+  const image = pinned === undefined ? {} : { imageId: pinned }
+  if (existing === undefined) return { action: 'created', generation: 1, ...image }
+  // The same tag naming another image (re-imported, re-built) is a new release to roll out.
+  const sameImage = pinned === existing.imageId
+  if (sameImage && isDeepStrictEqual(existing.spec, spec)) return { action: 'unchanged', generation: existing.generation, ...image }
+  // The replica count, the update pace and the network policy change no container (containerPart).
+  const rollsContainers = !sameImage || !isDeepStrictEqual(containerPart(existing.spec), containerPart(spec))
+  // After a rollback the previous generation is the higher one: numbers are never reused.
+  const generation = rollsContainers ? Math.max(existing.generation, existing.previous?.generation ?? 0) + 1 : existing.generation
+  return { action: 'updated', generation, ...image }
 }
 
 /** Rolls a service back to its previous spec and generation, in batches like an update. */
@@ -98,7 +107,7 @@ export function requireService (services: Record<string, ServiceRecord>, name: s
  * peer-to-peer port (every node's restart would fail), and not below 1024 unless the
  * node allows it (a port the service already publishes stays allowed).
  */
-function assertPortsFree (document: ClusterDocument, spec: ServiceSpec, opts: WriteOptions): void {
+export function assertPortsFree (document: ClusterDocument, spec: ServiceSpec, opts: WriteOptions): void {
   const owners = new Map<number, string>()
   for (const [name, record] of Object.entries(document.services())) {
     if (name === spec.name) continue

@@ -14,7 +14,7 @@ export type StoredKind = 'secret' | 'config'
 
 /** Versions of a secret or config kept whether or not a spec refers to them. */
 export const KEPT_VERSIONS = 3
-type StoredRecord = SecretRecord | ConfigRecord
+export type StoredRecord = SecretRecord | ConfigRecord
 
 /** Where a kind's versions are in the document, and its error codes. */
 export function storeOf (document: ClusterDocument, kind: StoredKind) {
@@ -44,10 +44,7 @@ export function createStored (document: ClusterDocument, kind: StoredKind, name:
   assertSize(kind, content)
   const store = storeOf(document, kind)
   if (versionsByName(store.all()).has(name)) throw new MeshdError('MESHD_EXISTS', `name: a ${kind} "${name}" exists; change it with \`meshd ${kind} update ${name}\``, 'name')
-  const now = opts.now ?? Date.now()
-  const record = recordOf(kind, name, 1, content, now, now, opts.secretsKey)
-  store.put(`${name}@1`, record)
-  return record
+  return putVersion(document, kind, name, content, opts)
 }
 
 /**
@@ -58,25 +55,54 @@ export function createStored (document: ClusterDocument, kind: StoredKind, name:
 export function updateStored (document: ClusterDocument, kind: StoredKind, name: string, content: Buffer, opts: StoredWriteOptions): { record: StoredRecord, rolled: string[] } {
   assertSize(kind, content)
   const store = storeOf(document, kind)
-  const versions = versionsByName(store.all()).get(name)
-  if (versions === undefined) throw new MeshdError(store.notFound, `name: no ${kind} "${name}"`, 'name')
-  const latest = versions.at(-1)!
-  const now = opts.now ?? Date.now()
-  const record = recordOf(kind, name, latest.version + 1, content, latest.createdAt, now, opts.secretsKey)
-  const rolled: string[] = []
+  if (!versionsByName(store.all()).has(name)) throw new MeshdError(store.notFound, `name: no ${kind} "${name}"`, 'name')
+  let record: StoredRecord | undefined
+  let rolled: string[] = []
   document.transact(() => {
-    store.put(`${name}@${record.version}`, record)
-    for (const service of Object.values(document.services())) {
-      const refs = refsOf(service.spec, kind)
-      if (!refs.some((ref) => parseSource(ref.source)?.name === name && parseSource(ref.source)?.version === undefined)) continue
-      writeService(document, withVersion(service.spec, kind, name, record.version), now, opts)
-      rolled.push(service.spec.name)
-    }
-    const referenced = referencedVersions(document, kind, name)
-    const kept = versions.slice(-(KEPT_VERSIONS - 1)).map((v) => v.version)
-    for (const old of versions) if (!referenced.has(old.version) && !kept.includes(old.version)) store.remove(`${name}@${old.version}`)
+    record = putVersion(document, kind, name, content, opts)
+    rolled = rollFollowers(document, kind, name, record.version, opts)
+    dropUnusedVersions(document, kind, name)
   })
-  return { record, rolled }
+  return { record: record!, rolled }
+}
+
+/**
+ * Puts the next version of `name` (version 1 of a new name, recorded as the stack's when
+ * `stack` is given; a later version keeps the stack of the one before). No checks: the caller made them.
+ */
+export function putVersion (document: ClusterDocument, kind: StoredKind, name: string, content: Buffer, opts: StoredWriteOptions & { stack?: string }): StoredRecord {
+  const store = storeOf(document, kind)
+  const latest = versionsByName(store.all()).get(name)?.at(-1)
+  const now = opts.now ?? Date.now()
+  const stack = latest === undefined ? opts.stack : latest.stack
+  const record = recordOf(kind, name, (latest?.version ?? 0) + 1, content, latest?.createdAt ?? now, now, opts.secretsKey, stack)
+  store.put(`${name}@${record.version}`, record)
+  return record
+}
+
+/** Writes a new generation, running `version`, of each service that follows the latest of `name` (but those in `skip`); returns their names. */
+export function rollFollowers (document: ClusterDocument, kind: StoredKind, name: string, version: number, opts: WriteOptions & { now?: number }, skip: ReadonlySet<string> = new Set()): string[] {
+  const rolled: string[] = []
+  for (const service of Object.values(document.services())) {
+    if (skip.has(service.spec.name) || !followsLatest(service.spec, kind, name)) continue
+    writeService(document, withVersion(service.spec, kind, name, version), opts.now ?? Date.now(), opts)
+    rolled.push(service.spec.name)
+  }
+  return rolled
+}
+
+/** True when the spec refers to the latest version of `name` (its reference pins none). */
+export function followsLatest (spec: ServiceSpec, kind: StoredKind, name: string): boolean {
+  return refsOf(spec, kind).some((ref) => parseSource(ref.source)?.name === name && parseSource(ref.source)?.version === undefined)
+}
+
+/** Removes the versions of `name` past the last KEPT_VERSIONS that no spec (current or previous) refers to. */
+export function dropUnusedVersions (document: ClusterDocument, kind: StoredKind, name: string): void {
+  const store = storeOf(document, kind)
+  const versions = versionsByName(store.all()).get(name) ?? []
+  const referenced = referencedVersions(document, kind, name)
+  const kept = versions.slice(-KEPT_VERSIONS).map((v) => v.version)
+  for (const old of versions) if (!referenced.has(old.version) && !kept.includes(old.version)) store.remove(`${name}@${old.version}`)
 }
 
 /** Removes every version; MESHD_IN_USE while a service's spec refers to it. */
@@ -96,20 +122,25 @@ export function removeStored (document: ClusterDocument, kind: StoredKind, name:
  * or the latest. MESHD_INVALID_SPEC (400) naming the field when one does not exist.
  */
 export function resolveRefs (document: ClusterDocument, spec: ServiceSpec): ServiceSpec {
+  const byKind = { secret: versionsByName(storeOf(document, 'secret').all()), config: versionsByName(storeOf(document, 'config').all()) }
+  return resolveRefsIn(spec, (kind, name) => byKind[kind].get(name)?.map((v) => v.version))
+}
+
+/** resolveRefs against `versionsOf` (the versions of a name, ascending; undefined when there is none), e.g. versions a stack is about to write. */
+export function resolveRefsIn (spec: ServiceSpec, versionsOf: (kind: StoredKind, name: string) => number[] | undefined): ServiceSpec {
   const resolved = { ...spec }
   for (const kind of ['secret', 'config'] as const) {
     const field = kind === 'secret' ? 'secrets' : 'configs'
     const list = spec[field]
     if (list === undefined) continue
-    const byName = versionsByName(storeOf(document, kind).all())
     const refs = list.map((ref, i) => {
       const source = parseSource(ref.source)!
-      const versions = byName.get(source.name)
+      const versions = versionsOf(kind, source.name)
       const path = `${field}[${i}].source`
       if (versions === undefined) throw new MeshdError('MESHD_INVALID_SPEC', `${path}: no ${kind} "${source.name}", expected one created with \`meshd ${kind} create ${source.name}\``, path)
-      const version = source.version ?? versions.at(-1)!.version
-      if (!versions.some((v) => v.version === version)) {
-        throw new MeshdError('MESHD_INVALID_SPEC', `${path}: the ${kind} "${source.name}" has no version ${version}, expected one of ${versions.map((v) => v.version).join(', ')}`, path)
+      const version = source.version ?? versions.at(-1)!
+      if (!versions.includes(version)) {
+        throw new MeshdError('MESHD_INVALID_SPEC', `${path}: the ${kind} "${source.name}" has no version ${version}, expected one of ${versions.join(', ')}`, path)
       }
       return { ...ref, version }
     })
@@ -137,14 +168,15 @@ function referencedVersions (document: ClusterDocument, kind: StoredKind, name: 
   return versions
 }
 
-function assertSize (kind: StoredKind, content: Buffer): void {
+/** MESHD_TOO_LARGE (naming `path`) when the content is larger than a secret or config may be. */
+export function assertSize (kind: StoredKind, content: Buffer, path = 'data'): void {
   if (content.byteLength > specLimits.MAX_STORED_BYTES) {
-    throw new MeshdError('MESHD_TOO_LARGE', `data: the ${kind} is ${content.byteLength} bytes, expected at most ${specLimits.MAX_STORED_BYTES} (512 KiB)`, 'data')
+    throw new MeshdError('MESHD_TOO_LARGE', `${path}: the ${kind} is ${content.byteLength} bytes, expected at most ${specLimits.MAX_STORED_BYTES} (512 KiB)`, path)
   }
 }
 
-function recordOf (kind: StoredKind, name: string, version: number, content: Buffer, createdAt: number, updatedAt: number, secretsKey: Buffer): StoredRecord {
-  const base = { name, version, size: content.byteLength, createdAt, updatedAt }
+function recordOf (kind: StoredKind, name: string, version: number, content: Buffer, createdAt: number, updatedAt: number, secretsKey: Buffer, stack: string | undefined): StoredRecord {
+  const base = { name, version, size: content.byteLength, createdAt, updatedAt, ...(stack === undefined ? {} : { stack }) }
   return kind === 'secret'
     ? { ...base, ...sealContent(secretsKey, name, version, content) }
     : { ...base, data: content.toString('base64') }

@@ -19,8 +19,8 @@ const LABEL = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/
 // The fields each kind of record may have (with the seal's, which a restore replaces).
 const FIELDS: Record<BackupKind, readonly string[]> = {
   services: ['spec', 'generation', 'previous', 'imageId', 'addressIndex', 'createdAt', 'updatedAt'],
-  secrets: ['name', 'version', 'size', 'nonce', 'data', 'key', 'createdAt', 'updatedAt'],
-  configs: ['name', 'version', 'size', 'data', 'createdAt', 'updatedAt'],
+  secrets: ['name', 'version', 'size', 'nonce', 'data', 'key', 'createdAt', 'updatedAt', 'stack'],
+  configs: ['name', 'version', 'size', 'data', 'createdAt', 'updatedAt', 'stack'],
   tokens: ['hash', 'role', 'services', 'expiresAt', 'createdAt', 'createdBy']
 }
 const SEAL = ['by', 'sig']

@@ -98,23 +98,15 @@ export function registerServiceCommands (program: Command): void {
     .action(async (flags: ClientFlags) => {
       const views = await clientOf(flags).get<ServiceView[]>('/v1/services')
       if (flags.json === true) { process.stdout.write(`${JSON.stringify(views, null, 2)}\n`); return }
-      process.stdout.write(table(['NAME', 'REPLICAS', 'IMAGE', 'PORTS', 'GENERATION', 'UPDATED'], views.map((v) => [
-        v.spec.name, `${v.status.healthy}/${v.status.desired}`, v.spec.image,
-        v.spec.ports.map((p) => p.published === undefined ? `${p.target}/tcp` : `*:${p.published}->${p.target}/tcp${portProblem(v, p.published)}`).join(','), String(v.generation), ago(v.updatedAt)
-      ])))
+      process.stdout.write(serviceTable(views))
     })
 
   withClientOptions(service.command('ps').description('list the replicas of a service').argument('<name>'))
     .action(async (name: string, flags: ClientFlags) => {
       const view = await clientOf(flags).get<ServiceView>(`/v1/services/${encodeURIComponent(name)}`)
       if (flags.json === true) { process.stdout.write(`${JSON.stringify(view.replicas, null, 2)}\n`); return }
-      process.stdout.write(table(['SLOT', 'NODE', 'STATE', 'GENERATION', 'CONTAINER', 'ENDPOINT', 'LAST FAILURE'], view.replicas.map((r) => [
-        `${name}.${r.slot}`, r.node, r.error === undefined ? r.state : `${r.state}: ${r.error}`, String(r.generation), r.container.slice(0, 12), r.endpoint,
-        r.lastFailure === undefined ? '' : `${ago(r.lastFailure.at)} ago ${r.lastFailure.state}: ${r.lastFailure.error}`
-      ])))
-      for (const d of view.data ?? []) process.stdout.write(`${name}.${d.slot}: volume data on ${d.node}${d.released ? ' (released, moving)' : ''}\n`)
-      for (const u of view.unplaced) process.stdout.write(`${name}.${u.slot < 0 ? '*' : u.slot}: not placed: ${u.reason}\n`)
-      for (const p of view.mesh?.problems ?? []) process.stdout.write(`${name}: port ${p.published} not served by the mesh on this node: ${p.error}\n`)
+      process.stdout.write(table(REPLICA_HEADERS, replicaRows(view)))
+      for (const note of replicaNotes(view)) process.stdout.write(`${note}\n`)
       const stats = view.mesh?.stats
       if (stats !== undefined) {
         process.stdout.write(`mesh on this node: ${stats.connections.active} open, ${stats.connections.total} connections, ${stats.errors} errors, ${stats.retries} retries\n`)
@@ -196,6 +188,35 @@ function healthOptions (command: Command): Command {
     .option('--health-timeout <duration>', 'probe timeout, e.g. 1s')
     .option('--health-retries <n>', 'consecutive failures before unhealthy')
     .option('--health-start-period <duration>', 'grace period after start')
+}
+
+/** `service ls`: one row per service. */
+export function serviceTable (views: ServiceView[]): string {
+  return table(['NAME', 'REPLICAS', 'IMAGE', 'PORTS', 'GENERATION', 'UPDATED'], views.map((v) => [
+    v.spec.name, `${v.status.healthy}/${v.status.desired}`, v.spec.image,
+    v.spec.ports.map((p) => p.published === undefined ? `${p.target}/tcp` : `*:${p.published}->${p.target}/tcp${portProblem(v, p.published)}`).join(','), String(v.generation), ago(v.updatedAt)
+  ]))
+}
+
+export const REPLICA_HEADERS = ['SLOT', 'NODE', 'STATE', 'GENERATION', 'CONTAINER', 'ENDPOINT', 'LAST FAILURE']
+
+/** `service ps`: one row per replica, its slot as "NAME.SLOT". */
+export function replicaRows (view: ServiceView): string[][] {
+  const name = view.spec.name
+  return view.replicas.map((r) => [
+    `${name}.${r.slot}`, r.node, r.error === undefined ? r.state : `${r.state}: ${r.error}`, String(r.generation), r.container.slice(0, 12), r.endpoint,
+    r.lastFailure === undefined ? '' : `${ago(r.lastFailure.at)} ago ${r.lastFailure.state}: ${r.lastFailure.error}`
+  ])
+}
+
+/** What `service ps` says under the table: where volume data is, slots not placed and why, ports the mesh could not open. */
+export function replicaNotes (view: ServiceView): string[] {
+  const name = view.spec.name
+  return [
+    ...(view.data ?? []).map((d) => `${name}.${d.slot}: volume data on ${d.node}${d.released ? ' (released, moving)' : ''}`),
+    ...view.unplaced.map((u) => `${name}.${u.slot < 0 ? '*' : u.slot}: not placed: ${u.reason}`),
+    ...(view.mesh?.problems ?? []).map((p) => `${name}: port ${p.published} not served by the mesh on this node: ${p.error}`)
+  ]
 }
 
 /** " (not listening: …)" when this node's mesh could not open the published port. */

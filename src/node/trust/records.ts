@@ -19,7 +19,7 @@ const ports = z.array(z.object({ target: count(65535), endpoint: text(64) })).ma
 const failure = z.object({ container: text(128), state: z.enum(REPLICA_STATES), error: text(4096), at: time, generation: generation.optional() })
 
 // A secret or config version: filed under "NAME@VERSION" (checked in recordProblem).
-const stored = { name: label, version: count(2 ** 31).min(1), size: count(MAX_STORED_BYTES), createdAt: time, updatedAt: time }
+const stored = { name: label, version: count(2 ** 31).min(1), size: count(MAX_STORED_BYTES), createdAt: time, updatedAt: time, stack: label.optional() }
 // Base64 of the largest content, sealed (its tag) and padded.
 const STORED_BASE64 = Math.ceil((MAX_STORED_BYTES + 16) / 3) * 4
 const base64 = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9+/]*={0,2}$/)

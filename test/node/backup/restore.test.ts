@@ -82,6 +82,15 @@ describe('restoring a cluster backup', () => {
     })
   })
 
+  it('keeps the stack that created a secret or config, and refuses one that is not a DNS label', async () => {
+    const records = await backedUp()
+    records.secrets['db-pass@1']!.stack = 'shop'
+    records.configs['site@1']!.stack = 'shop'
+    expect(checkRecords(records).secrets['db-pass@1']).toMatchObject({ stack: 'shop' })
+    records.configs['site@1']!.stack = 'Shop!'
+    expect(refusal(() => checkRecords(records))).toMatchObject({ code: 'MESHD_BACKUP_INVALID', path: 'records.configs.site@1', message: expect.stringContaining('stack') })
+  })
+
   it('refuses a record a peer\'s would be refused for, naming it', async () => {
     const records = await backedUp()
     const cases: Array<[(r: ClusterRecords) => void, string, string]> = [
