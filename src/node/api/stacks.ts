@@ -5,6 +5,7 @@
 
 import type { ClusterDocument, SecretRecord, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { byText } from '../../placement/index.ts'
+import { dependencyCycle } from '../cluster/index.ts'
 import { MeshdError } from '../errors.ts'
 import { parseSource } from '../spec/index.ts'
 import { openContent } from '../stored/index.ts'
@@ -213,6 +214,10 @@ function assertDependenciesKnown (document: ClusterDocument, services: readonly 
     const path = `services[${i}].dependsOn[${j}].service`
     throw new MeshdError('MESHD_INVALID_SPEC', `${path}: no service "${dependency.service}" in the stack or the cluster, expected a service of the stack (${[...names].join(', ')}) or one that exists`, path)
   }))
+  const cycle = dependencyCycle(services.map((step) => step.spec))
+  if (cycle === undefined) return
+  const path = `services[${services.findIndex((step) => step.name === cycle[0])}].dependsOn`
+  throw new MeshdError('MESHD_INVALID_SPEC', `${path}: a cycle ${cycle.join(' → ')}; each would wait for the other for ever`, path)
 }
 
 function usesFile (spec: ServiceSpec, kind: StoredKind, name: string): boolean {

@@ -8,6 +8,7 @@ import { registerNodeCommands } from './node.ts'
 import { registerProblemsCommand } from './problems.ts'
 import { registerJoinTokenCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
+import { registerStackCommands } from './stack.ts'
 import { registerStartCommand } from './start.ts'
 import { registerStoredCommands } from './stored.ts'
 import { registerBackupCommands } from './backups.ts'
@@ -33,6 +34,7 @@ export async function main (argv: string[]): Promise<void> {
   registerClusterCommands(program)
   registerProblemsCommand(program)
   registerDeployCommand(program)
+  registerStackCommands(program)
   registerDoctorCommand(program)
   registerBackupCommands(program)
   try {

@@ -94,6 +94,10 @@ describe('a stack write', () => {
     // A dependency on a service the same write prunes would wait for ever.
     expect(refusal(() => deploy(document, { services: [service('web', { dependsOn: [{ service: 'shop-api' }] })], prune: true }))).toMatchObject({ path: 'services[0].dependsOn[0].service' })
     expect(deploy(document, { services: [service('web')], prune: true }).plan.removed).toEqual(['shop-api'])
+    // Two services waiting for each other would never start.
+    const cycle = refusal(() => deploy(document, { services: [service('web', { dependsOn: [{ service: 'shop-api' }] }), service('api', { dependsOn: [{ service: 'shop-web' }] })] }))
+    expect(cycle).toMatchObject({ path: expect.stringMatching(/^services\[[01]\]\.dependsOn$/) })
+    expect(cycle.message).toMatch(/a cycle shop-(web|api) → shop-(api|web) → shop-\1/)
     expect(Object.keys(document.services()).sort()).toEqual(['shop-web', 'shopping'])
   })
 
