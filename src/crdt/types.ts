@@ -36,6 +36,16 @@ export interface ServiceSpec {
   name: string
   image: string
   command?: string[]
+  /** Docker's Entrypoint; an empty array resets the image's. */
+  entrypoint?: string[]
+  /** Who the process runs as: "1000", "1000:1000", "postgres". */
+  user?: string
+  /** The process's directory (absolute). */
+  workingDir?: string
+  /** The signal that asks a replica to stop ("SIGTERM"), then SIGKILL after stopGracePeriod. */
+  stopSignal?: string
+  /** A duration ("10s"); default DEFAULT_GRACE_SECONDS (runtime). */
+  stopGracePeriod?: string
   env: Record<string, string>
   replicas: number
   ports: PortSpec[]
@@ -67,6 +77,16 @@ export interface ServiceSpec {
   tmpfs?: TmpfsSpec[]
   /** Archives of each slot's volumes on a schedule; only with volumes. */
   backup?: BackupSpec
+  /** The Compose stack the service belongs to; its name is `${stack}-SHORT`. */
+  stack?: string
+  /** Services whose replicas must run (or be healthy) before this one's first replicas start. */
+  dependsOn?: ServiceDependency[]
+}
+
+/** One entry of dependsOn: a full service name and what it must reach. */
+export interface ServiceDependency {
+  service: string
+  condition: 'started' | 'healthy'
 }
 
 /** What one replica may use, enforced by the kernel (cgroups); absent fields are not limited, but pids has a default (runtime). */

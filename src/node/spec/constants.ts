@@ -92,3 +92,15 @@ export const MIN_TMPFS_SIZE = 4096
 export const MIN_BACKUP_EVERY_MS = 60_000
 export const MAX_BACKUP_EVERY_MS = 7 * 24 * 3_600_000
 export const MAX_BACKUPS_KEPT = 1000
+
+/** The longest `user` ("name:group" or "uid:gid"), as Linux user names are short. */
+export const MAX_USER_LENGTH = 256
+/** The longest stopGracePeriod: a replica that needs more to stop is better killed. */
+export const MAX_STOP_GRACE_MS = 3_600_000
+/** Entries of a service's dependsOn. */
+export const MAX_DEPENDS_ON = 64
+/**
+ * The signals a replica may be asked to stop with: those a process can catch to shut
+ * down, and SIGKILL. SIGSTOP and the fault signals (SIGSEGV, …) never end a process cleanly.
+ */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGPWR', 'SIGABRT', 'SIGALRM'] as const

@@ -6,6 +6,7 @@ import type { HealthSpec, ServiceSpec } from '../../crdt/index.ts'
 import type { ServiceSpecInput } from './schema.ts'
 import { DEFAULT_REPLICAS } from './constants.ts'
 import { normaliseConfigs, normaliseSecrets } from './files.ts'
+import { normaliseDependsOn } from './stack.ts'
 import { normaliseBackup, normaliseTmpfs, normaliseVolumes } from './volumes.ts'
 
 
@@ -15,6 +16,11 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     name: input.name,
     image: input.image,
     ...(input.command === undefined ? {} : { command: [...input.command] }),
+    ...(input.entrypoint === undefined ? {} : { entrypoint: [...input.entrypoint] }),
+    ...(input.user === undefined ? {} : { user: input.user }),
+    ...(input.workingDir === undefined ? {} : { workingDir: input.workingDir }),
+    ...(input.stopSignal === undefined ? {} : { stopSignal: input.stopSignal }),
+    ...(input.stopGracePeriod === undefined ? {} : { stopGracePeriod: input.stopGracePeriod }),
     // Object.fromEntries defines own properties, so no key can reach a prototype.
     env: Object.fromEntries(Object.entries(input.env ?? {})),
     replicas: input.replicas ?? DEFAULT_REPLICAS,
@@ -33,7 +39,9 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.configs === undefined || input.configs.length === 0 ? {} : { configs: normaliseConfigs(input.configs) }),
     ...(input.volumes === undefined || input.volumes.length === 0 ? {} : { volumes: normaliseVolumes(input.volumes) }),
     ...(input.tmpfs === undefined || input.tmpfs.length === 0 ? {} : { tmpfs: normaliseTmpfs(input.tmpfs) }),
-    ...(input.backup === undefined ? {} : { backup: normaliseBackup(input.backup) })
+    ...(input.backup === undefined ? {} : { backup: normaliseBackup(input.backup) }),
+    ...(input.stack === undefined ? {} : { stack: input.stack }),
+    ...(input.dependsOn === undefined || input.dependsOn.length === 0 ? {} : { dependsOn: normaliseDependsOn(input.dependsOn) })
   }
 }
 

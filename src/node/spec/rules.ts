@@ -7,6 +7,7 @@ import { MAX_PORT, MIN_PORT } from './constants.ts'
 import { normaliseConfigs, normaliseSecrets } from './files.ts'
 import type { SpecProblem } from './issues.ts'
 import type { ServiceSpecInput } from './schema.ts'
+import { stackProblem } from './stack.ts'
 import { mountTargetProblem, volumeProblem } from './volumes.ts'
 
 /** The first rule across fields that `spec` breaks, or undefined. */
@@ -18,6 +19,7 @@ export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefi
     limitBelowReservation(spec.resources) ??
     mountTargetProblem({ secrets: normaliseSecrets(spec.secrets ?? []), configs: normaliseConfigs(spec.configs ?? []), volumes: spec.volumes ?? [], tmpfs: spec.tmpfs ?? [] }) ??
     volumeProblem(spec.volumes ?? [], spec.backup) ??
+    stackProblem(spec) ??
     (spec.policy !== undefined && spec.allowFrom === undefined ? { path: ['policy'], message: 'only with allowFrom, expected allowFrom to say who is allowed' } : undefined)
 }
 

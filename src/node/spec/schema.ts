@@ -13,7 +13,9 @@ import {
 } from './constants.ts'
 import { configRefs, secretRefs } from './files.ts'
 import { imageReferenceProblem } from './image.ts'
+import { processFields } from './process.ts'
 import { duration, integer, memorySize, strictObject } from './shapes.ts'
+import { stackFields } from './stack.ts'
 import { backupSchema, tmpfsSchema, volumesSchema } from './volumes.ts'
 
 // RFC 1123 label, lowercase only: it becomes a DNS name, a container name and a Docker label.
@@ -134,6 +136,7 @@ export const serviceSpecSchema = strictObject({
   name,
   image,
   command: command.optional(),
+  ...processFields,
   env: env.optional(),
   replicas: replicas.optional(),
   ports: ports.optional(),
@@ -151,8 +154,9 @@ export const serviceSpecSchema = strictObject({
   configs: configRefs.optional(),
   volumes: volumesSchema.optional(),
   tmpfs: tmpfsSchema.optional(),
-  backup: backupSchema.optional()
-}, 'an object with the service spec: {name, image, command, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs, volumes, tmpfs, backup}')
+  backup: backupSchema.optional(),
+  ...stackFields
+}, 'an object with the service spec: {name, image, command, entrypoint, user, workingDir, stopSignal, stopGracePeriod, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs, volumes, tmpfs, backup, stack, dependsOn}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')
