@@ -95,11 +95,11 @@ export function parseEnvFile (text: string, outer: Readonly<Record<string, strin
   for (const [index, raw] of lines.entries()) {
     const line = raw.trim()
     if (line === '' || line.startsWith('#')) continue
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=)?\s?(.*)$/s.exec(line)
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)(?:\s*=(.*))?$/s.exec(line)
     if (match === null) throw new InterpolationError(`line ${index + 1}: expected KEY=VALUE`)
-    const [, key, equals, rest] = match as unknown as [string, string, string | undefined, string]
+    const [, key, rest] = match as unknown as [string, string, string | undefined]
     // A bare KEY takes the outer value, as in Compose; unset, it is left out.
-    if (equals === undefined) { if (Object.hasOwn(outer, key)) vars[key] = outer[key]!; continue }
+    if (rest === undefined) { if (Object.hasOwn(outer, key)) vars[key] = outer[key]!; continue }
     try {
       vars[key] = envValue(rest.trim(), { ...outer, ...vars })
     } catch (err) {
