@@ -47,8 +47,10 @@ function describe (path: Array<string | number>, errors: readonly ErrorObject[])
     const key = String((extra.params as { additionalProperty: string }).additionalProperty)
     return { at: [...path, key], why: 'unknown key in the Compose Specification (a typo? extensions start with "x-")' }
   }
-  const types = errors.filter((error) => error.keyword === 'type').flatMap((error) => [(error.params as { type: string | string[] }).type].flat())
-  if (types.length > 0 && types.length === errors.filter((error) => error.keyword !== 'oneOf' && error.keyword !== 'anyOf').length) {
+  const typeErrors = errors.filter((error) => error.keyword === 'type')
+  // ajv writes a list of types as "number,string".
+  const types = typeErrors.flatMap((error) => [(error.params as { type: string | string[] }).type].flat().join(',').split(','))
+  if (typeErrors.length > 0 && typeErrors.length === errors.filter((error) => error.keyword !== 'oneOf' && error.keyword !== 'anyOf').length) {
     return { at: path, why: `must be ${[...new Set(types)].map(article).join(' or ')}` }
   }
   const specific = errors.find((error) => error.keyword !== 'oneOf' && error.keyword !== 'anyOf' && error.keyword !== 'if') ?? errors[0]!
