@@ -58,8 +58,16 @@ export function configView (stack: ComposeStack): Record<string, unknown> {
 
 interface DeployOptions { prune?: boolean, dryRun?: boolean }
 
+/** Where the commands print (the tests give streams of their own). */
+export interface ComposeIo {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+}
+
+const PROCESS_IO: ComposeIo = { stdout: process.stdout, stderr: process.stderr }
+
 /** Sends the stack in one PUT, prints what changed, then waits for its services unless a dry run. */
-export async function deployStack (flags: ClientFlags, stack: ComposeStack, opts: DeployOptions = {}): Promise<StackDeployAnswer> {
+export async function deployStack (flags: ClientFlags, stack: ComposeStack, opts: DeployOptions = {}, io: ComposeIo = PROCESS_IO): Promise<StackDeployAnswer> {
   const body = {
     services: stack.services,
     ...(stack.secrets.length > 0 ? { secrets: stack.secrets } : {}),
@@ -72,15 +80,15 @@ export async function deployStack (flags: ClientFlags, stack: ComposeStack, opts
     .catch((err: unknown) => { throw withServiceName(err, stack) })
   const names = answer.services.map((s) => s.name)
   if (flags.json !== true) {
-    process.stdout.write(answerText(answer, opts.dryRun === true))
+    io.stdout.write(answerText(answer, opts.dryRun === true))
     if (opts.dryRun !== true) await settle(flags, names)
     return answer
   }
   // One JSON document on stdout (the answer and the notes); the progress goes to stderr.
   if (opts.dryRun !== true && flags.detach !== true) {
-    await waitForServices(client, names, { timeoutMs: Number(flags.timeout ?? 120) * 1000, out: process.stderr })
+    await waitForServices(client, names, { timeoutMs: Number(flags.timeout ?? 120) * 1000, out: io.stderr })
   }
-  process.stdout.write(`${JSON.stringify({ ...answer, notes: stack.notes }, null, 2)}\n`)
+  io.stdout.write(`${JSON.stringify({ ...answer, notes: stack.notes }, null, 2)}\n`)
   return answer
 }
 
@@ -107,7 +115,7 @@ interface ConfigFlags { composeFile: string, strict?: boolean, json?: boolean }
 interface StackDeployFlags extends ClientFlags, ConfigFlags { prune?: boolean, dryRun?: boolean }
 
 /** Adds `config` and `deploy` to the `stack` command. */
-export function registerComposeCommands (stack: Command): void {
+export function registerComposeCommands (stack: Command, io: ComposeIo = PROCESS_IO): void {
   stack.command('config')
     .description('show the meshd specs of a Compose file, and a note for every key meshd does not honour')
     .argument('[name]', 'stack name (default: the file\'s name:, else its directory\'s name)')
@@ -116,11 +124,11 @@ export function registerComposeCommands (stack: Command): void {
     .option('--json', 'print JSON for scripts')
     .action(async (name: string | undefined, flags: ConfigFlags) => {
       const composed = await loadComposeFile(flags.composeFile, { name, strict: flags.strict })
-      if (flags.json === true) { process.stdout.write(`${JSON.stringify(configView(composed), null, 2)}\n`); return }
+      if (flags.json === true) { io.stdout.write(`${JSON.stringify(configView(composed), null, 2)}\n`); return }
       const { stringify } = await import('yaml')
       const { notes: _notes, ...view } = configView(composed)
-      process.stdout.write(stringify(view))
-      process.stderr.write(noteLines(composed.notes))
+      io.stdout.write(stringify(view))
+      io.stderr.write(noteLines(composed.notes))
     })
 
   withWaitOptions(withClientOptions(stack.command('deploy')
@@ -132,7 +140,7 @@ export function registerComposeCommands (stack: Command): void {
     .option('--strict', 'fail on any key meshd does not honour')))
     .action(async (name: string, flags: StackDeployFlags) => {
       const composed = await loadComposeFile(flags.composeFile, { name, strict: flags.strict })
-      if (flags.json !== true) process.stderr.write(noteLines(composed.notes))
-      await deployStack(flags, composed, { prune: flags.prune === true, dryRun: flags.dryRun === true })
+      if (flags.json !== true) io.stderr.write(noteLines(composed.notes))
+      await deployStack(flags, composed, { prune: flags.prune === true, dryRun: flags.dryRun === true }, io)
     })
 }
