@@ -3,7 +3,6 @@
 // PUT spec by spec as before, then live progress.
 
 import { readFile } from 'node:fs/promises'
-import { basename, dirname, resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { ServiceView } from '../api/index.ts'
 import { deployStack, loadComposeFile, noteLines } from './compose.ts'
@@ -56,7 +55,7 @@ export function registerDeployCommand (program: Command): void {
         const composed = await loadComposeFile(flags.file, { strict: flags.strict })
         if (flags.json !== true) {
           process.stderr.write(noteLines(composed.notes))
-          process.stdout.write(`stack ${composed.name} (from ${basename(dirname(resolve(flags.file)))}/${basename(flags.file)})\n`)
+          process.stdout.write(`stack ${composed.name}: ${composed.services.length} services\n`)
         }
         await deployStack(flags, composed)
         return

@@ -12,7 +12,6 @@ export function formatNote (note: ComposeNote): string {
 
 export class ComposeError extends Error {
   override readonly name = 'ComposeError'
-  readonly code = 'MESHD_INVALID_COMPOSE'
   readonly problems: readonly ComposeProblem[]
 
   constructor (problems: readonly ComposeProblem[]) {
