@@ -38,10 +38,11 @@ export function composeStack (input: ComposeInput): ComposeStack {
   ctx.vars = vars
   failOnProblems(ctx)
   const root = mapOf(document)
-  if (root === undefined || mapOf(root.services) === undefined) throw new ComposeError([{ file: input.file, line: 1, column: 1, path: '', why: 'expected a map with services:' }])
-  moveMeshdKeys(ctx, mapOf(root.services)!)
+  moveMeshdKeys(ctx, mapOf(root?.services) ?? {})
+  // The schema first: a misspelt "services:" is an unknown key at its line.
   ctx.problems.push(...structureProblems(source, document))
   failOnProblems(ctx)
+  if (root === undefined || mapOf(root.services) === undefined) throw new ComposeError([{ file: input.file, line: 1, column: 1, path: '', why: 'expected a map with services:' }])
   ctx.stack = stackName(ctx, input, root)
   failOnProblems(ctx)
   const services = mapOf(root.services)!

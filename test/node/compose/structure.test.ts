@@ -31,6 +31,8 @@ describe('structure errors', () => {
 
   it('refuses a file without a services map', () => {
     expect(problems('name: x\n')).toMatchObject([{ line: 1, column: 1, why: 'expected a map with services:' }])
+    expect(problems('servics:\n  web:\n    image: nginx\n')).toMatchObject([{ line: 1, column: 1, path: 'servics', why: expect.stringMatching(/^unknown key/) }])
+    expect(problems('services:\n  - name: web\n')).toMatchObject([{ line: 1, column: 1, path: 'services', why: 'must be a map' }])
     expect(isComposeDocument({ services: { web: {} } })).toBe(true)
     expect(isComposeDocument({ services: [{ name: 'web' }] })).toBe(false)
     expect(isComposeDocument([{ name: 'web' }])).toBe(false)
