@@ -36,17 +36,31 @@ export interface MappedService {
   used: Mounts['used']
 }
 
+/** Sets a spec field (unless undefined) and remembers the Compose key it came from. */
+type Setter = (field: string, value: unknown, from: string) => void
+
 /** The meshd spec of the Compose service `key`. */
 export function serviceSpec (ctx: Context, key: string, service: Record<string, unknown>, scope: StackScope): MappedService {
   const at: ComposePath = ['services', key]
   const spec: Record<string, unknown> = { name: `${ctx.stack}-${key}`, stack: ctx.stack }
   const origins = new Map<string, ComposePath>([['name', at], ['stack', at]])
-  const set = (field: string, value: unknown, from: string): void => {
+  const set: Setter = (field, value, from) => {
     if (value === undefined) return
     spec[field] = value
     origins.set(field, [...at, from])
   }
   noteOthers(ctx, at, service, HONOURED, SERVICE_REASONS, 'not used by meshd')
+  mapProcess(ctx, at, service, set)
+  mapScheduling(ctx, at, service, set)
+  const used = mapData(ctx, at, service, scope, set)
+  const dependsOn = dependenciesOf(ctx, [...at, 'depends_on'], service.depends_on, scope.services)
+  if (dependsOn.length > 0) set('dependsOn', dependsOn, 'depends_on')
+  applyExtension(ctx, at, service['x-meshd'], spec, origins, scope.services)
+  return { spec, origins, used }
+}
+
+// What runs in the container: image, command, environment, ports, health, user, stop.
+function mapProcess (ctx: Context, at: ComposePath, service: Record<string, unknown>, set: Setter): void {
   if (typeof service.image === 'string') set('image', service.image, 'image')
   else problem(ctx, at, service.build === undefined ? 'no image: meshd runs images' : 'no image: meshd builds none; build and push the image, then name it in image:')
   set('command', words(ctx, [...at, 'command'], service.command), 'command')
@@ -58,21 +72,29 @@ export function serviceSpec (ctx: Context, key: string, service: Record<string, 
   if (ports.length > 0) set('ports', ports, service.ports === undefined ? 'expose' : 'ports')
   const check = mapOf(service.healthcheck)
   if (check !== undefined) set('health', healthOf(ctx, [...at, 'healthcheck'], check), 'healthcheck')
-  const deploy = mapOf(service.deploy)
-  if (service.scale !== undefined) set('replicas', numberOf(service.scale) ?? service.scale, 'scale')
-  if (service.restart !== undefined) set('restart', restartOf(ctx, [...at, 'restart'], service.restart), 'restart')
-  if (deploy !== undefined) {
-    if (deploy.restart_policy !== undefined && service.restart !== undefined) note(ctx, [...at, 'restart'], 'deploy.restart_policy is used instead')
-    const before = new Set(Object.keys(spec))
-    applyDeploy(ctx, [...at, 'deploy'], deploy, spec)
-    for (const field of Object.keys(spec)) if (!before.has(field) || field === 'restart' || field === 'replicas') origins.set(field, [...at, 'deploy'])
-  }
-  const labels = { ...deployLabels(deploy), ...keyValueMap(service.labels, () => '') }
-  if (Object.keys(labels).length > 0) set('labels', labels, service.labels === undefined ? 'deploy' : 'labels')
   if (service.user !== undefined) set('user', String(service.user), 'user')
   if (service.working_dir !== undefined) set('workingDir', String(service.working_dir), 'working_dir')
   if (service.stop_signal !== undefined) set('stopSignal', signalOf(service.stop_signal), 'stop_signal')
   if (service.stop_grace_period !== undefined) set('stopGracePeriod', String(service.stop_grace_period), 'stop_grace_period')
+}
+
+// How many replicas run where, restart, update and labels: scale and restart, then deploy over them.
+function mapScheduling (ctx: Context, at: ComposePath, service: Record<string, unknown>, set: Setter): void {
+  if (service.scale !== undefined) set('replicas', numberOf(service.scale) ?? service.scale, 'scale')
+  if (service.restart !== undefined) set('restart', restartOf(ctx, [...at, 'restart'], service.restart), 'restart')
+  const deploy = mapOf(service.deploy)
+  if (deploy !== undefined) {
+    if (deploy.restart_policy !== undefined && service.restart !== undefined) note(ctx, [...at, 'restart'], 'deploy.restart_policy is used instead')
+    const fromDeploy: Record<string, unknown> = {}
+    applyDeploy(ctx, [...at, 'deploy'], deploy, fromDeploy)
+    for (const [field, value] of Object.entries(fromDeploy)) set(field, value, 'deploy')
+  }
+  const labels = { ...deployLabels(deploy), ...keyValueMap(service.labels, () => '') }
+  if (Object.keys(labels).length > 0) set('labels', labels, service.labels === undefined ? 'deploy' : 'labels')
+}
+
+// What the replicas mount: volumes, tmpfs, secrets and configs.
+function mapData (ctx: Context, at: ComposePath, service: Record<string, unknown>, scope: StackScope, set: Setter): Mounts['used'] {
   const mounts = mountsOf(ctx, at, service.volumes, service.tmpfs, scope.volumes)
   if (mounts.volumes.length > 0) set('volumes', mounts.volumes, 'volumes')
   if (mounts.tmpfs.length > 0) set('tmpfs', mounts.tmpfs, service.tmpfs === undefined ? 'volumes' : 'tmpfs')
@@ -80,10 +102,7 @@ export function serviceSpec (ctx: Context, key: string, service: Record<string, 
   if (secrets.length > 0) set('secrets', secrets, 'secrets')
   const configs = refsOf(ctx, at, 'configs', service.configs, scope.configs)
   if (configs.length > 0) set('configs', configs, 'configs')
-  const dependsOn = dependenciesOf(ctx, [...at, 'depends_on'], service.depends_on, scope.services)
-  if (dependsOn.length > 0) set('dependsOn', dependsOn, 'depends_on')
-  applyExtension(ctx, at, service['x-meshd'], spec, origins, scope.services)
-  return { spec, origins, used: mounts.used }
+  return mounts.used
 }
 
 function dependenciesOf (ctx: Context, path: ComposePath, value: unknown, services: ReadonlySet<string>): Array<{ service: string, condition: string }> {
