@@ -1,5 +1,6 @@
-// Acceptance 1 of issue 16: real Compose files from docker/awesome-compose
-// (test/fixtures/compose/README.md says which and how they were changed) → the meshd
+// Acceptance 1 of issue 16: real Compose files from docker/awesome-compose and
+// dockersamples/example-voting-app (test/fixtures/compose/README.md says which and how
+// they were changed) → the meshd
 // specs of the stack, and a note at the right line for every key meshd does not honour.
 
 import { readFileSync } from 'node:fs'
@@ -15,11 +16,11 @@ const fixtures = fileURLToPath(new URL('../../fixtures/compose/', import.meta.ur
 // Local images in place of the originals, through the files' own interpolation.
 const env = { DB_IMAGE: 'meshd/postgres:15', BACKEND_IMAGE: 'meshd/busybox:latest', PROXY_IMAGE: 'meshd/busybox:latest', FRONTEND_IMAGE: 'meshd/busybox:latest' }
 
-function load (dir: string, opts: { strict?: boolean } = {}): ComposeStack {
+function load (dir: string, opts: { strict?: boolean, name?: string } = {}, name = 'compose.yaml'): ComposeStack {
   const base = join(fixtures, dir)
   return composeStack({
-    file: `${dir}/compose.yaml`,
-    text: readFileSync(join(base, 'compose.yaml'), 'utf8'),
+    file: `${dir}/${name}`,
+    text: readFileSync(join(base, name), 'utf8'),
     directoryName: dir,
     env,
     readFile: (path) => readFileSync(join(base, path)),
@@ -31,7 +32,7 @@ const BUILD = 'meshd runs images and builds none: build and push the image, then
 const BIND = 'a bind mount reaches into one machine\'s files, and replicas run on any node: use a named volume, or a config or secret for a file'
 const NETWORKS = 'meshd has one mesh network: every service of the stack reaches the others by their short name; restrict who may connect with x-meshd.allowFrom'
 
-describe('docker/awesome-compose files', () => {
+describe('real Compose files', () => {
   it('nginx-golang-postgres: a secret from a file, a named volume, a healthcheck and depends_on service_healthy', () => {
     const stack = load('nginx-golang-postgres')
     expect(stack.name).toBe('nginx-golang-postgres') // the directory's name: the file has no name:
@@ -146,10 +147,54 @@ describe('docker/awesome-compose files', () => {
     expect(where(stack.notes)).toEqual(['4:5 services.prometheus.container_name', '11:9 services.prometheus.volumes[0]', '15:5 services.grafana.container_name', '23:9 services.grafana.volumes[0]'])
   })
 
+  it('example-voting-app compose.yaml: string healthchecks and entrypoint, a host IP, profiles, restart "no"', () => {
+    const stack = load('example-voting-app', { name: 'vote' })
+    expect(stack.services.map((s) => s.name)).toEqual(['vote-vote', 'vote-result', 'vote-worker', 'vote-redis', 'vote-db', 'vote-seed'])
+    expect(service(stack, 'vote')).toEqual({
+      name: 'vote-vote',
+      stack: 'vote',
+      image: 'dockersamples/examplevotingapp_vote',
+      ports: [{ published: 8080, target: 80 }],
+      health: { type: 'cmd', cmd: ['curl', '-f', 'http://localhost'], interval: '15s', timeout: '5s', retries: 3, startPeriod: '10s' },
+      dependsOn: [{ service: 'vote-redis', condition: 'healthy' }]
+    })
+    expect(service(stack, 'result')).toMatchObject({
+      entrypoint: ['nodemon', '--inspect=0.0.0.0', 'server.js'], ports: [{ published: 8081, target: 80 }, { published: 9229, target: 9229 }]
+    })
+    expect(service(stack, 'worker').dependsOn).toEqual([{ service: 'vote-redis', condition: 'healthy' }, { service: 'vote-db', condition: 'healthy' }])
+    expect(service(stack, 'db')).toMatchObject({
+      image: 'meshd/postgres:15',
+      health: { type: 'cmd', cmd: ['/bin/sh', '-c', '/healthchecks/postgres.sh'], interval: '5s' },
+      volumes: [{ source: 'db-data', target: '/var/lib/postgresql/data' }]
+    })
+    expect(service(stack, 'seed')).toMatchObject({ restart: { condition: 'none' }, dependsOn: [{ service: 'vote-vote', condition: 'healthy' }] })
+    expect(where(stack.notes)).toEqual([
+      '8:5 services.vote.build', '21:8 services.vote.volumes[0]', '24:5 services.vote.networks',
+      '30:5 services.result.build', '37:9 services.result.volumes[0]', '40:9 services.result.ports[1]', '41:5 services.result.networks',
+      '47:5 services.worker.build', '54:5 services.worker.networks', '60:9 services.redis.volumes[0]', '64:5 services.redis.networks',
+      '74:9 services.db.volumes[1]', '78:5 services.db.networks', '86:5 services.seed.build', '87:5 services.seed.profiles', '91:5 services.seed.networks',
+      '98:1 networks'
+    ])
+    expect(stack.notes[5]!.why).toBe('host IP 127.0.0.1 not used: meshd publishes on every address of every node')
+    expect(stack.notes[14]!.why).toBe('every service of the file is deployed: profiles select none')
+  })
+
+  it('example-voting-app docker-stack.yml: a Swarm stack file with version: and deploy.replicas', () => {
+    const stack = load('example-voting-app', { name: 'vote' }, 'docker-stack.yml')
+    expect(service(stack, 'vote')).toEqual({ name: 'vote-vote', stack: 'vote', image: 'dockersamples/examplevotingapp_vote', ports: [{ published: 8080, target: 80 }], replicas: 2 })
+    expect(service(stack, 'worker').replicas).toBe(2)
+    expect(service(stack, 'db')).toMatchObject({ env: { POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: 'postgres' }, volumes: [{ source: 'db-data', target: '/var/lib/postgresql/data' }] })
+    expect(where(stack.notes)).toEqual([
+      '5:1 version', '11:5 services.redis.networks', '21:5 services.db.networks', '28:5 services.vote.networks', '37:5 services.result.networks',
+      '42:5 services.worker.networks', '48:1 networks'
+    ])
+  })
+
   it('gives specs that meshd\'s own parser takes, for every file', () => {
-    for (const dir of ['nginx-golang-postgres', 'nginx-flask-mysql', 'react-express-mysql', 'nextcloud-redis-mariadb', 'prometheus-grafana']) {
+    for (const dir of ['nginx-golang-postgres', 'nginx-flask-mysql', 'react-express-mysql', 'nextcloud-redis-mariadb', 'prometheus-grafana', 'example-voting-app']) {
       for (const spec of load(dir).services) expect(() => parseServiceSpec(spec)).not.toThrow()
     }
+    for (const spec of load('example-voting-app', {}, 'docker-stack.yml').services) expect(() => parseServiceSpec(spec)).not.toThrow()
   })
 
   it('refuses every file with --strict, listing each note as an error', () => {
