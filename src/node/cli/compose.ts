@@ -103,12 +103,18 @@ function answerText (answer: StackDeployAnswer, dryRun: boolean): string {
   return lines.map((line) => `${line}\n`).join('')
 }
 
-// The API names a field as services[2].env.FOO; the user knows the service by its name.
+// The API names a field as services[2].env.FOO: the error is placed at the Compose key
+// that field came from, and names the service.
 function withServiceName (err: unknown, stack: ComposeStack): unknown {
   if (!(err instanceof ApiError)) return err
-  const index = /^services\[(\d+)\]/.exec(err.path ?? '')?.[1]
-  const name = index === undefined ? undefined : stack.services[Number(index)]?.name
-  return name === undefined ? err : new ApiError(err.status, err.code, `service ${String(name)}: ${err.message}`, err.path)
+  const match = /^services\[(\d+)\](?:\.([A-Za-z]+))?/.exec(err.path ?? '')
+  const index = match === null ? undefined : Number(match[1])
+  const name = index === undefined ? undefined : stack.services[index]?.name
+  if (index === undefined || name === undefined) return err
+  const origins = stack.origins[index] ?? {}
+  const origin = origins[match?.[2] ?? 'name'] ?? origins.name
+  const where = origin === undefined ? '' : `${stack.file}:${origin.line}:${origin.column}: ${origin.path}: `
+  return new ApiError(err.status, err.code, `${where}service ${String(name)}: ${err.message}`, err.path)
 }
 
 interface ConfigFlags { composeFile: string, strict?: boolean, json?: boolean }

@@ -3,7 +3,7 @@
 // spec checked by meshd's own parser, every problem placed at file:line:column.
 
 import { parseServiceSpec } from '../spec/index.ts'
-import { mapOf, note, problem } from './context.ts'
+import { formatComposePath, mapOf, note, problem } from './context.ts'
 import type { Context } from './context.ts'
 import { ComposeError } from './errors.ts'
 import { declaredFiles } from './files.ts'
@@ -67,7 +67,8 @@ export function composeStack (input: ComposeInput): ComposeStack {
   failOnProblems(ctx)
   const notes = ctx.notes.sort((a, b) => a.line - b.line || a.column - b.column)
   if (input.strict === true && notes.length > 0) throw new ComposeError(notes.map((n) => ({ ...n, why: `${n.why} (--strict)` })))
-  return { name: ctx.stack, services: mapped.map((m) => m.spec), secrets: scope.secrets.files, configs: scope.configs.files, notes }
+  const origins = mapped.map((m) => Object.fromEntries([...m.origins].map(([field, path]) => [field, { path: formatComposePath(path), ...source.at(path) }])))
+  return { name: ctx.stack, file: input.file, services: mapped.map((m) => m.spec), secrets: scope.secrets.files, configs: scope.configs.files, notes, origins }
 }
 
 function failOnProblems (ctx: Context): void {

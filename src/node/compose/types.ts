@@ -27,11 +27,18 @@ export interface StackFile {
 /** A Compose file turned into the body of `PUT /v1/stacks/NAME`, plus its notes. */
 export interface ComposeStack {
   name: string
+  /** The Compose file, as the user named it. */
+  file: string
   /** meshd service specs (as sent to the API: not normalised, unset fields left out). */
   services: Array<Record<string, unknown>>
   secrets: StackFile[]
   configs: StackFile[]
   notes: ComposeNote[]
+  /**
+   * For each service (in the order of `services`), where each top-level spec field came
+   * from in the file: an error the API finds (`services[1].ports[0]`) can be placed too.
+   */
+  origins: Array<Record<string, Position & { path: string }>>
 }
 
 /** What the caller gives: the file's text, its variables, and a reader for the files it names. */

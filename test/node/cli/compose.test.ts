@@ -140,7 +140,7 @@ describe('meshd stack deploy', () => {
     await expect(run(withApi(['deploy', '-c', bad, 'shop', ...client]))).rejects.toThrow(/bad\.yaml:8:13: services\.c\.ports\[0\]: expected a port/)
     expect(sent.length).toBe(before)
     writeFileSync(bad, 'services:\n  ok:\n    image: x\n  bad:\n    image: x\n')
-    await expect(run(withApi(['deploy', '-c', bad, 'shop', ...client]))).rejects.toThrow('service shop-bad: services[1].image: expected an image')
+    await expect(run(withApi(['deploy', '-c', bad, 'shop', ...client]))).rejects.toThrow(`${bad}:5:5: services.bad.image: service shop-bad: services[1].image: expected an image`)
   })
 })
 
