@@ -1,22 +1,30 @@
-// `meshd deploy -f spec.(json|yaml)`: one spec, a list, or a compose-like
-// `services:` map (the key is the name), each PUT to the API, then live progress.
+// `meshd deploy -f FILE`: a Compose file (a top-level `services:` map) is a stack, sent
+// whole to the stack API (compose.ts); a file of meshd specs (one spec, or a list) is
+// PUT spec by spec as before, then live progress.
 
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import type { ServiceView } from '../api/index.ts'
+import { deployStack, loadComposeFile, noteLines } from './compose.ts'
 import { clientOf, withClientOptions } from './connection.ts'
 import { settle, withWaitOptions } from './service.ts'
 import type { ClientFlags } from './connection.ts'
 
-/** The service specs a deploy file holds, in file order. */
+/** Whether a parsed deploy file is a Compose file: a map whose `services:` is a map. */
+export function isComposeFile (document: unknown): boolean {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return false
+  const services = (document as Record<string, unknown>).services
+  return typeof services === 'object' && services !== null && !Array.isArray(services)
+}
+
+/** The service specs of a meshd spec file, in file order: one spec, a list, or `services:` as a list. */
 export function specsOf (document: unknown, file: string): Array<Record<string, unknown>> {
   if (Array.isArray(document)) return document.map((spec, i) => asSpec(spec, `${file}[${i}]`))
   const root = asSpec(document, file)
   if (!('services' in root)) return [root]
   const services = root.services
   if (Array.isArray(services)) return services.map((spec, i) => asSpec(spec, `${file}: services[${i}]`))
-  if (typeof services !== 'object' || services === null) throw new Error(`${file}: services: expected a map of name → spec or a list of specs`)
-  return Object.entries(services).map(([name, spec]) => ({ name, ...asSpec(spec, `${file}: services.${name}`) }))
+  throw new Error(`${file}: services: expected a list of specs, or a Compose file's map of services`)
 }
 
 function asSpec (value: unknown, where: string): Record<string, unknown> {
@@ -24,18 +32,33 @@ function asSpec (value: unknown, where: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+interface DeployFlags extends ClientFlags { file: string, strict?: boolean }
+
 export function registerDeployCommand (program: Command): void {
   withWaitOptions(withClientOptions(program.command('deploy')
-    .description('create or update the services of a spec file (JSON or YAML)')
-    .requiredOption('-f, --file <path>', 'spec file')))
-    .action(async (flags: ClientFlags & { file: string }) => {
+    .description('create or update the services of a spec file (JSON or YAML), or the stack of a Compose file')
+    .requiredOption('-f, --file <path>', 'spec file or Compose file')
+    .option('--strict', 'a Compose file: fail on any key meshd does not honour')))
+    .action(async (flags: DeployFlags) => {
       const text = await readFile(flags.file, 'utf8')
       let parsed: unknown
       try {
         // yaml is imported here, not at the top: the daemon shares this bundle and never needs it.
         parsed = /\.ya?ml$/i.test(flags.file) ? (await import('yaml')).parse(text) : JSON.parse(text)
       } catch (err) {
-        throw new Error(`${flags.file}: cannot parse: ${(err as Error).message}`)
+        // A Compose file's own reader places YAML errors at file:line:column.
+        if (/\.ya?ml$/i.test(flags.file) && /^\s*services\s*:/m.test(text)) parsed = { services: {} }
+        else throw new Error(`${flags.file}: cannot parse: ${(err as Error).message}`)
+      }
+      if (isComposeFile(parsed)) {
+        // The stack's name: the file's name:, else its directory's (compose/ cleans it like docker compose -p).
+        const composed = await loadComposeFile(flags.file, { strict: flags.strict })
+        if (flags.json !== true) {
+          process.stderr.write(noteLines(composed.notes))
+          process.stdout.write(`stack ${composed.name}: ${composed.services.length} services\n`)
+        }
+        await deployStack(flags, composed)
+        return
       }
       const client = clientOf(flags)
       const names: string[] = []
