@@ -9,6 +9,7 @@ import { registerProblemsCommand } from './problems.ts'
 import { registerJoinTokenCommand } from './secret.ts'
 import { registerServiceCommands } from './service.ts'
 import { registerStackCommands } from './stack.ts'
+import { registerComposeCommands } from './compose.ts'
 import { registerStartCommand } from './start.ts'
 import { registerStoredCommands } from './stored.ts'
 import { registerBackupCommands } from './backups.ts'
@@ -34,7 +35,7 @@ export async function main (argv: string[]): Promise<void> {
   registerClusterCommands(program)
   registerProblemsCommand(program)
   registerDeployCommand(program)
-  registerStackCommands(program)
+  registerComposeCommands(registerStackCommands(program))
   registerDoctorCommand(program)
   registerBackupCommands(program)
   try {
