@@ -126,25 +126,29 @@ export function removeContainersOf (node: string): void {
   if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
 }
 
+// Which test nodes cleanupAll sweeps machine-wide: every "test-" node, or a narrower prefix
+// (MESHD_TEST_SCOPE=test-om-) so two runs of the suite on one machine keep out of each other's way.
+const SCOPE = process.env.MESHD_TEST_SCOPE ?? 'test-'
+
 /** Kills every daemon this file started, removes their containers, replica networks and data dirs. */
 export async function cleanupAll (): Promise<void> {
   await Promise.all(started.splice(0).map(async (daemon) => await killDaemon(daemon)))
   const nodes = execFileSync('docker', ['ps', '-a', '--filter', 'label=meshd.service', '--format', '{{.Label "meshd.node"}}'], { encoding: 'utf8' })
-  for (const node of new Set(nodes.split('\n').filter((n) => n.startsWith('test-')))) removeContainersOf(node)
+  for (const node of new Set(nodes.split('\n').filter((n) => n.startsWith(SCOPE)))) removeContainersOf(node)
   const networks = execFileSync('docker', ['network', 'ls', '--filter', 'label=meshd.network=replicas', '--format', '{{.ID}} {{.Label "meshd.node"}}'], { encoding: 'utf8' })
-  const ids = networks.split('\n').flatMap((line) => line.split(' ')[1]?.startsWith('test-') === true ? [line.split(' ')[0] ?? ''] : [])
+  const ids = networks.split('\n').flatMap((line) => line.split(' ')[1]?.startsWith(SCOPE) === true ? [line.split(' ')[0] ?? ''] : [])
   try {
     if (ids.length > 0) execFileSync('docker', ['network', 'rm', ...ids], { stdio: 'ignore' })
   } catch {
     // One still held by a container is left to scripts/test.sh's cleanup; the rest are gone.
   }
   // Their replicas' volumes, once no replica or copy container (runtime/volumes.ts) holds them.
-  const copies = execFileSync('docker', ['ps', '-aq', '--filter', 'label=meshd.volume-copy', '--filter', 'name=meshd-test-'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  const copies = execFileSync('docker', ['ps', '-aq', '--filter', 'label=meshd.volume-copy', '--filter', `name=meshd-${SCOPE}`], { encoding: 'utf8' }).split('\n').filter(Boolean)
   if (copies.length > 0) execFileSync('docker', ['rm', '-f', ...copies], { stdio: 'ignore' })
   const volumes = execFileSync('docker', ['volume', 'ls', '--filter', 'label=meshd.node', '--format', '{{.Name}} {{.Label "meshd.node"}}'], { encoding: 'utf8' })
   for (const line of volumes.split('\n')) {
     const [name, node] = line.split(' ')
-    if (name === undefined || node?.startsWith('test-') !== true) continue
+    if (name === undefined || node?.startsWith(SCOPE) !== true) continue
     try {
       execFileSync('docker', ['volume', 'rm', '-f', name], { stdio: 'ignore' })
     } catch {

@@ -13,6 +13,8 @@ export interface ObserveContext {
   restart: (index: number) => Promise<void>
 }
 
-export const OBSERVE_HOSTS = ['127.0.0.176', '127.0.0.177', '127.0.0.178'] as const
-export const OBSERVE_NAMES = ['test-obs-1', 'test-obs-2', 'test-obs-3'] as const
+// OBSERVE_PREFIX and OBSERVE_HOSTS (comma-separated) move a run elsewhere, beside another.
+export const OBSERVE_PREFIX = process.env.OBSERVE_PREFIX ?? 'test-obs'
+export const OBSERVE_HOSTS: readonly string[] = process.env.OBSERVE_HOSTS?.split(',') ?? ['127.0.0.176', '127.0.0.177', '127.0.0.178']
+export const OBSERVE_NAMES: readonly string[] = OBSERVE_HOSTS.map((_, i) => `${OBSERVE_PREFIX}-${i + 1}`)
 export const WEB = { name: 'web', port: 18560 }

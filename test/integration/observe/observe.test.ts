@@ -2,11 +2,11 @@
 // (metrics, logs, events, dashboard) run in that order against the same cluster; a suite
 // that kills a node starts it again before it ends.
 
-import { afterAll, beforeAll, describe } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api, cleanupAll, IMAGE, waitFor } from '../../support/daemon.ts'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
-import { OBSERVE_HOSTS, OBSERVE_NAMES, WEB } from './context.ts'
+import { OBSERVE_HOSTS, OBSERVE_NAMES, OBSERVE_PREFIX, WEB } from './context.ts'
 import type { ObserveContext } from './context.ts'
 
 let nodes: ClusterNode[] = []
@@ -25,7 +25,7 @@ const context: ObserveContext = {
 describe('observing a cluster of three real nodes (issue 17)', () => {
   beforeAll(async () => {
     await cleanupAll()
-    nodes = await startCluster('test-obs', [...OBSERVE_HOSTS])
+    nodes = await startCluster(OBSERVE_PREFIX, [...OBSERVE_HOSTS])
     const alive = Object.fromEntries(OBSERVE_NAMES.map((name) => [name, 'alive']))
     for (const node of nodes) await waitForMembers(node, alive, 30_000)
     const spec = {
@@ -43,6 +43,11 @@ describe('observing a cluster of three real nodes (issue 17)', () => {
   }, 120_000)
 
   afterAll(async () => { await cleanupAll() }, 60_000)
+
+  it('runs web on every node', async () => {
+    const view = (await api(nodes[1]!.api, 'GET', `/v1/services/${WEB.name}`)).body as { replicas: Array<{ node: string }> }
+    expect(new Set(view.replicas.map((r) => r.node))).toEqual(new Set(OBSERVE_NAMES))
+  })
 
   // The suites, in order; each helper adds its import and call here.
 })
