@@ -18,7 +18,9 @@ const spec = (v: string): Record<string, unknown> => ({
   name: 'race', image: IMAGE, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], env: { V: v }, replicas: 2,
   ports: [{ published: 18220, target: 8080 }], health: { type: 'tcp', interval: '200ms', retries: 3 },
   // What is under test is which spec wins, not health: a slow probe on a busy machine must not roll it back.
-  update: { parallelism: 2, monitor: '0s', failureAction: 'continue' }
+  // Nor the pace of a rollout: both slots at once, stopped at once (httpd as PID 1 ignores SIGTERM).
+  update: { parallelism: 2, monitor: '0s', failureAction: 'continue', order: 'stop-first' },
+  stopSignal: 'SIGKILL'
 })
 
 /** The V each running replica container of `service` was started with, over every node. */
