@@ -5,6 +5,7 @@
 // again (re-subscribed).
 
 import { execFileSync, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { expect, it } from 'vitest'
 import { api, BIN, containersOf, IMAGE, killDaemon, tokenOf, waitFor } from '../../support/daemon.ts'
@@ -78,6 +79,8 @@ export function eventsSuite (ctx: ObserveContext): void {
       await seen(`events of ${name3} after its restart`, (l) => l.node === name3, back)
       expect(events.child.exitCode).toBeNull()
     } finally {
+      // OBSERVE_EVENTS_DUMP=FILE keeps what meshd events printed, to read after the run.
+      if (process.env.OBSERVE_EVENTS_DUMP !== undefined) writeFileSync(process.env.OBSERVE_EVENTS_DUMP, events.output())
       events.child.kill('SIGINT')
       if (!restarted && ctx.nodes()[2]!.child.exitCode !== null) await ctx.restart(2)
       await api(first!.api, 'DELETE', `/v1/services/${SERVICE}`)
