@@ -16,6 +16,7 @@ import { registerStackRoutes } from './stack-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
 import { registerVolumeRoutes } from './volume-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
+import { registerMetricsRoutes } from './metrics-routes.ts'
 import type { ApiInit } from './types.ts'
 
 // Routes declare no fastify schemas (spec/ validates bodies), so fastify never needs
@@ -79,6 +80,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerVolumeRoutes(app, init)
   init.transfer?.register(app)
   registerClusterRoutes(app, init)
+  registerMetricsRoutes(app, init)
   return app
 }
 

@@ -10,6 +10,7 @@ import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ClusterRecords } from '../backup/index.ts'
 import type { ListedProblem, StoredRecords } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
+import type { NodeMetrics, ReplicaStatsService } from '../metrics/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
 import type { ResolveImage } from './images.ts'
 
@@ -55,6 +56,12 @@ export interface ApiInit {
   records?: () => ClusterRecords
   /** The id of this node's cluster, when it has one (datadir/cluster-id.ts). */
   clusterId?: () => string | undefined
+  /** GET /metrics; without it, no such route. */
+  metrics?: Pick<NodeMetrics, 'render' | 'contentType'>
+  /** GET /metrics without a token (--metrics-public). */
+  metricsPublic?: boolean
+  /** GET /v1/stats and the member-to-member /v1/internal/stats behind it. */
+  stats?: Pick<ReplicaStatsService, 'gather' | 'local' | 'authenticate'>
 }
 
 export interface MeshStatus {

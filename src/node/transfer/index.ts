@@ -12,3 +12,6 @@ export type { TransferErrorCode } from './errors.ts'
 export { validResource } from './ticket.ts'
 export * as constants from './constants.ts'
 export { FrameSealer, FrameOpener } from './frames.ts'
+// Other member-to-member routes under /v1/internal/ authenticate with the same tickets.
+export { issueTicket, checkTicket, ReplayGuard, TicketRefused } from './ticket.ts'
+export type { Ticket } from './ticket.ts'
