@@ -25,7 +25,7 @@ async function v1Usage (id: string, root: string): Promise<ReplicaUsage | undefi
   const [cpu, memory, stat] = await Promise.all([
     text(`${root}/cpuacct/docker/${id}/cpuacct.usage`), text(`${root}/memory/docker/${id}/memory.usage_in_bytes`), text(`${root}/memory/docker/${id}/memory.stat`)
   ])
-  if (cpu === undefined || memory === undefined) return undefined
+  if (cpu === undefined || memory === undefined || !Number.isFinite(Number(cpu))) return undefined
   return { cpuSeconds: Number(cpu) / 1e9, memoryBytes: lessCache(Number(memory), statOf(stat, 'total_inactive_file')) }
 }
 

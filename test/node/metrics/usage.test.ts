@@ -35,5 +35,10 @@ describe('readUsage', () => {
   it('has nothing for a container without a cgroup, or a name that is not a container id', async () => {
     expect(await readUsage('4'.repeat(64), root)).toBeUndefined()
     expect(await readUsage('../../etc', root)).toBeUndefined()
+    // A file that does not hold a number is no reading (a scrape never renders NaN).
+    const garbled = '5'.repeat(64)
+    files(`cpuacct/docker/${garbled}`, { 'cpuacct.usage': 'max\n' })
+    files(`memory/docker/${garbled}`, { 'memory.usage_in_bytes': 'x\n' })
+    expect(await readUsage(garbled, root)).toBeUndefined()
   })
 })
