@@ -13,7 +13,7 @@ import type { ObserveContext } from './context.ts'
 
 const run = promisify(execFile)
 const REQUESTS = 1000
-const CONCURRENCY = 40
+const CONCURRENCY = 25
 
 async function metricsOf (node: ClusterNode): Promise<string> {
   const response = await fetch(`${node.api}/metrics`, { headers: { authorization: `Bearer ${tokenOf(node)}` }, signal: AbortSignal.timeout(10_000) })
@@ -34,6 +34,13 @@ async function requestOnce (host: string, port: number): Promise<string> {
   })
 }
 
+/** Until every node sees web's 3 replicas healthy (a loaded machine may have a replica replaced in between). */
+async function webHealthy (ctx: ObserveContext): Promise<void> {
+  for (const node of ctx.nodes()) {
+    await waitFor(async () => (await api<WebView>(node.api, 'GET', `/v1/services/${ctx.web.name}`)).body.status.healthy === 3, { timeoutMs: 30_000, what: `web healthy on ${node.name}` })
+  }
+}
+
 interface MeshStats { connections: { total: number, active: number }, bytesIn: number, bytesOut: number, errors: number, retries: number }
 interface WebView { status: { desired: number, healthy: number }, replicas: Array<{ state: string }>, mesh?: { stats?: MeshStats } }
 
@@ -51,6 +58,7 @@ export function metricsSuite (ctx: ObserveContext): void {
   })
 
   it('counts 1,000 requests through the mesh as GET /v1/services/web does, on every node', async () => {
+    await webHealthy(ctx)
     const nodes = ctx.nodes()
     const before = await Promise.all(nodes.map(async (node) => valueOf(parseMetrics(await metricsOf(node)), 'meshd_mesh_connections_total', { service: ctx.web.name }) ?? 0))
     let next = 0
@@ -58,7 +66,11 @@ export function metricsSuite (ctx: ObserveContext): void {
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (next < REQUESTS) {
         const index = next++ % nodes.length
-        const answer = await requestOnce(ctx.hosts[index]!, ctx.web.port)
+        // A replica replaced under load (its health check starved) may reset a request: try it again.
+        let answer = ''
+        for (let attempt = 1; answer === ''; attempt++) {
+          answer = await requestOnce(ctx.hosts[index]!, ctx.web.port).catch((err: Error) => { if (attempt >= 3) throw err; return '' })
+        }
         expect(answer).toMatch(/^HTTP\/1\.[01] 200/)
         sent[index]!++
       }
@@ -90,6 +102,7 @@ export function metricsSuite (ctx: ObserveContext): void {
   })
 
   it('meshd top --json lists 3 replicas of web, on 3 nodes, with CPU and memory', async () => {
+    await webHealthy(ctx)
     const node = ctx.nodes()[0]!
     const env = { ...process.env, MESHD_TOKEN: tokenOf(node) }
     // Both commands at once: each CLI start costs seconds on a busy machine.
