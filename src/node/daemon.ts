@@ -18,7 +18,7 @@ import { Lifecycle } from './lifecycle.ts'
 import { MemberJanitor } from './membership/index.ts'
 import { ReplicaNames, ReplicaNet } from './network/index.ts'
 import { Mesh } from './mesh/index.ts'
-import { Buckets, constants as metricsConstants, NodeMetrics, ReplicaStatsService } from './metrics/index.ts'
+import { Buckets, constants as metricsConstants, documentSize, NodeMetrics, ReplicaStatsService } from './metrics/index.ts'
 import { Reconciler } from './reconciler/index.ts'
 import { RolloutDriver } from './rollout/index.ts'
 import { dockerRuntime } from './runtime/index.ts'
@@ -134,7 +134,7 @@ export class Daemon {
     }
     // Read when scraped (and prom-client loaded then): nothing runs for metrics between scrapes.
     const metrics = new NodeMetrics({
-      view, mesh: () => mesh.stats(), gossip: () => members.stats(), documentBytes: () => document.encodeState().byteLength,
+      view, mesh: () => mesh.stats(), gossip: () => members.stats(), documentBytes: documentSize(document),
       failures: () => reconciler.failuresByService(), reconcile: reconcileTimes
     })
     const stats = new ReplicaStatsService({ self: { id: this.id, name: config.name }, view, key: transferKeyOf(psk), tls: config.apiTls !== undefined, ...ownAddress(config.host) })

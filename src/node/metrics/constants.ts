@@ -17,3 +17,6 @@ export const MEMBER_STATS_MAX_BYTES = 4 * 1024 * 1024
 
 /** What /metrics answers with (Prometheus text format 0.0.4). */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+/** meshd_document_bytes is measured again at least this often, even when no write moved the state vector. */
+export const DOCUMENT_SIZE_MAX_AGE_MS = 60_000

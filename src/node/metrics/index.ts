@@ -3,6 +3,7 @@
 
 export { NodeMetrics } from './metrics.ts'
 export { Buckets } from './buckets.ts'
+export { documentSize } from './document-size.ts'
 export { ReplicaStatsService } from './stats.ts'
 export type { ClusterStats, ReplicaStats, StatsInit } from './stats.ts'
 export type { MetricsSources, Scrape, ServiceSample, ReplicaSample } from './scrape.ts'
