@@ -3,6 +3,7 @@
 // parts' own counters (they only grow while the daemon runs), gauges the present.
 
 import type { Counter, Gauge, Registry } from 'prom-client'
+import type { RolloutRecord } from '../../crdt/index.ts'
 import type { Scrape } from './scrape.ts'
 
 /** The prom-client classes the families are built from (loaded on the first scrape). */
@@ -17,7 +18,7 @@ type Samples = Iterable<readonly [Labels, number]>
 /** A histogram kept elsewhere: per-bound counts (not cumulative, the last above every bound) and the sum, in seconds. */
 interface HistogramSample { labels: Labels, bounds: readonly number[], counts: readonly number[], sum: number }
 
-const ROLLOUT_PHASES = ['rolling', 'paused', 'completed', 'rolled-back'] as const
+const ROLLOUT_PHASES: ReadonlyArray<RolloutRecord['phase']> = ['rolling', 'paused', 'completed', 'rolled-back']
 
 /** Registers every family on `registry`; each reads `current()` when scraped. */
 export function registerFamilies (prom: PromClasses, registry: Registry, current: () => Scrape): void {
@@ -67,6 +68,8 @@ export function registerFamilies (prom: PromClasses, registry: Registry, current
     (s) => Object.entries(s.members).map(([state, n]) => [{ state }, n]))
   counter('meshd_gossip_beats_sent_total', 'Heartbeat digests this node sent (pushes and replies).', [], (s) => [[{}, s.gossip.beats.sent]])
   counter('meshd_gossip_beats_received_total', 'Heartbeat digests this node received (pushes and replies).', [], (s) => [[{}, s.gossip.beats.received]])
+  counter('meshd_gossip_pulses_sent_total', 'Signed UDP heartbeats this node\'s pulse worker sent (each to every member).', [], (s) => [[{}, s.gossip.pulses.sent]])
+  counter('meshd_gossip_pulses_received_total', 'UDP heartbeats this node received from members (taken or refused).', [], (s) => [[{}, s.gossip.pulses.received]])
   counter('meshd_gossip_sync_received_bytes_total', 'Document diff bytes this node received and applied in sync rounds.', [], (s) => [[{}, s.gossip.sync.bytesIn]])
   counter('meshd_gossip_sync_sent_bytes_total', 'Document diff bytes this node sent in sync rounds.', [], (s) => [[{}, s.gossip.sync.bytesOut]])
   counter('meshd_gossip_updates_published_total', 'Document updates this node published to its members.', [], (s) => [[{}, s.gossip.replication.published]])

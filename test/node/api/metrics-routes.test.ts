@@ -44,7 +44,7 @@ function app (self: 'n1' | 'n2', metricsPublic = false): FastifyInstance {
   const clusterView = (): ClusterView => clusterOf(self)
   const metrics = new NodeMetrics({
     view: clusterView, mesh: () => ({ services: [] }), documentBytes: () => 1, failures: () => new Map(), reconcile: new Buckets([1]),
-    gossip: () => ({ beats: { sent: 0, received: 0 }, sync: { bytesIn: 0, bytesOut: 0 }, replication: { published: 0, received: 0 } }) as unknown as GossipStats
+    gossip: () => ({ beats: { sent: 0, received: 0 }, pulses: { sent: 0, received: 0 }, sync: { bytesIn: 0, bytesOut: 0 }, replication: { published: 0, received: 0 } }) as unknown as GossipStats
   })
   const stats = new ReplicaStatsService({ self: { id: self, name: self }, view: clusterView, key: KEY, tls: false, localAddress: HOSTS[self], cgroupRoot: root })
   const host = HOSTS[self]

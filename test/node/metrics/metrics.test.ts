@@ -40,7 +40,7 @@ const mesh: ServiceStats = {
   connect: { boundsMs: proxyConstants.CONNECT_BUCKETS_MS, counts: [900, 90, ...new Array<number>(proxyConstants.CONNECT_BUCKETS_MS.length - 2).fill(0), 10], sumMs: 800 }
 }
 const gossip = {
-  beats: { sent: 10, received: 12, skipped: 0 }, sync: { rounds: 1, bytesIn: 300, bytesOut: 200 },
+  beats: { sent: 10, received: 12, skipped: 0 }, pulses: { sent: 7, received: 8 }, sync: { rounds: 1, bytesIn: 300, bytesOut: 200 },
   replication: { published: 5, oversized: 0, received: 6, waiting: 0 }
 } as unknown as GossipStats
 const reconcile = new Buckets(constants.RECONCILE_BUCKETS_S)
@@ -91,6 +91,8 @@ describe('GET /metrics text', () => {
     expect(valueOf(families, 'meshd_mesh_denied_total', { service: 'web', source: 'external' })).toBe(4)
     expect(valueOf(families, 'meshd_gossip_beats_sent_total')).toBe(10)
     expect(valueOf(families, 'meshd_gossip_beats_received_total')).toBe(12)
+    expect(valueOf(families, 'meshd_gossip_pulses_sent_total')).toBe(7)
+    expect(valueOf(families, 'meshd_gossip_pulses_received_total')).toBe(8)
     expect(valueOf(families, 'meshd_gossip_sync_received_bytes_total')).toBe(300)
     expect(valueOf(families, 'meshd_document_bytes')).toBe(4096)
   })
