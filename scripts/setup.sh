@@ -39,6 +39,9 @@ ensure_packages() {
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  # promtool, which the metrics tests check GET /metrics with (the daemon never runs it);
+  # only the package itself: its recommends (node exporters) are not wanted here.
+  command -v promtool >/dev/null 2>&1 || apt_install --no-install-recommends prometheus
 }
 
 ensure_engine() {

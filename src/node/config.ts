@@ -35,6 +35,8 @@ export interface DaemonConfig {
   meshIdleTimeoutMs: number
   /** Services may publish ports below 1024. */
   allowLowPorts: boolean
+  /** GET /metrics answers without a token. */
+  metricsPublic: boolean
   /** Members dead this long are removed for good (ms). */
   reapAfterMs: number
   /** Where other nodes' meshes reach this node's replicas. */
@@ -65,6 +67,7 @@ export interface RawDaemonOptions {
   mdns?: boolean
   meshIdleTimeout?: string
   allowLowPorts?: boolean
+  metricsPublic?: boolean
   reapAfter?: string
   meshPort?: string | number
   replicaSubnet?: string
@@ -101,6 +104,7 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     mdns: raw.mdns ?? !isLoopback(host),
     meshIdleTimeoutMs: meshIdleTimeout(raw.meshIdleTimeout),
     allowLowPorts: raw.allowLowPorts === true,
+    metricsPublic: raw.metricsPublic === true,
     reapAfterMs: durationOption('--reap-after', raw.reapAfter, REAP_AFTER_MS),
     meshPort: port('--mesh-port', raw.meshPort ?? DEFAULT_MESH_PORT),
     ...(raw.replicaSubnet === undefined ? {} : { replicaSubnet: subnet(raw.replicaSubnet) }),

@@ -18,6 +18,7 @@ import { Lifecycle } from './lifecycle.ts'
 import { MemberJanitor } from './membership/index.ts'
 import { ReplicaNames, ReplicaNet } from './network/index.ts'
 import { Mesh } from './mesh/index.ts'
+import { Buckets, constants as metricsConstants, documentSize, NodeMetrics, ReplicaStatsService } from './metrics/index.ts'
 import { Reconciler } from './reconciler/index.ts'
 import { RolloutDriver } from './rollout/index.ts'
 import { dockerRuntime } from './runtime/index.ts'
@@ -109,6 +110,8 @@ export class Daemon {
       assign: () => assignmentOf(view()), service: (name) => trust.service(name),
       files: (spec) => replicaFiles(spec, stored(), secretsKey), volumes: stateful.keeper, events
     })
+    const reconcileTimes = new Buckets(metricsConstants.RECONCILE_BUCKETS_S)
+    reconciler.on('reconcile:done', ({ ms }) => { reconcileTimes.observe(ms / 1000) })
     const mesh = new Mesh({
       host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs,
       meshPort: config.meshPort, meshKey: meshKeyOf(psk),
@@ -133,6 +136,12 @@ export class Daemon {
       host: config.host, port: config.apiPort, hostNames: config.apiHostNames, allowOrigins: config.apiAllowOrigins,
       ...(config.apiTls === undefined ? {} : { tls: config.apiTls })
     }
+    // Read when scraped (and prom-client loaded then): nothing runs for metrics between scrapes.
+    const metrics = new NodeMetrics({
+      view, mesh: () => mesh.stats(), gossip: () => members.stats(), documentBytes: documentSize(document),
+      failures: () => reconciler.failuresByService(), reconcile: reconcileTimes
+    })
+    const stats = new ReplicaStatsService({ self: { id: this.id, name: config.name }, view, key: transferKeyOf(psk), tls: config.apiTls !== undefined, ...ownAddress(config.host) })
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
@@ -143,7 +152,8 @@ export class Daemon {
       events: new EventService({
         bus: events, key: transferKeyOf(psk), self: this.id, log: part('events'), ...ownAddress(config.host),
         members: () => memberPeers(trust.snapshot().nodes, this.id, config.apiTls !== undefined, (id) => trust.snapshot().removals[id] !== undefined)
-      })
+      }),
+      metrics, metricsPublic: config.metricsPublic, stats
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)

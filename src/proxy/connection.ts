@@ -6,7 +6,7 @@ import { Socket } from 'node:net'
 import { pick } from './balancer.ts'
 import { proxyHeader } from './proxy-protocol.ts'
 import type { Endpoint, Relay } from './endpoint.ts'
-import { REPLAY_LIMIT } from './constants.ts'
+import { CONNECT_BUCKETS_MS, REPLAY_LIMIT } from './constants.ts'
 import { hopHeader } from './mesh-header.ts'
 import type { Origin, RouteContext } from './context.ts'
 export type { Origin, RelaySettings, RouteContext, ServiceCounters } from './context.ts'
@@ -21,6 +21,8 @@ class Connection implements Relay {
   upstream: Socket | null = null
   endpoint: Endpoint | null = null
   attempts = 0
+  /** When the current upstream was dialled (performance.now()), for the connect-latency histogram. */
+  dialedAt = 0
   connected = false
   clientClosed = false
   /** The client has half-closed (its FIN is to be passed on after any replay). */
@@ -95,6 +97,7 @@ function dial (c: Connection): void {
   up.on('close', onUpstreamClose)
   up.once('connect', onUpstreamConnect)
   up.setNoDelay(true)
+  c.dialedAt = performance.now()
   up.connect({ host: ep.host, port: ep.port, localAddress: ep.fromHost ? route.settings.localAddress : undefined })
 }
 
@@ -104,6 +107,7 @@ function onUpstreamConnect (this: Tagged): void {
   if (c.clientClosed) { this.destroy(); return }
   c.connected = true
   c.endpoint!.total++
+  observeConnect(c.route.counters.connect, performance.now() - c.dialedAt)
   this.setTimeout(0)
   this.removeListener('timeout', onConnectTimeout)
   const client = c.client
@@ -125,6 +129,14 @@ function onUpstreamConnect (this: Tagged): void {
   // An upstream that closes without answering may be retried; onUpstreamEnd passes the FIN on.
   this.on('end', onUpstreamEnd)
   client.resume()
+}
+
+/** One connect's latency into its service's histogram: a short scan of a dozen bounds. */
+function observeConnect (connect: { counts: number[], sumMs: number }, ms: number): void {
+  let i = 0
+  while (i < CONNECT_BUCKETS_MS.length && ms > CONNECT_BUCKETS_MS[i]!) i++
+  connect.counts[i] = (connect.counts[i] ?? 0) + 1
+  connect.sumMs += ms
 }
 
 /**

@@ -44,3 +44,10 @@ export const MESH_HEADER_TIMEOUT_MS = 5000
 
 /** Nonces remembered against replays (a hop a second for two minutes is 120; this is plenty). */
 export const MESH_NONCES = 100_000
+
+/**
+ * Upper bounds (ms) of the connect-latency histogram, dial to upstream connect, per
+ * service (GET /metrics). Loopback and a LAN hop land in the first few; a connect past
+ * the last is near CONNECT_TIMEOUT_MS and counts only in the total.
+ */
+export const CONNECT_BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const

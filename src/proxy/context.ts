@@ -16,6 +16,8 @@ export interface ServiceCounters {
   denied: Record<string, number>
   /** Let through by policy "observe" though it would refuse them, by source. */
   observed: Record<string, number>
+  /** Dial to upstream connect: counts per CONNECT_BUCKETS_MS bound (not cumulative; the last is above them all), and their sum. */
+  connect: { counts: number[], sumMs: number }
 }
 
 /** What proxy-wide settings a connection needs. */

@@ -115,6 +115,7 @@ export class Proxy implements ListenerOwner {
         refused: c.refused,
         denied: { ...c.denied },
         observed: { ...c.observed },
+        connect: { boundsMs: constants.CONNECT_BUCKETS_MS, counts: [...c.connect.counts], sumMs: c.connect.sumMs },
         listeners: [],
         endpoints: []
       })
@@ -191,7 +192,10 @@ export class Proxy implements ListenerOwner {
   private serviceCounters (service: string): ServiceCounters {
     let c = this.counters.get(service)
     if (c === undefined) {
-      c = { total: 0, active: 0, bytesIn: 0, bytesOut: 0, errors: 0, retries: 0, refused: 0, denied: {}, observed: {} }
+      c = {
+        total: 0, active: 0, bytesIn: 0, bytesOut: 0, errors: 0, retries: 0, refused: 0, denied: {}, observed: {},
+        connect: { counts: new Array<number>(constants.CONNECT_BUCKETS_MS.length + 1).fill(0), sumMs: 0 }
+      }
       this.counters.set(service, c)
     }
     return c

@@ -85,6 +85,8 @@ export interface ServiceStats {
   denied: Record<string, number>
   /** Let through under policy "observe" though the policy would refuse them, by source. */
   observed: Record<string, number>
+  /** Upstream connect latency: how many connects took at most each bound (per bound, not cumulative; the last count is above every bound), and the sum. */
+  connect: { boundsMs: readonly number[], counts: number[], sumMs: number }
   /** Every address:port the service is listened on at this node. */
   listeners: string[]
   endpoints: EndpointStats[]

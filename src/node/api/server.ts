@@ -17,6 +17,7 @@ import { registerBackupRoutes } from './backup-routes.ts'
 import { registerVolumeRoutes } from './volume-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
 import { registerEventRoutes } from './events-routes.ts'
+import { registerMetricsRoutes } from './metrics-routes.ts'
 import type { ApiInit } from './types.ts'
 
 // Routes declare no fastify schemas (spec/ validates bodies), so fastify never needs
@@ -81,6 +82,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   init.transfer?.register(app)
   registerClusterRoutes(app, init)
   registerEventRoutes(app, init.events)
+  registerMetricsRoutes(app, init)
   return app
 }
 

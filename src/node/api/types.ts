@@ -11,6 +11,7 @@ import type { ClusterRecords } from '../backup/index.ts'
 import type { ListedProblem, StoredRecords } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { EventService } from '../events/index.ts'
+import type { NodeMetrics, ReplicaStatsService } from '../metrics/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
 import type { ResolveImage } from './images.ts'
 
@@ -58,6 +59,12 @@ export interface ApiInit {
   clusterId?: () => string | undefined
   /** The cluster's events: written here by the API's writes, served at GET /v1/events (events/). */
   events?: EventService
+  /** GET /metrics; without it, no such route. */
+  metrics?: Pick<NodeMetrics, 'render' | 'contentType'>
+  /** GET /metrics without a token (--metrics-public). */
+  metricsPublic?: boolean
+  /** GET /v1/stats and the member-to-member /v1/internal/stats behind it. */
+  stats?: Pick<ReplicaStatsService, 'gather' | 'local' | 'authenticate'>
 }
 
 export interface MeshStatus {

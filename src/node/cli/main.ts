@@ -15,6 +15,7 @@ import { registerStartCommand } from './start.ts'
 import { registerStoredCommands } from './stored.ts'
 import { registerBackupCommands } from './backups.ts'
 import { registerTokenCommands } from './token.ts'
+import { registerTopCommands } from './top.ts'
 import { registerUpCommand } from './up.ts'
 
 /** Runs the CLI with process.argv-style arguments. */
@@ -29,6 +30,7 @@ export async function main (argv: string[]): Promise<void> {
   registerUpCommand(program)
   registerJoinTokenCommand(program)
   registerServiceCommands(program)
+  registerTopCommands(program)
   registerNodeCommands(program)
   registerTokenCommands(program)
   registerStoredCommands(program, 'secret')

@@ -44,6 +44,7 @@ function startOptions (command: Command): Command {
     .option('--dns-forward <ip[:port]>', 'a resolver for names outside meshd, for the replicas (repeatable; default: the host\'s)', collect)
     .option('--reap-after <duration>', 'remove a member for good once it has been dead this long (default 24h)')
     .option('--allow-low-ports', 'let services publish ports below 1024 on this node\'s API')
+    .option('--metrics-public', 'serve GET /metrics without a token (for a Prometheus that holds none)')
     .option('--mesh-idle-timeout <duration>', 'the routing mesh closes connections idle this long (default 5m)')
 }
 

@@ -27,7 +27,7 @@ import { exitOf, stateFromDocker, trackedOf } from './tracked.ts'
 import type { Tracked } from './tracked.ts'
 
 export interface ReconcilerEvents {
-  'reconcile:done': [{ started: number, stopped: number, kept: number, waiting: number }]
+  'reconcile:done': [{ started: number, stopped: number, kept: number, waiting: number, /** the tick's duration */ ms: number }]
 }
 
 /** Runs this node's slots on the Docker runtime; start() adopts existing containers. */
@@ -48,6 +48,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private readonly remover: Remover
   private readonly events: ReplicaEvents
   private unwatch: (() => Promise<void>) | undefined
+  private readonly failures = new Map<string, number>() // replicas of each service that failed here: failuresByService()
 
   constructor (init: ReconcilerInit) {
     super()
@@ -99,6 +100,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     return [...this.tracked.values()].find((t) => t.key === key && t.pending !== true && t.stopping !== true && (t.state === 'running' || t.state === 'healthy'))?.id
   }
 
+  /** How many replicas of each service failed on this node since the daemon started (only ever grows). */
+  failuresByService (): ReadonlyMap<string, number> { return this.failures }
+
   /** Asks for a reconciliation soon. */
   markDirty (): void {
     this.runner.mark()
@@ -129,6 +133,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   private async tick (): Promise<void> {
     if (!this.started) return
+    const began = performance.now()
     try {
       if (this.needsResync) await this.resync()
     } catch (err) {
@@ -156,7 +161,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     if (result.start.length + result.stop.length > 0) {
       this.log.info({ start: result.start.length, stop: result.stop.length, keep: result.keep.length, waiting: result.waiting.length }, 'reconciled')
     }
-    this.emit('reconcile:done', { started: result.start.length, stopped: result.stop.length, kept: result.keep.length, waiting: result.waiting.length })
+    this.emit('reconcile:done', { started: result.start.length, stopped: result.stop.length, kept: result.keep.length, waiting: result.waiting.length, ms: performance.now() - began })
   }
 
   /** Reads every container of this node from Docker: adopts new ones, drops vanished ones. */
@@ -259,6 +264,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.state = state
     tracked.error = reason
     tracked.monitor?.stop()
+    this.failures.set(tracked.service, (this.failures.get(tracked.service) ?? 0) + 1)
     const record = this.init.service(tracked.service)
     const spec = record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec
     const verdict = this.supervisor.failed(tracked, spec, state === 'exited' ? exitCode : undefined, now)
