@@ -9,6 +9,8 @@ import type { StopReason } from './plan.ts'
 import type { Tracked } from './tracked.ts'
 
 export class ReplicaEvents {
+  /** How many replicas of each service failed on this node since the daemon started (only ever grows: metrics' restarts). */
+  readonly failures = new Map<string, number>()
   private readonly events: Events
   private readonly nodeId: string
   private readonly document: ClusterDocument
@@ -34,6 +36,7 @@ export class ReplicaEvents {
 
   /** A replica exited (with its exit code) or turned unhealthy. */
   failed (tracked: Tracked, state: 'exited' | 'unhealthy', reason: string, exitCode?: number): void {
+    this.failures.set(tracked.service, (this.failures.get(tracked.service) ?? 0) + 1)
     const fields = { service: tracked.service, slot: tracked.slot, container: tracked.id.slice(0, 12), reason }
     if (state === 'unhealthy') this.events.emit({ kind: 'replica.unhealthy', ...fields, message: `${tracked.service}.${tracked.slot} is unhealthy: ${reason}` })
     else this.events.emit({ kind: 'replica.failed', ...fields, exitCode: exitCode ?? 1, message: `${tracked.service}.${tracked.slot} failed: ${reason}` })

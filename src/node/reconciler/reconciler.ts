@@ -2,29 +2,25 @@
 // containers this node actually runs (from Docker). Events mark it dirty; a debounced
 // tick plans and applies; a periodic full resync catches anything an event missed.
 
+export type { ReconcilerInit } from './init.ts'
+
 import { EventEmitter } from 'node:events'
 import type { ClusterDocument, DocumentChange, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
-import { releaseOf, specOf } from '../cluster/index.ts'
-import type { DesiredSlot, NodeAssignment } from '../cluster/index.ts'
-import { RuntimeUnavailableError } from '../runtime/index.ts'
-import type { ContainerEvent, ContainerInfo, Runtime } from '../runtime/index.ts'
+import { releaseOf, specOf, type DesiredSlot, type NodeAssignment } from '../cluster/index.ts'
+import { RuntimeUnavailableError, type ContainerEvent, type ContainerInfo, type Runtime } from '../runtime/index.ts'
 import type { ReconcilerInit } from './init.ts'
-
-export type { ReconcilerInit }
 import type { ResolvedHealth } from '../health/index.ts'
 import { watchReplica } from './health-watch.ts'
 import { ENGINE_RETRY_MS, RESYNC_MS, TICK_GAP_MS, TICK_MAX_DELAY_MS, UNPUBLISHED_BEFORE_STOP_MS } from './constants.ts'
-import { plan } from './plan.ts'
-import type { StopReason } from './plan.ts'
+import { plan, type StopReason } from './plan.ts'
 import { DebouncedRunner } from './debounce.ts'
 import { ReplicaPublisher } from './publish.ts'
 import { Remover, stopTermsOf } from './remover.ts'
 import { stopGraceSeconds } from '../spec/index.ts'
 import { Supervisor } from './supervisor.ts'
 import { ReplicaEvents } from './events.ts'
-import { exitOf, stateFromDocker, trackedOf } from './tracked.ts'
-import type { Tracked } from './tracked.ts'
+import { exitOf, stateFromDocker, trackedOf, type Tracked } from './tracked.ts'
 
 export interface ReconcilerEvents {
   'reconcile:done': [{ started: number, stopped: number, kept: number, waiting: number, /** the tick's duration */ ms: number }]
@@ -48,7 +44,6 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private readonly remover: Remover
   private readonly events: ReplicaEvents
   private unwatch: (() => Promise<void>) | undefined
-  private readonly failures = new Map<string, number>() // replicas of each service that failed here: failuresByService()
 
   constructor (init: ReconcilerInit) {
     super()
@@ -101,7 +96,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   }
 
   /** How many replicas of each service failed on this node since the daemon started (only ever grows). */
-  failuresByService (): ReadonlyMap<string, number> { return this.failures }
+  failuresByService (): ReadonlyMap<string, number> { return this.events.failures }
 
   /** Asks for a reconciliation soon. */
   markDirty (): void {
@@ -264,7 +259,6 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.state = state
     tracked.error = reason
     tracked.monitor?.stop()
-    this.failures.set(tracked.service, (this.failures.get(tracked.service) ?? 0) + 1)
     const record = this.init.service(tracked.service)
     const spec = record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec
     const verdict = this.supervisor.failed(tracked, spec, state === 'exited' ? exitCode : undefined, now)
