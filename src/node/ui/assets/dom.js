@@ -1,5 +1,5 @@
 // Builds the page's nodes from data as text only: no markup is ever parsed from a string
-// (no innerHTML anywhere), and attributes that could run or load something are refused,
+// (nodes and text nodes only), and attributes that could run or load something are refused,
 // so a service name, an env value or an event message can only ever show as text.
 
 const SVG = 'http://www.w3.org/2000/svg'
