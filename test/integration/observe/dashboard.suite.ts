@@ -1,0 +1,129 @@
+// Issue 17's dashboard in a real browser: Debian's chromium, driven by playwright-core
+// (never a browser download), against node 1 of the shared cluster. It logs in with the
+// admin token, sees the services, sees a scale made through the CLI on another node
+// change the open page (no reload), sees a SIGKILLed member marked dead, and writes
+// screenshots to test-results/ for people to look at.
+
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { chromium } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { api, BIN, killDaemon, tokenOf } from '../../support/daemon.ts'
+import type { ObserveContext } from './context.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+// As the machine notes say: no background networking (this machine's network is closed), a fresh profile.
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const RESULTS = join(process.cwd(), 'test-results')
+/** The issue's bound on how soon the page shows a killed member dead. */
+const DEAD_WITHIN_MS = 3000
+
+const run = promisify(execFile)
+
+/** The dashboard suite: runs last on the shared cluster, and leaves it as it found it (web at 3, every node alive). */
+export function dashboardSuite (ctx: ObserveContext): void {
+  describe('the live dashboard in a real browser', () => {
+    let browser: BrowserContext | undefined
+    let page: Page
+    let profile = ''
+    let killed = false
+    const traffic = new AbortController()
+    const first = (): { api: string, host: string } => ctx.nodes()[0]!
+    const names = (): string[] => ctx.nodes().map((n) => n.name)
+    const web = (): string => `tr[data-service="${ctx.web.name}"]`
+
+    beforeAll(async () => {
+      if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash scripts/setup.sh\`, which installs Debian's chromium for this test`)
+      profile = mkdtempSync(join(tmpdir(), 'meshd-chromium-'))
+      browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1400, height: 1000 } })
+      page = browser.pages()[0] ?? await browser.newPage()
+      // Some mesh traffic for the charts: a request to web through node 1 every 200 ms.
+      void (async () => {
+        while (!traffic.signal.aborted) {
+          await fetch(`http://${first().host}:${ctx.web.port}/`, { signal: AbortSignal.any([traffic.signal, AbortSignal.timeout(2000)]) }).then(async (r) => await r.text()).catch(() => undefined)
+          await new Promise((resolve) => setTimeout(resolve, 200))
+        }
+      })()
+    }, 30_000)
+
+    afterAll(async () => {
+      traffic.abort()
+      await browser?.close().catch(() => undefined)
+      if (profile !== '') rmSync(profile, { recursive: true, force: true })
+      if (killed) await ctx.restart(2)
+    }, 60_000)
+
+    it('asks for a token, refuses a wrong one, then shows the members and services', async () => {
+      await page.goto(`http://${first().host}:7700/`)
+      await page.locator('#token').fill('meshd_not-a-token')
+      await page.locator('#login-form button').click()
+      await expect.poll(async () => await page.locator('#login-error').textContent()).toMatch(/refused/)
+
+      await page.locator('#token').fill(tokenOf(first()))
+      await page.locator('#login-form button').click()
+      await page.locator(`${web()}[data-desired="3"][data-healthy="3"]`).waitFor({ timeout: 10_000 })
+      for (const name of names()) await page.locator(`tr[data-member="${name}"][data-state="alive"]`).waitFor({ timeout: 10_000 })
+      // A replica chip per slot on each node's column.
+      expect(await page.locator(`${web()} td.replicas .replica`).count()).toBe(3)
+      // The token lives in this tab's sessionStorage: a reload stays logged in.
+      expect(await page.evaluate(() => sessionStorage.getItem('meshd.token'))).toBe(tokenOf(first()))
+      await page.reload()
+      await page.locator(`${web()}[data-desired="3"]`).waitFor({ timeout: 10_000 })
+      expect(await page.locator('#login').isHidden()).toBe(true)
+    })
+
+    it('shows a scale made through the CLI on another node, without a reload', async () => {
+      await page.evaluate(() => { (globalThis as unknown as { marker: number }).marker = 17 })
+      const scale = async (replicas: number): Promise<void> => {
+        await run(process.execPath, [BIN, 'service', 'scale', `${ctx.web.name}=${replicas}`, '--detach', '--api', ctx.nodes()[1]!.api], {
+          env: { ...process.env, MESHD_TOKEN: tokenOf(ctx.nodes()[1]!) }
+        })
+      }
+      await scale(4)
+      await page.locator(`${web()}[data-desired="4"]`).waitFor({ timeout: 10_000 })
+      // maxPerNode 1 on three nodes: the fourth is unplaced, and the page says so.
+      expect(await page.locator(`${web()} .count`).textContent()).toBe('3/4')
+      expect(await page.locator(`${web()} .note`).textContent()).toBe('1 unplaced')
+      await scale(3)
+      await page.locator(`${web()}[data-desired="3"][data-healthy="3"]`).waitFor({ timeout: 10_000 })
+      expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(17)
+    })
+
+    it(`marks a SIGKILLed member dead within ${DEAD_WITHIN_MS / 1000} s`, async () => {
+      const victim = ctx.nodes()[2]!
+      const row = page.locator(`tr[data-member="${victim.name}"]`)
+      expect(await row.getAttribute('data-state')).toBe('alive')
+      const killedAt = Date.now()
+      killed = true
+      await killDaemon(victim, 'SIGKILL')
+      // When node 1's API says so too: the failure detector's share of the time.
+      const apiDead = (async () => {
+        for (;;) {
+          const members = (await api<Array<{ name: string, state: string }>>(first().api, 'GET', '/v1/nodes')).body
+          if (members.find((m) => m.name === victim.name)?.state === 'dead') return Date.now() - killedAt
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      })()
+      await page.locator(`tr[data-member="${victim.name}"][data-state="dead"]`).waitFor({ timeout: 15_000 })
+      const pageMs = Date.now() - killedAt
+      console.log(`dashboard: ${victim.name} dead on the page ${pageMs} ms after SIGKILL (node 1's API: ${await apiDead} ms)`)
+      mkdirSync(RESULTS, { recursive: true })
+      await page.screenshot({ path: join(RESULTS, 'dashboard-dead.png'), fullPage: true })
+      expect(pageMs).toBeLessThan(DEAD_WITHIN_MS)
+    })
+
+    it('shows the member alive again after its restart, and writes test-results/dashboard.png', async () => {
+      await ctx.restart(2)
+      killed = false
+      for (const name of names()) await page.locator(`tr[data-member="${name}"][data-state="alive"]`).waitFor({ timeout: 15_000 })
+      await page.locator(`${web()}[data-healthy="3"]`).waitFor({ timeout: 30_000 })
+      await page.locator(`[data-traffic="${ctx.web.name}"]`).waitFor({ timeout: 5_000 })
+      mkdirSync(RESULTS, { recursive: true })
+      await page.screenshot({ path: join(RESULTS, 'dashboard.png'), fullPage: true })
+    }, 60_000)
+  })
+}
