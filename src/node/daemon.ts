@@ -29,10 +29,11 @@ import { replicaFiles, secretsKeyOf } from './stored/index.ts'
 import { TransferService, transferKeyOf } from './transfer/index.ts'
 import { statefulParts } from './stateful.ts'
 import { backupKeyOf } from './backup/index.ts'
+import { EventBus, EventService, memberEvent, memberPeers } from './events/index.ts'
 
 export { StartupError } from './errors.ts'
 
-const MEMBER_EVENTS = ['node:alive', 'node:suspect', 'node:dead'] as const
+const MEMBER_EVENTS = { 'node:alive': 'alive', 'node:suspect': 'suspect', 'node:dead': 'dead' } as const
 
 export class Daemon {
   readonly config: DaemonConfig
@@ -93,6 +94,7 @@ export class Daemon {
     await parts.start(members).catch((err: NodeJS.ErrnoException) => { throw p2pFailure(err, config.host, config.p2pPort) })
     const view = (): ClusterView => clusterView(trust.snapshot(), this.id, (id) => members.memberState(id), Date.now())
 
+    const events = new EventBus({ node: config.name, log: part('events') })
     const secretsKey = secretsKeyOf(psk)
     const transfer = new TransferService({ key: transferKeyOf(psk), self: this.id, log: part('transfer'), ...ownAddress(config.host) })
     this.transferService = transfer
@@ -113,14 +115,16 @@ export class Daemon {
       network: () => replicaNet.local(), addresses: async (wanted) => { await replicaNet.addresses(wanted) }
     })
     // Before the reconciler and the mesh start, so that no verdict in between is missed.
-    const onMember = ({ id }: { id: string }): void => {
-      log.info({ member: id, name: document.node(id)?.name, state: members.memberState(id) }, 'member state changed')
+    const onMember = Object.entries(MEMBER_EVENTS).map(([event, state]) => [event as keyof typeof MEMBER_EVENTS, ({ id }: { id: string }): void => {
+      const node = document.node(id)
+      log.info({ member: id, name: node?.name, state: members.memberState(id) }, 'member state changed')
+      events.emit(memberEvent(state, node?.name ?? id, node?.startedAt))
       reconciler.markDirty()
       mesh.refresh()
-    }
+    }] as const)
     await parts.start({
-      start: () => { for (const event of MEMBER_EVENTS) members.on(event, onMember) },
-      stop: () => { for (const event of MEMBER_EVENTS) members.off(event, onMember) }
+      start: () => { for (const [event, listener] of onMember) members.on(event, listener) },
+      stop: () => { for (const [event, listener] of onMember) members.off(event, listener) }
     })
     await parts.start(reconciler)
     const tokens = await parts.start(new TokenIndex(document, () => trust.tokens()))
@@ -135,7 +139,11 @@ export class Daemon {
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
       addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer, volumeArchives: stateful.archives,
       backupKey: backupKeyOf(psk), clusterId: () => cluster.id(),
-      records: () => ({ services: trust.snapshot().services, tokens: trust.tokens(), ...stored() })
+      records: () => ({ services: trust.snapshot().services, tokens: trust.tokens(), ...stored() }),
+      events: new EventService({
+        bus: events, key: transferKeyOf(psk), self: this.id, log: part('events'), ...ownAddress(config.host),
+        members: () => memberPeers(trust.snapshot().nodes, this.id, config.apiTls !== undefined, (id) => trust.snapshot().removals[id] !== undefined)
+      })
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)

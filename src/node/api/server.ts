@@ -17,6 +17,7 @@ import { registerStackRoutes } from './stack-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
 import { registerVolumeRoutes } from './volume-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
+import { registerEventRoutes } from './events-routes.ts'
 import { registerUiRoutes } from './ui-routes.ts'
 import type { ApiInit } from './types.ts'
 
@@ -81,6 +82,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerVolumeRoutes(app, init)
   init.transfer?.register(app)
   registerClusterRoutes(app, init)
+  registerEventRoutes(app, init.events)
   registerUiRoutes(app)
   return app
 }

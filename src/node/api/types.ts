@@ -10,6 +10,7 @@ import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ClusterRecords } from '../backup/index.ts'
 import type { ListedProblem, StoredRecords } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
+import type { EventService } from '../events/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
 import type { ResolveImage } from './images.ts'
 
@@ -55,6 +56,8 @@ export interface ApiInit {
   records?: () => ClusterRecords
   /** The id of this node's cluster, when it has one (datadir/cluster-id.ts). */
   clusterId?: () => string | undefined
+  /** The cluster's events: written here by the API's writes, served at GET /v1/events (events/). */
+  events?: EventService
 }
 
 export interface MeshStatus {
