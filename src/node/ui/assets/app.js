@@ -12,6 +12,8 @@ const TOKEN_KEY = 'meshd.token'
 const MEMBERS_EVERY_MS = 250
 const ALL_EVERY_MS = 1000
 const EVENTS_KEPT = 100
+/** A member event at most this old is news: it sets the member's state at once, before the next poll. */
+const MEMBER_EVENT_FRESH_MS = 5000
 
 const $ = (id) => document.getElementById(id)
 
@@ -50,20 +52,41 @@ function start (token) {
   const refused = (err) => { if (err instanceof Unauthorized && !signal.aborted) showLogin(`Signed out: ${err.message}.`) }
 
   // Two loops read the members: an answer to an older question never replaces a newer one.
+  // When this page first saw each member in its current state (shown, and read by the browser test).
+  const since = new Map()
+  const shownState = new Map()
+  const setMembers = (list) => {
+    members = list
+    for (const m of members) {
+      if (shownState.get(m.name) === m.state) continue
+      shownState.set(m.name, m.state)
+      since.set(m.name, Date.now())
+    }
+  }
+  const showMembers = () => { renderMembers($('members'), members, services, since) }
   const askMembers = async () => {
     const asked = performance.now()
     const answer = await getJson(token, '/v1/nodes', signal)
-    if (asked >= membersAsked) { membersAsked = asked; members = answer }
+    if (asked >= membersAsked) { membersAsked = asked; setMembers(answer) }
   }
   const refreshMembers = async () => {
     await askMembers()
-    renderMembers($('members'), members, services)
+    showMembers()
+  }
+  // A fresh member.alive/suspect/dead sets that member's state now; answers to questions asked before it are dropped.
+  const memberNews = (event) => {
+    const state = /^member\.(alive|suspect|dead)$/.exec(event.kind ?? '')?.[1]
+    if (state === undefined || typeof event.time !== 'number' || Date.now() - event.time > MEMBER_EVENT_FRESH_MS) return
+    if (!members.some((m) => m.name === event.member && m.state !== state)) return
+    membersAsked = performance.now()
+    setMembers(members.map((m) => m.name === event.member ? { ...m, state } : m))
+    showMembers()
   }
   const refreshAll = async () => {
     const [list, mesh] = await Promise.all([getJson(token, '/v1/services', signal), getJson(token, '/v1/mesh', signal), askMembers()])
     services = list
     traffic.add(Date.now(), mesh)
-    renderMembers($('members'), members, services)
+    showMembers()
     renderServices($('services'), services, members)
     renderRollouts($('rollouts'), services)
     renderTraffic($('traffic'), traffic)
@@ -75,10 +98,13 @@ function start (token) {
       running = true
       try {
         await refresh()
-        if (!streaming) setStatus('polling', 'the event stream is not connected; refreshing on a timer')
+        setStatus(streaming ? 'live' : 'polling', streaming ? '' : 'the event stream is not connected; refreshing on a timer')
       } catch (err) {
         refused(err)
-        if (!signal.aborted && !(err instanceof Unauthorized)) setStatus('offline', err?.message ?? String(err))
+        if (!signal.aborted && !(err instanceof Unauthorized)) {
+          console.warn(`meshd dashboard: ${err?.message ?? err}`)
+          setStatus('offline', err?.message ?? String(err))
+        }
       } finally { running = false }
     }
     const timer = setInterval(run, every)
@@ -93,13 +119,18 @@ function start (token) {
     signal,
     onStatus: (state, why) => { streaming = state === 'live'; setStatus(state === 'live' ? 'live' : 'polling', why) },
     onEvent: (kind, event) => {
-      const key = event.kind === undefined ? `${kind}:${JSON.stringify(event)}` : `${event.node}:${event.id}:${event.kind}`
-      if (seen.has(key)) return
-      seen.add(key)
-      events.unshift({ ...event, kind: event.kind ?? kind })
+      // History comes again after a reconnect: an event is its node's id. A frame without
+      // one (meshd.unreachable: { node }) is news each time, stamped with this browser's clock.
+      if (typeof event.id === 'number') {
+        const key = `${event.node}:${event.id}:${event.kind}`
+        if (seen.has(key)) return
+        seen.add(key)
+      }
+      events.unshift({ time: Date.now(), ...event, kind: event.kind ?? kind })
       events.sort((a, b) => (b.time ?? 0) - (a.time ?? 0))
       events.splice(EVENTS_KEPT)
       if (seen.size > EVENTS_KEPT * 10) { seen.clear(); for (const e of events) seen.add(`${e.node}:${e.id}:${e.kind}`) }
+      memberNews(event)
       renderEvents($('events'), events)
       void refreshNow()
     }

@@ -4,14 +4,14 @@
 import { bytes, clock, h } from './dom.js'
 import { trafficChart } from './chart.js'
 
-/** Members: name, address, state, draining, labels, how many replicas run there. */
-export function renderMembers (tbody, members, services) {
+/** Members: name, address, state (and since when this page saw it), draining, labels, how many replicas run there. */
+export function renderMembers (tbody, members, services, since) {
   const running = new Map()
   for (const service of services) for (const r of service.replicas ?? []) running.set(r.node, (running.get(r.node) ?? 0) + 1)
-  tbody.replaceChildren(...members.map((m) => h('tr', { 'data-member': m.name, 'data-state': m.state },
+  tbody.replaceChildren(...members.map((m) => h('tr', { 'data-member': m.name, 'data-state': m.state, 'data-state-since': since.get(m.name) },
     h('td', {}, h('span', { class: 'name' }, m.name)),
     h('td', { class: 'mono' }, m.host),
-    h('td', {}, h('span', { class: `badge state-${m.state}` }, m.state)),
+    h('td', {}, h('span', { class: `badge state-${m.state}`, title: since.has(m.name) ? `${m.state} since ${clock(since.get(m.name))}` : undefined }, m.state)),
     h('td', {}, m.draining ? h('span', { class: 'badge state-suspect' }, 'draining') : ''),
     h('td', { class: 'labels' }, Object.entries(m.labels ?? {}).map(([k, v]) => h('span', { class: 'label' }, `${k}=${v}`))),
     h('td', { class: 'num' }, String(running.get(m.name) ?? 0)))))
