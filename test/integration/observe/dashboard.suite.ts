@@ -37,6 +37,8 @@ export function dashboardSuite (ctx: ObserveContext): void {
     let page: Page
     let profile = ''
     let killed = false
+    /** What the browser refused under the page's Content-Security-Policy: nothing, ever. */
+    const refusedByPolicy: string[] = []
     const traffic = new AbortController()
     const first = (): { api: string, host: string } => ctx.nodes()[0]!
     const names = (): string[] => ctx.nodes().map((n) => n.name)
@@ -47,7 +49,11 @@ export function dashboardSuite (ctx: ObserveContext): void {
       profile = mkdtempSync(join(tmpdir(), 'meshd-chromium-'))
       browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1400, height: 1000 } })
       page = browser.pages()[0] ?? await browser.newPage()
-      page.on('console', (message) => { if (message.type() === 'warning' || message.type() === 'error') console.log(`dashboard page: ${message.text()}`) })
+      page.on('console', (message) => {
+        if (message.type() !== 'warning' && message.type() !== 'error') return
+        console.log(`dashboard page: ${message.text()}`)
+        if (/Content Security Policy/i.test(message.text())) refusedByPolicy.push(message.text())
+      })
       page.on('pageerror', (err) => { console.log(`dashboard page error: ${err.message}`) })
       // Some mesh traffic for the charts: a request to web through node 1 every 200 ms.
       void (async () => {
@@ -142,6 +148,7 @@ export function dashboardSuite (ctx: ObserveContext): void {
       console.log(`dashboard: web's replicas at the last screenshot: ${replicas.map((r) => `${r.slot}@${r.node} ${r.state}`).join(', ')}`)
       mkdirSync(RESULTS, { recursive: true })
       await page.screenshot({ path: join(RESULTS, 'dashboard.png'), fullPage: true })
+      expect(refusedByPolicy).toEqual([])
     }, 60_000)
   })
 }

@@ -77,9 +77,9 @@ function start (token) {
   const memberNews = (event) => {
     const state = /^member\.(alive|suspect|dead)$/.exec(event.kind ?? '')?.[1]
     if (state === undefined || typeof event.time !== 'number' || Date.now() - event.time > MEMBER_EVENT_FRESH_MS) return
-    if (!members.some((m) => m.name === event.member && m.state !== state)) return
+    if (!members.some((m) => (m.name === event.member || m.id === event.member) && m.state !== state)) return
     membersAsked = performance.now()
-    setMembers(members.map((m) => m.name === event.member ? { ...m, state } : m))
+    setMembers(members.map((m) => m.name === event.member || m.id === event.member ? { ...m, state } : m))
     showMembers()
   }
   const refreshAll = async () => {
@@ -90,6 +90,7 @@ function start (token) {
     renderServices($('services'), services, members)
     renderRollouts($('rollouts'), services)
     renderTraffic($('traffic'), traffic)
+    renderEvents($('events'), events, members)
   }
   const loop = (refresh, every) => {
     let running = false
@@ -131,12 +132,12 @@ function start (token) {
       events.splice(EVENTS_KEPT)
       if (seen.size > EVENTS_KEPT * 10) { seen.clear(); for (const e of events) seen.add(`${e.node}:${e.id}:${e.kind}`) }
       memberNews(event)
-      renderEvents($('events'), events)
+      renderEvents($('events'), events, members)
       void refreshNow()
     }
   }).catch(refused)
 
-  renderEvents($('events'), events)
+  renderEvents($('events'), events, members)
   return { stop: () => { controller.abort() } }
 }
 

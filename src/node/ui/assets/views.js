@@ -77,18 +77,23 @@ export function renderTraffic (container, traffic) {
 const BAD = /(failed|unhealthy|dead|rolledback|unreachable)$/
 const WARN = /(suspect|paused|drained|stopped|removed)$/
 
-/** Recent events, newest first. */
-export function renderEvents (list, events) {
-  list.replaceChildren(...events.map((e) => h('li', { class: BAD.test(e.kind) ? 'bad' : WARN.test(e.kind) ? 'warn' : '', 'data-kind': e.kind },
-    h('time', {}, typeof e.time === 'number' ? clock(e.time) : ''),
-    h('span', { class: 'kind' }, e.kind),
-    h('span', { class: 'where' }, e.node ?? ''),
-    h('span', { class: 'what' }, subjectOf(e)),
-    h('span', { class: 'message' }, e.message ?? ''))))
+/** Recent events, newest first; members named by id (a node not yet known by name) are shown by name when known. */
+export function renderEvents (list, events, members) {
+  const names = new Map(members.map((m) => [m.id, m.name]))
+  list.replaceChildren(...events.map((e) => {
+    const unreachable = e.kind === 'meshd.unreachable'
+    const what = unreachable ? e.node ?? '' : subjectOf(e, names)
+    return h('li', { class: BAD.test(e.kind) ? 'bad' : WARN.test(e.kind) ? 'warn' : '', 'data-kind': e.kind },
+      h('time', {}, typeof e.time === 'number' ? clock(e.time) : ''),
+      h('span', { class: 'kind' }, e.kind),
+      h('span', { class: 'where', title: 'the node that saw it' }, unreachable ? '' : e.node ?? ''),
+      h('span', { class: 'what', title: what }, what),
+      h('span', { class: 'message' }, unreachable ? `${what} does not answer: its events are missing here` : e.message ?? ''))
+  }))
   if (events.length === 0) list.replaceChildren(h('li', { class: 'empty' }, 'No events yet.'))
 }
 
-function subjectOf (e) {
+function subjectOf (e, names) {
   if (e.service !== undefined) return e.slot === undefined ? e.service : `${e.service}.${e.slot}`
-  return e.member ?? ''
+  return names.get(e.member) ?? e.member ?? ''
 }
