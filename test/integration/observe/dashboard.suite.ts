@@ -135,20 +135,31 @@ export function dashboardSuite (ctx: ObserveContext): void {
       await page.screenshot({ path: join(RESULTS, 'dashboard-dead.png'), fullPage: true })
     })
 
-    it('shows the member alive again after its restart, and writes test-results/dashboard.png', async () => {
+    it('shows the member alive again after its restart', async () => {
       const alive = page.locator('#events li[data-kind="member.alive"]', { hasText: ctx.nodes()[2]!.name })
       const aliveBefore = await alive.count()
       await ctx.restart(2)
       killed = false
       for (const name of names()) await page.locator(`tr[data-member="${name}"][data-state="alive"]`).waitFor({ timeout: 15_000 })
       await page.locator(`${web()}[data-healthy="3"]`).waitFor({ timeout: 30_000 })
-      await page.locator(`[data-traffic="${ctx.web.name}"]`).waitFor({ timeout: 5_000 })
       await expect.poll(async () => await alive.count(), { timeout: 5_000 }).toBeGreaterThan(aliveBefore)
+    }, 60_000)
+
+    it('shows a rolling update\'s progress, and writes test-results/dashboard.png', async () => {
+      const current = (await api<{ spec: { env?: Record<string, string> } }>(first().api, 'GET', `/v1/services/${ctx.web.name}`)).body.spec
+      const put = await api(first().api, 'PUT', `/v1/services/${ctx.web.name}`, { ...current, env: { ...current.env, DASHBOARD: 'rolled' } })
+      expect(put.status, JSON.stringify(put.body)).toBe(200)
+      const rollout = page.locator(`[data-rollout="${ctx.web.name}"]`)
+      await rollout.waitFor({ timeout: 10_000 })
+      await rollout.and(page.locator('[data-phase="completed"]')).waitFor({ timeout: 45_000 })
+      expect(await rollout.locator('.num').textContent()).toBe('3/3')
+      await page.locator(`${web()}[data-healthy="3"]`).waitFor({ timeout: 15_000 })
+      await page.locator(`[data-traffic="${ctx.web.name}"]`).waitFor({ timeout: 5_000 })
       const replicas = (await api<{ replicas: Array<{ slot: number, node: string, state: string }> }>(first().api, 'GET', `/v1/services/${ctx.web.name}`)).body.replicas
       console.log(`dashboard: web's replicas at the last screenshot: ${replicas.map((r) => `${r.slot}@${r.node} ${r.state}`).join(', ')}`)
       mkdirSync(RESULTS, { recursive: true })
       await page.screenshot({ path: join(RESULTS, 'dashboard.png'), fullPage: true })
       expect(refusedByPolicy).toEqual([])
-    }, 60_000)
+    }, 90_000)
   })
 }
