@@ -5,6 +5,8 @@
 // state shows within a quarter of a second of this node's verdict even without an event.
 
 import { followEvents, getJson, Unauthorized } from './api.js'
+import { Members } from './members.js'
+import { RecentEvents } from './recent.js'
 import { Traffic } from './traffic.js'
 import { renderEvents, renderMembers, renderRollouts, renderServices, renderTraffic } from './views.js'
 
@@ -12,8 +14,6 @@ const TOKEN_KEY = 'meshd.token'
 const MEMBERS_EVERY_MS = 250
 const ALL_EVERY_MS = 1000
 const EVENTS_KEPT = 100
-/** A member event at most this old is news: it sets the member's state at once, before the next poll. */
-const MEMBER_EVENT_FRESH_MS = 5000
 
 const $ = (id) => document.getElementById(id)
 
@@ -43,43 +43,26 @@ function start (token) {
   const controller = new AbortController()
   const { signal } = controller
   const traffic = new Traffic()
-  const events = []
-  const seen = new Set()
-  let members = []
-  let membersAsked = 0
+  const events = new RecentEvents(EVENTS_KEPT)
+  const members = new Members()
   let services = []
   let streaming = false
+  // The history at connect is up to a thousand events a member: draw the list once per frame, not per event.
+  let drawing = false
+  const showEvents = () => {
+    if (drawing) return
+    drawing = true
+    requestAnimationFrame(() => { drawing = false; renderEvents($('events'), events.list, members.list) })
+  }
   const refused = (err) => { if (err instanceof Unauthorized && !signal.aborted) showLogin(`Signed out: ${err.message}.`) }
 
-  // Two loops read the members: an answer to an older question never replaces a newer one.
-  // When this page first saw each member in its current state (shown, and read by the browser test).
-  const since = new Map()
-  const shownState = new Map()
-  const setMembers = (list) => {
-    members = list
-    for (const m of members) {
-      if (shownState.get(m.name) === m.state) continue
-      shownState.set(m.name, m.state)
-      since.set(m.name, Date.now())
-    }
-  }
-  const showMembers = () => { renderMembers($('members'), members, services, since) }
+  const showMembers = () => { renderMembers($('members'), members.list, services, members.since) }
   const askMembers = async () => {
     const asked = performance.now()
-    const answer = await getJson(token, '/v1/nodes', signal)
-    if (asked >= membersAsked) { membersAsked = asked; setMembers(answer) }
+    members.answer(await getJson(token, '/v1/nodes', signal), asked, Date.now())
   }
   const refreshMembers = async () => {
     await askMembers()
-    showMembers()
-  }
-  // A fresh member.alive/suspect/dead sets that member's state now; answers to questions asked before it are dropped.
-  const memberNews = (event) => {
-    const state = /^member\.(alive|suspect|dead)$/.exec(event.kind ?? '')?.[1]
-    if (state === undefined || typeof event.time !== 'number' || Date.now() - event.time > MEMBER_EVENT_FRESH_MS) return
-    if (!members.some((m) => (m.name === event.member || m.id === event.member) && m.state !== state)) return
-    membersAsked = performance.now()
-    setMembers(members.map((m) => m.name === event.member || m.id === event.member ? { ...m, state } : m))
     showMembers()
   }
   const refreshAll = async () => {
@@ -87,58 +70,61 @@ function start (token) {
     services = list
     traffic.add(Date.now(), mesh)
     showMembers()
-    renderServices($('services'), services, members)
+    renderServices($('services'), services, members.list)
     renderRollouts($('rollouts'), services)
     renderTraffic($('traffic'), traffic)
-    renderEvents($('events'), events, members)
+    renderEvents($('events'), events.list, members.list)
   }
-  const loop = (refresh, every) => {
-    let running = false
-    const run = async () => {
-      if (running || signal.aborted) return
-      running = true
-      try {
-        await refresh()
-        setStatus(streaming ? 'live' : 'polling', streaming ? '' : 'the event stream is not connected; refreshing on a timer')
-      } catch (err) {
-        refused(err)
-        if (!signal.aborted && !(err instanceof Unauthorized)) {
-          console.warn(`meshd dashboard: ${err?.message ?? err}`)
-          setStatus('offline', err?.message ?? String(err))
-        }
-      } finally { running = false }
+  const report = (err) => {
+    if (err === undefined) {
+      setStatus(streaming ? 'live' : 'polling', streaming ? '' : 'the event stream is not connected; refreshing on a timer')
+      return
     }
-    const timer = setInterval(run, every)
-    signal.addEventListener('abort', () => { clearInterval(timer) }, { once: true })
-    void run()
-    return run
+    refused(err)
+    if (signal.aborted || err instanceof Unauthorized) return
+    console.warn(`meshd dashboard: ${err?.message ?? err}`)
+    setStatus('offline', err?.message ?? String(err))
   }
-  const refreshNow = loop(refreshAll, ALL_EVERY_MS)
-  loop(refreshMembers, MEMBERS_EVERY_MS)
+  const refreshNow = repeat(refreshAll, ALL_EVERY_MS, signal, report)
+  repeat(refreshMembers, MEMBERS_EVERY_MS, signal, report)
 
   followEvents(token, {
     signal,
     onStatus: (state, why) => { streaming = state === 'live'; setStatus(state === 'live' ? 'live' : 'polling', why) },
     onEvent: (kind, event) => {
-      // History comes again after a reconnect: an event is its node's id. A frame without
-      // one (meshd.unreachable: { node }) is news each time, stamped with this browser's clock.
-      if (typeof event.id === 'number') {
-        const key = `${event.node}:${event.id}:${event.kind}`
-        if (seen.has(key)) return
-        seen.add(key)
-      }
-      events.unshift({ time: Date.now(), ...event, kind: event.kind ?? kind })
-      events.sort((a, b) => (b.time ?? 0) - (a.time ?? 0))
-      events.splice(EVENTS_KEPT)
-      if (seen.size > EVENTS_KEPT * 10) { seen.clear(); for (const e of events) seen.add(`${e.node}:${e.id}:${e.kind}`) }
-      memberNews(event)
-      renderEvents($('events'), events, members)
+      if (!events.add(kind, event, Date.now())) return
+      if (members.news(event, performance.now(), Date.now())) showMembers()
+      showEvents()
       void refreshNow()
     }
   }).catch(refused)
 
-  renderEvents($('events'), events, members)
+  showEvents()
   return { stop: () => { controller.abort() } }
+}
+
+/**
+ * Runs refresh now and every `ms` until signal aborts: never two at once, nothing while the
+ * tab is hidden (it catches up when shown); report(error or undefined) after each. Returns run-now.
+ */
+function repeat (refresh, ms, signal, report) {
+  let running = false
+  const run = async () => {
+    if (running || signal.aborted || document.hidden) return
+    running = true
+    try {
+      await refresh()
+      report(undefined)
+    } catch (err) {
+      report(err)
+    } finally { running = false }
+  }
+  const timer = setInterval(run, ms)
+  const shown = () => { if (!document.hidden) void run() }
+  document.addEventListener('visibilitychange', shown)
+  signal.addEventListener('abort', () => { clearInterval(timer); document.removeEventListener('visibilitychange', shown) }, { once: true })
+  void run()
+  return run
 }
 
 async function login (token) {
