@@ -107,7 +107,7 @@ export class Daemon {
     const reconciler = new Reconciler({
       nodeId: this.id, nodeName: config.name, document, runtime, log: part('reconciler'), resolveHealth,
       assign: () => assignmentOf(view()), service: (name) => trust.service(name),
-      files: (spec) => replicaFiles(spec, stored(), secretsKey), volumes: stateful.keeper
+      files: (spec) => replicaFiles(spec, stored(), secretsKey), volumes: stateful.keeper, events
     })
     const mesh = new Mesh({
       host: config.host, document, view, log: part('mesh'), idleTimeoutMs: config.meshIdleTimeoutMs,
@@ -148,7 +148,7 @@ export class Daemon {
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)
     await parts.start(new ReplicaNames({ document, view, network: replicaNet, log: part('dns'), ...(config.dnsForward === undefined ? {} : { upstreams: config.dnsForward }) }))
-    await parts.start(new RolloutDriver({ document, view, log: part('rollout') }))
+    await parts.start(new RolloutDriver({ document, view, log: part('rollout'), events }))
     await parts.start(stateful.backups)
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')

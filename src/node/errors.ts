@@ -30,6 +30,7 @@ export const ERRORS = {
   MESHD_TOO_LARGE: { status: 413, doc: 'A secret or config is larger than 512 KiB.' },
   MESHD_TRANSFER_NOT_FOUND: { status: 404, doc: 'The node has no such transfer resource (node-to-node transfers only).' },
   MESHD_TRANSFER_CORRUPT: { status: 400, doc: 'A pushed transfer body failed verification: a frame that does not authenticate, a wrong length or checksum, or a truncated body.' },
+  MESHD_TOO_MANY_STREAMS: { status: 503, doc: 'The node serves as many event streams as it allows (64 readers, 256 members\' reads); close one, or read another node.' },
   MESHD_INTERNAL: { status: 500, doc: 'An unexpected error; the daemon logged it.' },
   MESHD_STORAGE_FULL: { status: 507, doc: 'The node\'s data dir is (nearly) full; the write was not applied. Free space there or send it to another node.' },
   // 507, not 413: the request is not too large, the document is full (RFC 4918 answers a quota with 507 too).

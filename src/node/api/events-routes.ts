@@ -14,16 +14,18 @@ import { constants as transfer } from '../transfer/index.ts'
 export function registerEventRoutes (app: FastifyInstance, service: EventService | undefined): void {
   if (service === undefined) return
 
-  app.get<{ Querystring: Record<string, unknown> }>('/v1/events', { config: { stream: true } }, async (req, reply) => {
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/events', { config: { stream: true }, exposeHeadRoute: false }, async (req, reply) => {
     const filter = parseFilter(req.query)
+    service.admit('readers')
     stream(reply, 'text/event-stream; charset=utf-8', sseComment('ping'), (write) => service.follow(filter,
       (event) => { write(sseEvent(event)) },
       (node) => { write(sseUnreachable(node)) }))
   })
 
   const peer = (req: { headers: Record<string, unknown> }): string | undefined => service.checkMember(req.headers[transfer.TICKET_HEADER])
-  app.get<{ Querystring: Record<string, unknown> }>(events.INTERNAL_ROUTE, { config: { peer } }, async (req, reply) => {
+  app.get<{ Querystring: Record<string, unknown> }>(events.INTERNAL_ROUTE, { config: { peer }, exposeHeadRoute: false }, async (req, reply) => {
     const filter = parseFilter(req.query)
+    service.admit('members')
     stream(reply, 'application/x-ndjson', '\n', (write) => service.own(filter, (event) => {
       write(`${JSON.stringify(event ?? { caughtUp: true })}\n`)
     }))

@@ -12,6 +12,8 @@ import { MeshdError } from '../errors.ts'
 import { deployService } from './images.ts'
 import { resolveRefs } from './stored.ts'
 import { deleteService, requireService, rollbackService, scaleService } from './services.ts'
+import type { WriteResult } from './services.ts'
+import type { EventInput } from '../events/index.ts'
 import type { ApiInit } from './types.ts'
 import { redacted, replicaViews, serviceView } from './views.ts'
 import type { ServiceView } from './views.ts'
@@ -21,6 +23,7 @@ interface NameParams { name: string }
 /** Registers every /v1 route on app. */
 export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   const { document } = init
+  const emit = (input: EventInput): void => { init.events?.bus.emit(input) }
   /** A service as the cluster shows it now, with this node's mesh counters when asked. */
   const show = (req: FastifyRequest, name: string, withMesh = true): ServiceView => {
     const view = init.view()
@@ -39,6 +42,7 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
       const member = requireMember(memberViews(init.view()), req.params.name)
       document.putDrain(member.id, { draining, updatedAt: Date.now() })
       init.log.info({ node: member.name, draining }, `node ${action}ed`)
+      emit({ kind: draining ? 'node.drained' : 'node.undrained', member: member.name, message: `${member.name} ${draining ? 'drained: its replicas move to other nodes' : 'undrained: it takes replicas again'}` })
       return { ...member, draining }
     })
   }
@@ -68,16 +72,19 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   app.put<{ Params: NameParams }>('/v1/services/:name', writes, async (req, reply) => {
     // Secrets and configs resolve to the version each replica will run (stored.ts).
     const spec = resolveRefs(document, parseServiceSpec(requireBody(req.body), { name: req.params.name }))
+    const before = document.service(spec.name)?.generation
     const result = await deployService(document, spec, init.resolveImage, { allowLowPorts: init.allowLowPorts === true })
     if (result.unpinned !== undefined) init.log.warn({ service: spec.name, reason: result.unpinned }, 'deploy recorded no image id')
     init.log.info({ service: spec.name, generation: result.record.generation, created: result.created, changed: result.changed }, 'service written')
+    for (const event of writeEvents(spec.name, before, result)) emit(event)
     return await reply.status(result.created ? 201 : 200).send(show(req, spec.name, false))
   })
 
   app.post<{ Params: NameParams }>('/v1/services/:name/scale', writes, async (req) => {
     const { replicas } = parseScaleRequest(requireBody(req.body))
-    scaleService(document, req.params.name, replicas, { allowLowPorts: init.allowLowPorts === true })
+    const result = scaleService(document, req.params.name, replicas, { allowLowPorts: init.allowLowPorts === true })
     init.log.info({ service: req.params.name, replicas }, 'service scaled')
+    if (result.changed) emit({ kind: 'service.scaled', service: req.params.name, replicas, message: `${req.params.name} scaled to ${replicas}` })
     return show(req, req.params.name, false)
   })
 
@@ -85,12 +92,14 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
     const name = req.params.name
     const record = rollbackService(document, name, placedSlots(placeCluster(init.view()), name))
     init.log.info({ service: name, generation: record.generation }, 'service rolled back')
+    emit({ kind: 'rollout.started', service: name, generation: record.generation, rollback: true, message: `${name}: rolling back to generation ${record.generation}` })
     return show(req, name)
   })
 
   app.delete<{ Params: NameParams }>('/v1/services/:name', writes, async (req) => {
     deleteService(document, req.params.name)
     init.log.info({ service: req.params.name }, 'service deleted')
+    emit({ kind: 'service.removed', service: req.params.name, message: `${req.params.name} removed` })
     return { deleted: req.params.name }
   })
 
@@ -124,6 +133,16 @@ function assertVersion (req: FastifyRequest<{ Params: NameParams }>, init: ApiIn
   throw new MeshdError('MESHD_CONFLICT', current === undefined
     ? `if-match: service "${req.params.name}" does not exist (expected version ${expected})`
     : `if-match: service "${req.params.name}" changed since version ${expected} (now ${current}); read it again and retry`, 'if-match')
+}
+
+/** The events of a service write: deployed or updated, and a rollout when the generation moved. */
+function writeEvents (name: string, before: number | undefined, result: WriteResult): EventInput[] {
+  const { generation } = result.record
+  if (result.created) return [{ kind: 'service.deployed', service: name, generation, message: `${name} deployed (${result.record.spec.replicas} replicas of ${result.record.spec.image})` }]
+  if (!result.changed) return []
+  const updated: EventInput = { kind: 'service.updated', service: name, generation, message: `${name} updated${generation === before ? '' : ` to generation ${generation}`}` }
+  if (generation === before) return [updated]
+  return [updated, { kind: 'rollout.started', service: name, generation, message: `${name}: rolling out generation ${generation}` }]
 }
 
 function requireMember (members: MemberView[], name: string): MemberView {

@@ -13,6 +13,7 @@ import { imageIdOf, unpinnedNote } from './images.ts'
 import { parseStackRequest } from './stack-body.ts'
 import type { StackRequest } from './stack-body.ts'
 import { applyStack, planRemoval, planStack, removeStack, stackFiles, stackNames, stackServices } from './stacks.ts'
+import type { EventInput } from '../events/index.ts'
 import type { StackAction, StackPlan, StackRemoval } from './stacks.ts'
 import type { ApiInit } from './types.ts'
 import { redacted, serviceView } from './views.ts'
@@ -87,6 +88,7 @@ export function registerStackRoutes (app: FastifyInstance, init: ApiInit): void 
       const counts = Object.fromEntries((['created', 'updated', 'unchanged'] as const).map((a) => [a, plan.services.filter((s) => s.action === a).length]))
       init.log.info({ stack: plan.stack, dryRun: request.dryRun, ...counts, removed: plan.removed, rolled: plan.rolled, by: req.principal?.name }, request.dryRun ? 'stack planned' : 'stack written')
       for (const s of plan.services) if (s.unpinned !== undefined && !request.dryRun) init.log.warn({ service: s.name, reason: s.unpinned }, 'deploy recorded no image id')
+      if (!request.dryRun) for (const event of stackEvents(plan)) init.events?.bus.emit(event)
       return writeView(plan, request.dryRun)
     } finally {
       for (const file of request.files) file.content.fill(0)
@@ -97,9 +99,19 @@ export function registerStackRoutes (app: FastifyInstance, init: ApiInit): void 
     const removal = planRemoval(document, req.params.name)
     assertAllowed(req, removal.services, removal.secrets.length + removal.configs.length > 0)
     removeStack(document, removal)
+    for (const name of removal.services) init.events?.bus.emit({ kind: 'service.removed', service: name, stack: req.params.name, message: `${name} removed (stack ${req.params.name})` })
     init.log.info({ stack: req.params.name, services: removal.services, secrets: removal.secrets, configs: removal.configs, kept: removal.kept.map((k) => k.name), by: req.principal?.name }, 'stack removed')
     return { removed: { services: removal.services, secrets: removal.secrets, configs: removal.configs }, kept: removal.kept }
   })
+}
+
+/** The events of a stack write: each service deployed or updated, and each one the write removed. */
+function stackEvents (plan: StackPlan): EventInput[] {
+  const { stack } = plan
+  return [
+    ...plan.services.flatMap((s): EventInput[] => s.action === 'unchanged' ? [] : [{ kind: s.action === 'created' ? 'service.deployed' : 'service.updated', service: s.name, stack, generation: s.generation, message: `${s.name} ${s.action === 'created' ? 'deployed' : 'updated'} (stack ${stack})` }]),
+    ...plan.removed.map((name): EventInput => ({ kind: 'service.removed', service: name, stack, message: `${name} removed (stack ${stack})` }))
+  ]
 }
 
 /** MESHD_FORBIDDEN unless the token may write each of `services` (and secrets, with `files`). */

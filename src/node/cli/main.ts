@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander'
 import { registerClusterCommands } from './cluster.ts'
 import { registerDeployCommand } from './deploy.ts'
 import { registerDoctorCommand } from './doctor.ts'
+import { registerEventsCommand } from './events.ts'
 import { registerNodeCommands } from './node.ts'
 import { registerProblemsCommand } from './problems.ts'
 import { registerJoinTokenCommand } from './secret.ts'
@@ -38,6 +39,7 @@ export async function main (argv: string[]): Promise<void> {
   registerComposeCommands(registerStackCommands(program))
   registerDoctorCommand(program)
   registerBackupCommands(program)
+  registerEventsCommand(program)
   try {
     await program.parseAsync(argv)
   } catch (err) {

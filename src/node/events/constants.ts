@@ -27,3 +27,7 @@ export const TICKET_RESOURCE = 'events/stream'
 
 /** The most of one line of a member's stream (an event is far smaller); a longer one ends that stream. */
 export const MAX_LINE_BYTES = 64 * 1024
+
+/** Event streams one node serves at once: readers of GET /v1/events (each reads every member), and members' reads of its own. */
+export const MAX_READERS = 64
+export const MAX_MEMBER_READS = 256

@@ -1,8 +1,10 @@
 // Merging the events of several members into one stream. History is sorted by time
 // (then node, then id, so equal times read the same everywhere); live events pass in
 // the order they arrive. Each node's event is unique by (node, id, time). A member
-// event is seen by every observer of the member: one (kind, member, incarnation) is
-// shown once, from whichever node told it first.
+// event is seen by every observer of the member: one (kind, member) is shown once within
+// MEMBER_DEDUPE_MS, from whichever node told it first. The incarnation (the member's
+// node record's startedAt) is not compared: an observer may hear a restarted member's
+// beats before its new record, and would tell the same return with the old one.
 
 import { DEDUPE_LIMIT, MEMBER_DEDUPE_MS } from './constants.ts'
 import type { MeshEvent } from './types.ts'
@@ -14,7 +16,7 @@ export function byTime (a: MeshEvent, b: MeshEvent): number {
 
 /** The key deduplication compares: one per observed event, one per member transition. */
 export function eventKey (event: MeshEvent): string {
-  if (event.kind.startsWith('member.') && event.member !== undefined) return `member\u0000${event.kind}\u0000${event.member}\u0000${event.incarnation ?? ''}`
+  if (event.kind.startsWith('member.') && event.member !== undefined) return `member\u0000${event.kind}\u0000${event.member}`
   return `event\u0000${event.node}\u0000${event.id}\u0000${event.time}`
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from '../../logger.ts'
 import { MeshdError } from '../errors.ts'
 import { checkTicket, issueTicket, ReplayGuard, TicketRefused } from '../transfer/index.ts'
 import type { EventBus } from './bus.ts'
-import { TICKET_RESOURCE } from './constants.ts'
+import { MAX_MEMBER_READS, MAX_READERS, TICKET_RESOURCE } from './constants.ts'
 import { ClusterFeed } from './feed.ts'
 import type { MemberPeer } from './member-stream.ts'
 import { matches } from './types.ts'
@@ -38,6 +38,7 @@ export class EventService {
   readonly bus: EventBus
   private readonly init: EventServiceInit
   private readonly seen = new ReplayGuard()
+  private readonly open = { readers: 0, members: 0 }
 
   constructor (init: EventServiceInit) {
     this.init = init
@@ -55,6 +56,15 @@ export class EventService {
     }
   }
 
+  /** Throws MESHD_TOO_MANY_STREAMS when this node serves as many streams of that kind as it allows (call before answering). */
+  admit (kind: 'readers' | 'members'): void {
+    const limit = kind === 'readers' ? MAX_READERS : MAX_MEMBER_READS
+    if (this.open[kind] >= limit) throw new MeshdError('MESHD_TOO_MANY_STREAMS', `events: this node serves ${limit} ${kind === 'readers' ? 'event streams' : 'members\' reads of its events'} already; close one or read another node`)
+  }
+
+  /** Streams open now: readers of the merged feed, members reading this node's events. */
+  get streams (): { readers: number, members: number } { return { ...this.open } }
+
   /** Every member's events, merged: history first, then live, until stop(). */
   follow (filter: EventFilter, send: (event: MeshEvent) => void, unreachable: (node: string) => void): Following {
     const { init } = this
@@ -67,15 +77,29 @@ export class EventService {
       ...(init.resubscribeMs === undefined ? {} : { resubscribeMs: init.resubscribeMs })
     })
     feed.start().catch((err: Error) => { init.log?.warn({ err: err.message }, 'event feed failed') })
-    return { stop: () => { feed.stop() } }
+    return this.counted('readers', () => { feed.stop() })
   }
 
   /** This node's own events: its history, a caught-up mark (undefined), then live, until stop(). */
   own (filter: EventFilter, send: (event: MeshEvent | undefined) => void): Following {
-    const stop = this.bus.subscribe((event) => { if (matches(event, filter)) send(event) })
+    const following = this.counted('members', this.bus.subscribe((event) => { if (matches(event, filter)) send(event) }))
     for (const event of this.bus.recent(filter)) send(event)
     send(undefined)
-    return { stop }
+    return following
+  }
+
+  /** A stream counted from now until its (first) stop. */
+  private counted (kind: 'readers' | 'members', stop: () => void): Following {
+    this.open[kind]++
+    let stopped = false
+    return {
+      stop: () => {
+        if (stopped) return
+        stopped = true
+        this.open[kind]--
+        stop()
+      }
+    }
   }
 }
 

@@ -24,7 +24,7 @@ export interface EventInput {
   exitCode?: number
   /** replica.moved: the node the slot's previous replica ran on. */
   from?: string
-  /** member.*: the member's incarnation (its node record's startedAt), for deduplication across observers. */
+  /** member.*: the member's incarnation (its node record's startedAt, as this observer read it). */
   incarnation?: number
   [field: string]: unknown
 }

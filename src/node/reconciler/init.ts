@@ -6,6 +6,7 @@ import type { NodeAssignment } from '../cluster/index.ts'
 import type { ResolvedHealth } from '../spec/index.ts'
 import type { ReplicaFile, Runtime } from '../runtime/index.ts'
 import type { VolumeKeeper } from './volumes.ts'
+import type { Events } from '../events/index.ts'
 
 export interface ReconcilerInit {
   nodeId: string
@@ -22,6 +23,8 @@ export interface ReconcilerInit {
   files?: (spec: ServiceSpec) => ReplicaFile[]
   /** The volume data of stateful slots: copied in before a start, held, released, deleted (volumes.ts). */
   volumes?: Pick<VolumeKeeper, 'prepare' | 'started' | 'settle' | 'paused'>
+  /** Where replica events go (started, healthy, unhealthy, failed, stopped, moved). */
+  events?: Events
   gapMs?: number
   maxDelayMs?: number
   resyncMs?: number

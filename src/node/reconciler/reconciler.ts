@@ -22,6 +22,7 @@ import { ReplicaPublisher } from './publish.ts'
 import { Remover, stopTermsOf } from './remover.ts'
 import { stopGraceSeconds } from '../spec/index.ts'
 import { Supervisor } from './supervisor.ts'
+import { ReplicaEvents } from './events.ts'
 import { exitOf, stateFromDocker, trackedOf } from './tracked.ts'
 import type { Tracked } from './tracked.ts'
 
@@ -45,6 +46,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   /** The slots of the last tick: a state change between ticks republishes against them instead of placing again. */
   private lastDesired: DesiredSlot[] = []
   private readonly remover: Remover
+  private readonly events: ReplicaEvents
   private unwatch: (() => Promise<void>) | undefined
 
   constructor (init: ReconcilerInit) {
@@ -53,11 +55,12 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.log = init.log
     this.runner = new DebouncedRunner(async () => { await this.tick() }, { gapMs: init.gapMs ?? TICK_GAP_MS, maxDelayMs: init.maxDelayMs ?? TICK_MAX_DELAY_MS })
     this.publisher = new ReplicaPublisher({ nodeId: init.nodeId, nodeName: init.nodeName, document: init.document })
+    this.events = new ReplicaEvents(init.events, init.nodeId, init.document)
     this.remover = new Remover({
       runtime: init.runtime,
       log: init.log,
       drainMs: init.drainMs ?? UNPUBLISHED_BEFORE_STOP_MS,
-      removed: (tracked) => { this.untrack(tracked) },
+      removed: (tracked) => { this.untrack(tracked); this.events.stopped(tracked, tracked.stopReason) },
       engineDown: (err) => { this.noteEngineError(err) },
       settled: () => { this.runner.mark() }
     })
@@ -143,7 +146,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
     for (const { replica, reason } of result.stop) {
       const tracked = this.tracked.get(replica.id)
-      if (tracked !== undefined) this.remover.remove(tracked, reason, stopTermsOf(this.init.service(tracked.service), tracked.generation))
+      if (tracked !== undefined) this.remover.remove(Object.assign(tracked, { stopReason: reason }), reason, stopTermsOf(this.init.service(tracked.service), tracked.generation))
     }
     for (const slot of result.start) this.startReplica(slot)
     if (result.waiting.length > 0) this.runner.mark(Math.min(...result.waiting.map((w) => w.until)) - now)
@@ -207,6 +210,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         const tracked: Tracked = { ...slot, id: info.id, state: stateFromDocker(info.state), info }
         this.tracked.set(info.id, tracked)
         this.log.info({ container: info.id.slice(0, 12), slot: slot.key, generation: slot.generation }, 'started replica')
+        this.events.started(tracked, this.init.nodeName)
         this.init.volumes?.started(slot)
         if (tracked.state === 'running') this.watchHealth(tracked)
         else this.markFailed(tracked, 'exited', `container exited right after start (code ${info.exitCode ?? '?'})`, info.exitCode ?? 1)
@@ -244,6 +248,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     tracked.error = undefined
     this.supervisor.healthy(tracked.key, Date.now())
     this.log.info({ container: tracked.id.slice(0, 12), slot: tracked.key }, 'replica healthy')
+    this.events.healthy(tracked)
     this.publish(this.lastDesired)
     this.runner.mark()
   }
@@ -258,6 +263,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const spec = record === undefined ? undefined : specOf(record, tracked.generation) ?? record.spec
     const verdict = this.supervisor.failed(tracked, spec, state === 'exited' ? exitCode : undefined, now)
     if (verdict.refused !== undefined) tracked.error = `${reason}; ${verdict.refused}`
+    this.events.failed(tracked, state, reason, exitCode)
     this.publisher.noteReplicaFailure(tracked.key, { container: tracked.id, state, error: tracked.error, at: now, generation: tracked.generation })
     this.publish(this.lastDesired)
     if (verdict.refused === undefined) {

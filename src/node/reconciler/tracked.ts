@@ -6,12 +6,14 @@ import type { Plain, ReplicaRecord, ReplicaState } from '../../crdt/index.ts'
 import { byText, slotKey } from '../../placement/index.ts'
 import type { ContainerEvent, ContainerInfo } from '../runtime/index.ts'
 import type { HealthMonitor } from '../health/index.ts'
-import type { TrackedReplica } from './plan.ts'
+import type { StopReason, TrackedReplica } from './plan.ts'
 
 export interface Tracked extends TrackedReplica {
   info?: ContainerInfo
   monitor?: HealthMonitor
   stopping?: boolean
+  /** Why the plan stopped it (for its replica.stopped event). */
+  stopReason?: StopReason
   error?: string
 }
 

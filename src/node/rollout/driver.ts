@@ -6,6 +6,8 @@ import type { ClusterDocument, RolloutRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { coordinatedRollouts, inProgress, placeCluster, placedSlots, rolloutStep } from '../cluster/index.ts'
 import type { ClusterView, RolloutStep } from '../cluster/index.ts'
+import { noEvents } from '../events/index.ts'
+import type { Events } from '../events/index.ts'
 import { ROLLOUT_TICK_MS } from './constants.ts'
 
 export interface RolloutDriverInit {
@@ -13,6 +15,8 @@ export interface RolloutDriverInit {
   /** The cluster as this node sees it now. */
   view: () => ClusterView
   log: Logger
+  /** Where the rollout's events go (progress, done, rolled back, paused): the coordinator writes each step once. */
+  events?: Events
   tickMs?: number
 }
 
@@ -60,7 +64,9 @@ export class RolloutDriver {
 
   private apply (name: string, before: RolloutRecord, step: RolloutStep): void {
     const { document, log } = this.init
+    const events = this.init.events ?? noEvents
     const fields = { service: name, generation: before.generation }
+    const what = before.rollback === true ? 'rollback' : 'update'
     switch (step.action) {
       case 'rollback':
         log.warn({ ...fields, reason: step.reason }, 'update failed: rolling back')
@@ -68,27 +74,35 @@ export class RolloutDriver {
           document.putService(name, step.record)
           document.putRollout(name, step.rollout)
         })
+        events.emit({ kind: 'rollout.rolledback', ...fields, reason: step.reason, message: `${name}: update to generation ${before.generation} failed (${step.reason}); rolling back` })
         return
       case 'pause':
         log.warn({ ...fields, reason: step.reason }, 'update paused')
-        break
+        if (this.write(name, before, step.rollout) && before.phase !== 'paused') events.emit({ kind: 'rollout.paused', ...fields, reason: step.reason, message: `${name}: ${what} paused (${step.reason})` })
+        return
       case 'complete':
         log.info({ ...fields, failures: step.rollout.failures }, before.rollback === true ? 'rollback completed' : 'update completed')
-        break
+        if (this.write(name, before, step.rollout)) events.emit({ kind: 'rollout.done', ...fields, rollback: before.rollback === true, failures: step.rollout.failures, message: `${name}: ${what} to generation ${before.generation} done` })
+        return
       case 'batch':
         log.info({ ...fields, slots: step.slots }, 'updating slots')
-        break
+        if (this.write(name, before, step.rollout)) {
+          const total = step.rollout.updated.length
+          events.emit({ kind: 'rollout.progress', ...fields, slots: step.slots, updated: total, message: `${name}: ${what} moving slots ${step.slots.join(', ')} (${total} updated)` })
+        }
+        return
       case 'wait':
         break
     }
     this.write(name, before, step.rollout)
   }
 
-  /** Writes the rollout when something other than its timestamp changed. */
-  private write (name: string, before: RolloutRecord, after: RolloutRecord): void {
+  /** Writes the rollout when something other than its timestamp changed; true when it did. */
+  private write (name: string, before: RolloutRecord, after: RolloutRecord): boolean {
     const { updatedAt: _a, ...a } = before
     const { updatedAt: _b, ...b } = after
-    if (JSON.stringify(a) === JSON.stringify(b)) return
+    if (JSON.stringify(a) === JSON.stringify(b)) return false
     this.init.document.putRollout(name, after)
+    return true
   }
 }

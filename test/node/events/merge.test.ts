@@ -1,7 +1,7 @@
 // Merging members' events: history in time order (ties by node, then id), a node's
 // event passed once however often it is offered, and a member transition seen by
-// several observers shown once — but the same transition in a later incarnation, or
-// much later, shown again. The dedupe memory is bounded.
+// several observers shown once (whatever incarnation each observer read) — but the same
+// kind much later shown again. The dedupe memory is bounded.
 
 import { describe, expect, it } from 'vitest'
 import { byTime, Deduper, mergeHistories, parseLine, parseFilter } from '../../../src/node/events/index.ts'
@@ -35,9 +35,11 @@ describe('merge', () => {
     const dedupe = new Deduper()
     expect(dedupe.admit(dead('node-1', 1000, 7))).toBe(true)
     expect(dedupe.admit(dead('node-2', 2000, 7))).toBe(false)
-    expect(dedupe.admit(dead('node-2', 2000, 8))).toBe(true)
-    // Much later, the same incarnation dying again is news (a flapping member).
-    expect(dedupe.admit(dead('node-2', 60_000, 7))).toBe(true)
+    // An observer that had not yet read the member's new record tells the same death.
+    expect(dedupe.admit(dead('node-3', 2500, 6))).toBe(false)
+    // Much later, the member dying again is news.
+    expect(dedupe.admit(dead('node-2', 60_000, 8))).toBe(true)
+    expect(dedupe.admit(dead('node-1', 61_000, 8))).toBe(false)
   })
 
   it('remembers a bounded number of events', () => {

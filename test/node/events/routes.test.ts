@@ -31,9 +31,10 @@ let clock = 1_000_000
 const buses = names.map((node) => new EventBus({ node, now: () => clock++ }))
 const peers: MemberPeer[] = [...names.map((name, i) => ({ id: `id-${i}`, name, host: HOST, port: ports[i]! })), { id: 'id-x', name: 'ev-gone', host: HOST, port: ports[3]! }]
 const apps: Array<FastifyInstance | undefined> = []
+const services: EventService[] = []
 
 function build (i: number): FastifyInstance {
-  const service = new EventService({
+  const service = services[i] ??= new EventService({
     bus: buses[i]!, key, self: `id-${i}`, log: silent, timeoutMs: 1500, resubscribeMs: 300,
     members: () => peers.filter((p) => p.id !== `id-${i}`)
   })
@@ -134,6 +135,15 @@ describe('GET /v1/events across members', () => {
     const keys = stream.events().map((e) => `${e.node}/${e.id}`)
     expect(new Set(keys).size).toBe(keys.length)
     stream.close()
+  })
+
+  it('counts the streams it serves, and forgets each once it closes', async () => {
+    await until(() => services.every((s) => s.streams.readers === 0 && s.streams.members === 0))
+    const stream = follow(0)
+    await until(() => stream.frames.some((f) => f.event === 'meshd.unreachable'))
+    expect(services.map((s) => s.streams)).toEqual([{ readers: 1, members: 0 }, { readers: 0, members: 1 }, { readers: 0, members: 1 }])
+    stream.close()
+    await until(() => services.every((s) => s.streams.readers === 0 && s.streams.members === 0))
   })
 
   it('cuts off a reader that does not read', async () => {

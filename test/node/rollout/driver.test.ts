@@ -8,6 +8,7 @@ import type { ReplicaRecord, ServiceSpec } from '../../../src/crdt/index.ts'
 import { rollbackService, writeService } from '../../../src/node/api/index.ts'
 import { clusterView, generationsOf } from '../../../src/node/cluster/index.ts'
 import { RolloutDriver } from '../../../src/node/rollout/index.ts'
+import { EventBus } from '../../../src/node/events/index.ts'
 import { recordingLogger } from '../../support/logger.ts'
 
 const SELF = 'node-a'
@@ -23,7 +24,8 @@ function cluster () {
   const slots = [0, 1, 2, 3]
   let now = T0
   const view = () => clusterView(document.snapshot(), SELF, () => 'alive', now)
-  const driver = new RolloutDriver({ document, view, log: recordingLogger() })
+  const events = new EventBus({ node: 'a' })
+  const driver = new RolloutDriver({ document, view, log: recordingLogger(), events })
   /** One driver pass at time `at`. */
   const tick = (at: number): void => {
     now = at
@@ -34,7 +36,9 @@ function cluster () {
     document.putReplica(SELF, `web#${slot}`, { service: 'web', slot, generation, node: 'a', container: `c${slot}g${generation}`, endpoint: '', ports: [], state, updatedAt: at })
   }
   const generations = () => slots.map((slot) => generationsOf(view())('web', slot))
-  return { document, tick, report, generations }
+  /** The rollout events so far, as "kind slots". */
+  const emitted = () => events.recent().map((e) => e.kind + (Array.isArray(e.slots) ? ` ${e.slots.join(',')}` : ''))
+  return { document, tick, report, generations, emitted }
 }
 
 describe('rolling updates', () => {
@@ -132,6 +136,39 @@ describe('rolling updates', () => {
     expect(document.rollout('web')!.phase).toBe('completed')
     writeService(document, spec('two', { replicas: 6 }), T0 + 6000)
     expect(rollbackService(document, 'web', [0, 1, 2, 3, 4, 5], T0 + 7000).spec.replicas).toBe(6)
+  })
+
+  it('emits each step it writes once: progress per batch, then done; rolled back; paused', () => {
+    const update = cluster()
+    writeService(update.document, spec('one'), T0)
+    for (const slot of [0, 1, 2, 3]) update.report(slot, 1, 'healthy', T0)
+    writeService(update.document, spec('two'), T0 + 10)
+    update.tick(T0 + 20)
+    update.tick(T0 + 30)
+    for (const slot of [0, 1]) update.report(slot, 2, 'healthy', T0 + 40)
+    update.tick(T0 + 1100)
+    for (const slot of [2, 3]) update.report(slot, 2, 'healthy', T0 + 1200)
+    update.tick(T0 + 2300)
+    update.tick(T0 + 2400)
+    expect(update.emitted()).toEqual(['rollout.progress 0,1', 'rollout.progress 2,3', 'rollout.done'])
+
+    const failing = cluster()
+    writeService(failing.document, spec('one'), T0)
+    for (const slot of [0, 1, 2, 3]) failing.report(slot, 1, 'healthy', T0)
+    writeService(failing.document, spec('broken'), T0 + 10)
+    failing.tick(T0 + 20)
+    failing.report(0, 2, 'unhealthy', T0 + 300)
+    failing.tick(T0 + 400)
+    expect(failing.emitted()).toEqual(['rollout.progress 0,1', 'rollout.rolledback'])
+
+    const paused = cluster()
+    writeService(paused.document, spec('one'), T0)
+    writeService(paused.document, spec('broken', { update: { parallelism: 1, failureAction: 'pause' } }), T0 + 10)
+    paused.tick(T0 + 20)
+    paused.report(0, 2, 'failed', T0 + 30)
+    paused.tick(T0 + 40)
+    paused.tick(T0 + 50)
+    expect(paused.emitted()).toEqual(['rollout.progress 0', 'rollout.paused'])
   })
 
   it('refuses a rollback with nothing to go back to', () => {
