@@ -75,7 +75,7 @@ export function renderTraffic (container, traffic) {
 }
 
 const BAD = /(failed|unhealthy|dead|rolledback|unreachable)$/
-const WARN = /(suspect|paused|drained|stopped|removed)$/
+const WARN = /(suspect|paused|drained)$/
 
 /** Recent events, newest first; members named by id (a node not yet known by name) are shown by name when known. */
 export function renderEvents (list, events, members) {
