@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api, BIN, killDaemon, tokenOf } from '../../support/daemon.ts'
 import type { ObserveContext } from './context.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+/** Debian's chromium (scripts/setup.sh installs it); MESHD_CHROMIUM names another build of Chromium. */
+const CHROMIUM = process.env.MESHD_CHROMIUM ?? '/usr/bin/chromium'
 // As the machine notes say: no background networking (this machine's network is closed), a fresh profile.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const RESULTS = join(process.cwd(), 'test-results')
@@ -45,7 +46,7 @@ export function dashboardSuite (ctx: ObserveContext): void {
     const web = (): string => `tr[data-service="${ctx.web.name}"]`
 
     beforeAll(async () => {
-      if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash scripts/setup.sh\`, which installs Debian's chromium for this test`)
+      if (!existsSync(CHROMIUM)) throw new Error(`the dashboard's browser test needs Chromium at ${CHROMIUM}, which is missing: run \`bash scripts/setup.sh\` (it installs Debian's chromium)`)
       profile = mkdtempSync(join(tmpdir(), 'meshd-chromium-'))
       browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1400, height: 1000 } })
       page = browser.pages()[0] ?? await browser.newPage()
