@@ -4,7 +4,7 @@
 import { build } from 'esbuild'
 import type { Plugin } from 'esbuild'
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
@@ -72,9 +72,15 @@ const pulseWorker = await build({
 const pulseWorkerSource = pulseWorker.outputFiles[0]?.text ?? ''
 if (pulseWorkerSource === '') throw new Error('the pulse worker built to nothing')
 
+// The dashboard's files (src/node/ui/assets/) travel in the bundle as strings, served as
+// they are; characters beyond ASCII are escaped (see the check at the end).
+const uiDir = `${root}src/node/ui/assets/`
+const uiFiles = Object.fromEntries(readdirSync(uiDir).sort().map((name) => [name, readFileSync(`${uiDir}${name}`, 'utf8')]))
+const asciiJson = (value: unknown): string => JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
 await build({
   entryPoints: [`${root}src/node/cli/main.ts`],
-  define: { MESHD_PULSE_WORKER_SOURCE: JSON.stringify(pulseWorkerSource) },
+  define: { MESHD_PULSE_WORKER_SOURCE: JSON.stringify(pulseWorkerSource), MESHD_UI_FILES: asciiJson(uiFiles) },
   outfile,
   bundle: true,
   platform: 'node',

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for meshd: Docker Engine, busybox, the local test images
-# (busybox, and PostgreSQL 15 from this machine's Debian packages), and the project's
-# npm dependencies. Safe to run again; does only what is missing.
+# (busybox, and PostgreSQL 15 from this machine's Debian packages), Debian's Chromium for
+# the dashboard's browser test, and the project's npm dependencies. Safe to run again;
+# does only what is missing.
 set -euo pipefail
 
 IMAGE="meshd/busybox:latest"
@@ -29,6 +30,13 @@ apt_install() {
   fi
   say "installing $*"
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# The dashboard's browser test drives this Chromium through playwright-core (never a
+# browser download of its own).
+ensure_browser() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  apt_install --no-install-recommends chromium
 }
 
 engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
@@ -176,6 +184,7 @@ ensure_node_modules() {
 }
 
 ensure_packages
+ensure_browser
 ensure_engine
 ensure_image
 ensure_postgres_image

@@ -1,7 +1,8 @@
 // The HTTP API: fastify behind the front door (front-door.ts: timeouts, connection
 // cap, Host and Origin checks, token and permission before any body is read), with our
 // own JSON parser (so the validator, not the parser, names a bad field) and one error
-// format for everything. The transfer channel (node/transfer/) adds its routes here.
+// format for everything. The transfer channel (node/transfer/) adds its routes here, and
+// the dashboard (node/ui/) its page and files.
 
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
@@ -18,6 +19,7 @@ import { registerVolumeRoutes } from './volume-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
 import { registerEventRoutes } from './events-routes.ts'
 import { registerMetricsRoutes } from './metrics-routes.ts'
+import { registerUiRoutes } from './ui-routes.ts'
 import type { ApiInit } from './types.ts'
 
 // Routes declare no fastify schemas (spec/ validates bodies), so fastify never needs
@@ -83,6 +85,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerClusterRoutes(app, init)
   registerEventRoutes(app, init.events)
   registerMetricsRoutes(app, init)
+  registerUiRoutes(app)
   return app
 }
 

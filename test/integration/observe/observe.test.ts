@@ -10,6 +10,7 @@ import { OBSERVE_HOSTS, OBSERVE_NAMES, OBSERVE_PREFIX, WEB } from './context.ts'
 import type { ObserveContext } from './context.ts'
 import { metricsSuite } from './metrics.suite.ts'
 import { eventsSuite } from './events.suite.ts'
+import { dashboardSuite } from './dashboard.suite.ts'
 
 let nodes: ClusterNode[] = []
 
@@ -54,4 +55,5 @@ describe('observing a cluster of three real nodes (issue 17)', () => {
   // The suites, in order; each helper adds its import and call here.
   metricsSuite(context)
   eventsSuite(context)
+  dashboardSuite(context)
 })
