@@ -15,6 +15,7 @@ import { registerStoredRoutes } from './stored-routes.ts'
 import { registerStackRoutes } from './stack-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
 import { registerVolumeRoutes } from './volume-routes.ts'
+import { registerLogRoutes } from './logs-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
 import type { ApiInit } from './types.ts'
 
@@ -77,6 +78,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerStackRoutes(app, init)
   registerBackupRoutes(app, init)
   registerVolumeRoutes(app, init)
+  registerLogRoutes(app, init)
   init.transfer?.register(app)
   registerClusterRoutes(app, init)
   return app

@@ -1,0 +1,95 @@
+// A service's log from any node: this node reads its own replicas (member.ts) and asks
+// every other member for theirs through the transfer channel (resource
+// logs/SERVICE/FOLLOW/TAIL/SINCE: the member-to-member ticket, the body sealed in frames,
+// as for volume data), then merges them (merge.ts). A member the failure detector calls
+// dead is not asked; one that does not answer within MEMBER_DEADLINE_MS is dropped; both
+// are reported as unreachable, so a down node costs at most that long, never a hang.
+
+import type { Readable } from 'node:stream'
+import type { Logger } from '../../logger.ts'
+import type { ClusterView } from '../cluster/index.ts'
+import type { Runtime } from '../runtime/index.ts'
+import type { TransferPeer } from '../transfer/index.ts'
+import { KEEPALIVE_MS, MEMBER_DEADLINE_MS, RESOURCE_KIND } from './constants.ts'
+import { memberLogs } from './member.ts'
+import type { MemberLogsInit } from './member.ts'
+import { mergeLogs } from './merge.ts'
+import type { LogSource } from './merge.ts'
+import { logResource, parseLogResource } from './query.ts'
+import type { LogItem, LogQuery } from './types.ts'
+import { clientLines, memberItems, memberLine, readableOf } from './wire.ts'
+
+/** The transfer channel as the logs use it: serve this node's, pull a member's. */
+export interface LogTransfer {
+  serve: (kind: string, open: (resource: string, from: string) => Promise<Readable | undefined>) => void
+  pull: (peer: TransferPeer, resource: string, options?: { signal?: AbortSignal }) => Promise<Readable>
+}
+
+export interface ClusterLogsInit extends MemberLogsInit {
+  /** This node's id. */
+  self: string
+  view: () => ClusterView
+  transfer: LogTransfer
+  /** Members serve their API over HTTPS. */
+  tls: boolean
+  /** How long a member may take to answer (default MEMBER_DEADLINE_MS). */
+  deadlineMs?: number
+}
+
+/** The logs of a cluster's services, as any node serves them; it serves this node's part to the others from construction. */
+export class ClusterLogs {
+  private readonly init: ClusterLogsInit
+
+  constructor (init: ClusterLogsInit) {
+    this.init = init
+    init.transfer.serve(RESOURCE_KIND, async (resource) => this.memberStream(resource))
+  }
+
+  /** `service`'s log across the cluster as newline-delimited JSON (wire.ts clientLines); destroy it to stop. */
+  stream (service: string, query: LogQuery): Readable {
+    const controller = new AbortController()
+    const sources = this.sources(service, query, controller.signal)
+    const merged = mergeLogs(sources, { follow: query.follow, deadlineMs: this.init.deadlineMs ?? MEMBER_DEADLINE_MS, keepaliveMs: this.init.keepaliveMs ?? KEEPALIVE_MS })
+    return readableOf(clientLines(merged, query.timestamps, query.follow), controller)
+  }
+
+  /** A member's request for this node's part (undefined: not a log resource, 404). */
+  private memberStream (resource: string): Readable | undefined {
+    const asked = parseLogResource(resource)
+    if (asked === undefined) return undefined
+    const controller = new AbortController()
+    return readableOf(wireLines(memberLogs(this.init, asked.service, asked.query, controller.signal)), controller)
+  }
+
+  /** One source per member, this node's own read directly, in the order of their names. */
+  private sources (service: string, query: LogQuery, signal: AbortSignal): LogSource[] {
+    const view = this.init.view()
+    const members = Object.entries(view.nodes).sort(([, a], [, b]) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    return members.map(([id, node]) => {
+      const own = new AbortController()
+      const both = AbortSignal.any([signal, own.signal])
+      const close = (): void => { own.abort() }
+      if (id === this.init.self) return { name: node.name, items: memberLogs(this.init, service, query, both), close }
+      if (view.states[id] === 'dead') return { name: node.name, items: lost('the failure detector says it is dead'), close }
+      const peer: TransferPeer = { host: node.host, port: node.apiPort, name: node.name, ...(this.init.tls ? { tls: true } : {}) }
+      return { name: node.name, items: this.remote(peer, logResource(service, query), both), close }
+    })
+  }
+
+  private async * remote (peer: TransferPeer, resource: string, signal: AbortSignal): AsyncGenerator<LogItem> {
+    const body = await this.init.transfer.pull(peer, resource, { signal })
+    try {
+      yield * memberItems(body)
+    } finally {
+      body.destroy()
+    }
+  }
+}
+
+async function * lost (why: string): AsyncGenerator<LogItem> {
+  throw new Error(why)
+}
+
+async function * wireLines (items: AsyncIterable<LogItem>): AsyncGenerator<string> {
+  for await (const item of items) yield memberLine(item)
+}
