@@ -15,6 +15,7 @@ import { registerStoredCommands } from './stored.ts'
 import { registerBackupCommands } from './backups.ts'
 import { registerTokenCommands } from './token.ts'
 import { registerUpCommand } from './up.ts'
+import { registerLogsCommand } from './logs.ts'
 
 /** Runs the CLI with process.argv-style arguments. */
 export async function main (argv: string[]): Promise<void> {
@@ -28,6 +29,7 @@ export async function main (argv: string[]): Promise<void> {
   registerUpCommand(program)
   registerJoinTokenCommand(program)
   registerServiceCommands(program)
+  registerLogsCommand(program)
   registerNodeCommands(program)
   registerTokenCommands(program)
   registerStoredCommands(program, 'secret')
