@@ -8,6 +8,7 @@ import { startCluster, waitForMembers } from '../../support/cluster.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
 import { OBSERVE_HOSTS, OBSERVE_NAMES, OBSERVE_PREFIX, WEB } from './context.ts'
 import type { ObserveContext } from './context.ts'
+import { logsSuite } from './logs.suite.ts'
 
 let nodes: ClusterNode[] = []
 
@@ -50,4 +51,5 @@ describe('observing a cluster of three real nodes (issue 17)', () => {
   })
 
   // The suites, in order; each helper adds its import and call here.
+  logsSuite(context)
 })
