@@ -77,13 +77,20 @@ export class ClusterLogs {
   }
 
   private async * remote (peer: TransferPeer, resource: string, signal: AbortSignal): AsyncGenerator<LogItem> {
-    const body = await this.init.transfer.pull(peer, resource, { signal })
+    const body = await this.init.transfer.pull(peer, resource, { signal }).catch((err: unknown) => { throw new Error(reasonOf(err)) })
     try {
       yield * memberItems(body)
     } finally {
       body.destroy()
     }
   }
+}
+
+/** Why a member could not be asked, without the transfer's "transfer of RESOURCE from NODE:" (the answer names the node). */
+function reasonOf (err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const cause = (err as { cause?: unknown }).cause
+  return cause instanceof Error ? cause.message : err.message
 }
 
 async function * lost (why: string): AsyncGenerator<LogItem> {

@@ -1,15 +1,7 @@
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { frame } from './docker-frames.ts'
 import { dockerSince, FrameParser, LineSplitter, normalTime, readLine, timedLines, timeOfMs } from '../../../src/node/logs/lines.ts'
-
-/** One frame of Docker's multiplexed stream. */
-export function frame (stream: 1 | 2, text: string): Buffer {
-  const payload = Buffer.from(text)
-  const header = Buffer.alloc(8)
-  header[0] = stream
-  header.writeUInt32BE(payload.byteLength, 4)
-  return Buffer.concat([header, payload])
-}
 
 async function collect<T> (items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { memberLogs } from '../../../src/node/logs/member.ts'
 import type { ContainerInfo, ContainerLogOptions, Runtime } from '../../../src/node/runtime/index.ts'
 import { silent } from '../../support/logger.ts'
-import { frame } from './lines.test.ts'
+import { frame } from './docker-frames.ts'
 
 function container (id: string, slot: number, service = 'web'): ContainerInfo {
   return { id, name: id, service, slot, generation: 1, node: 'node-1', state: 'running', ports: [] }
