@@ -6,11 +6,12 @@
 // are reported as unreachable, so a down node costs at most that long, never a hang.
 
 import type { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../logger.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { Runtime } from '../runtime/index.ts'
 import type { TransferPeer } from '../transfer/index.ts'
-import { KEEPALIVE_MS, MEMBER_DEADLINE_MS, RESOURCE_KIND } from './constants.ts'
+import { KEEPALIVE_MS, MEMBER_DEADLINE_MS, REJOIN_MS, RESOURCE_KIND } from './constants.ts'
 import { memberLogs } from './member.ts'
 import type { MemberLogsInit } from './member.ts'
 import { mergeLogs } from './merge.ts'
@@ -34,7 +35,12 @@ export interface ClusterLogsInit extends MemberLogsInit {
   tls: boolean
   /** How long a member may take to answer (default MEMBER_DEADLINE_MS). */
   deadlineMs?: number
+  /** Following, how often members not followed are looked for (default REJOIN_MS). */
+  rejoinMs?: number
 }
+
+/** A member is followed 'now', or was until `since` (ms) and has been `down` since; a member never followed is absent. */
+type Followed = 'now' | { since: number, down: boolean }
 
 /** The logs of a cluster's services, as any node serves them; it serves this node's part to the others from construction. */
 export class ClusterLogs {
@@ -48,8 +54,12 @@ export class ClusterLogs {
   /** `service`'s log across the cluster as newline-delimited JSON (wire.ts clientLines); destroy it to stop. */
   stream (service: string, query: LogQuery): Readable {
     const controller = new AbortController()
-    const sources = this.sources(service, query, controller.signal)
-    const merged = mergeLogs(sources, { follow: query.follow, deadlineMs: this.init.deadlineMs ?? MEMBER_DEADLINE_MS, keepaliveMs: this.init.keepaliveMs ?? KEEPALIVE_MS })
+    const followed = new Map<string, Followed>()
+    const sources = this.sources(service, query, controller.signal, followed)
+    const more = query.follow ? this.rejoining(service, query, controller.signal, followed) : undefined
+    const merged = mergeLogs(sources, {
+      follow: query.follow, deadlineMs: this.init.deadlineMs ?? MEMBER_DEADLINE_MS, keepaliveMs: this.init.keepaliveMs ?? KEEPALIVE_MS, ...(more === undefined ? {} : { more })
+    })
     return readableOf(clientLines(merged, query.timestamps, query.follow), controller)
   }
 
@@ -61,19 +71,62 @@ export class ClusterLogs {
     return readableOf(wireLines(memberLogs(this.init, asked.service, asked.query, controller.signal)), controller)
   }
 
-  /** One source per member, this node's own read directly, in the order of their names. */
-  private sources (service: string, query: LogQuery, signal: AbortSignal): LogSource[] {
+  /** One source per member, this node's own read directly, in the order of their names; `followed` says which are followed. */
+  private sources (service: string, query: LogQuery, signal: AbortSignal, followed: Map<string, Followed>): LogSource[] {
     const view = this.init.view()
     const members = Object.entries(view.nodes).sort(([, a], [, b]) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     return members.map(([id, node]) => {
-      const own = new AbortController()
-      const both = AbortSignal.any([signal, own.signal])
-      const close = (): void => { own.abort() }
-      if (id === this.init.self) return { name: node.name, items: memberLogs(this.init, service, query, both), close }
-      if (view.states[id] === 'dead') return { name: node.name, items: lost('the failure detector says it is dead'), close }
-      const peer: TransferPeer = { host: node.host, port: node.apiPort, name: node.name, ...(this.init.tls ? { tls: true } : {}) }
-      return { name: node.name, items: this.remote(peer, logResource(service, query), both), close }
+      if (id === this.init.self) {
+        const own = new AbortController()
+        return { name: node.name, items: memberLogs(this.init, service, query, AbortSignal.any([signal, own.signal])), close: () => { own.abort() } }
+      }
+      if (view.states[id] === 'dead') {
+        followed.set(id, { since: Date.now(), down: true })
+        return { name: node.name, items: lost('the failure detector says it is dead'), close: () => {} }
+      }
+      return this.remoteSource(id, node, logResource(service, query), signal, followed)
     })
+  }
+
+  /**
+   * Following: members not followed now that the failure detector calls alive: joined
+   * since the start, or lost and not alive for a while since (restarted, say: one that
+   * refuses while alive is not asked again and again), asked every REJOIN_MS for their
+   * lines since they were lost (or since the start), so replicas starting on them show too.
+   */
+  private async * rejoining (service: string, query: LogQuery, signal: AbortSignal, followed: Map<string, Followed>): AsyncGenerator<LogSource> {
+    const start = Date.now()
+    while (!signal.aborted) {
+      try {
+        await sleep(this.init.rejoinMs ?? REJOIN_MS, undefined, { signal })
+      } catch {
+        return
+      }
+      const view = this.init.view()
+      for (const [id, node] of Object.entries(view.nodes)) {
+        const was = followed.get(id) ?? { since: start, down: true }
+        if (id === this.init.self || was === 'now') continue
+        if (view.states[id] !== 'alive') was.down = true
+        if (view.states[id] !== 'alive' || !was.down) continue
+        const resource = logResource(service, { follow: true, timestamps: true, since: Math.max(was.since, query.since ?? 0) })
+        yield this.remoteSource(id, node, resource, signal, followed)
+      }
+    }
+  }
+
+  /** A member's part, pulled; followed 'now' until it is closed (lost, ended, or the end of the answer). */
+  private remoteSource (id: string, node: { name: string, host: string, apiPort: number }, resource: string, signal: AbortSignal, followed: Map<string, Followed>): LogSource {
+    followed.set(id, 'now')
+    const own = new AbortController()
+    const peer: TransferPeer = { host: node.host, port: node.apiPort, name: node.name, ...(this.init.tls ? { tls: true } : {}) }
+    return {
+      name: node.name,
+      items: this.remote(peer, resource, AbortSignal.any([signal, own.signal])),
+      close: () => {
+        if (!own.signal.aborted) followed.set(id, { since: Date.now(), down: false })
+        own.abort()
+      }
+    }
   }
 
   private async * remote (peer: TransferPeer, resource: string, signal: AbortSignal): AsyncGenerator<LogItem> {

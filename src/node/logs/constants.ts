@@ -9,6 +9,9 @@ export const KEEPALIVE_MS = 15_000
 /** How often a member looks for replicas that started since it began following. */
 export const DISCOVER_MS = 1000
 
+/** While following, how often the serving node looks for members it does not follow (lost, or joined since) to ask again. */
+export const REJOIN_MS = 2000
+
 /** A line longer than this is cut in pieces (each a line of its own): memory stays bounded whatever a replica prints. */
 export const LINE_MAX_BYTES = 16 * 1024
 

@@ -42,7 +42,9 @@ export async function * mergeLogs (sources: readonly LogSource[], opts: MergeOpt
         if ('lost' in step) {
           step.source.close()
           yield { lost: step.source.name, why: step.lost }
-        } else if ('item' in step) {
+        } else if (!('item' in step)) {
+          step.source.close()
+        } else {
           if (isLine(step.item)) heads.set(step.source, step.item)
           else if ('live' in step.item) live.push(step.source)
           else {
