@@ -77,14 +77,11 @@ export function logsSuite (ctx: ObserveContext): void {
   it('logs: `-f` shows new lines of every replica on every node as they are written', async () => {
     const node = ctx.nodes()[0]!
     const startedAt = Date.now()
-    const child = spawn(process.execPath, [BIN, 'service', 'logs', 'web', '-f', '--tail', '0', '--json', '--timestamps', '--api', node.api, '--data-dir', node.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const follow = following(node)
     try {
       const perNode = (): Map<string, Line[]> => {
-        const lines = output.split('\n').filter((text) => text.startsWith('{"time"')).map((text) => JSON.parse(text) as Line)
         const byNode = new Map<string, Line[]>()
-        for (const line of lines) byNode.set(line.node, [...byNode.get(line.node) ?? [], line])
+        for (const line of follow.lines()) byNode.set(line.node, [...byNode.get(line.node) ?? [], line])
         return byNode
       }
       await waitFor(() => names().every((name) => (perNode().get(name)?.length ?? 0) >= 2), { timeoutMs: 20_000, what: 'two new lines from each node' })
@@ -93,13 +90,27 @@ export function logsSuite (ctx: ObserveContext): void {
         expect(lines.every((line) => Date.parse(line.time!) >= startedAt - 1000)).toBe(true)
       }
     } finally {
-      child.kill('SIGTERM')
+      follow.stop()
     }
   })
 
-  it('logs: a node that does not answer, or is SIGKILLed, is reported unreachable within 3 s; the others\' lines still come', async () => {
+  it('logs: a node that does not answer, or is SIGKILLed, is reported unreachable within 3 s; the others\' lines still come; -f picks it up again once restarted', async () => {
+    const [first, , third] = ctx.nodes()
+    const follow = following(first!)
+    try {
+      await killAndRestart(follow)
+      // Its replica kept running: the follow asks the restarted node again and its lines come back.
+      const restartedAt = Date.now()
+      await waitFor(() => follow.lines().some((line) => line.node === third!.name && Date.parse(line.time!) > restartedAt), { timeoutMs: 20_000, what: `new lines of ${third!.name}, followed` })
+    } finally {
+      follow.stop()
+    }
+  }, 120_000)
+
+  async function killAndRestart (follow: ReturnType<typeof following>): Promise<void> {
     const [first, , third] = ctx.nodes()
     try {
+      await waitFor(() => names().every((name) => follow.lines().some((line) => line.node === name)), { timeoutMs: 20_000, what: 'lines from every node, followed' })
       // Stopped: its port accepts, nothing answers (the hang Swarm's logs fall into).
       process.kill(third!.child.pid!, 'SIGSTOP')
       const stopped = await logsOf(first!, 'tail=2').finally(() => { process.kill(third!.child.pid!, 'SIGCONT') })
@@ -117,8 +128,23 @@ export function logsSuite (ctx: ObserveContext): void {
       expect(killed.unreachable).toEqual([third!.name])
       console.log(`logs with ${third!.name} killed: API answered in ${killed.ms} ms, the CLI in ${cli.ms} ms`)
       expect(killed.ms).toBeLessThan(6000)
+      await waitFor(() => follow.stderr().includes(`${third!.name}: unreachable`), { timeoutMs: 10_000, what: 'the follow to report the killed node' })
     } finally {
       await ctx.restart(2)
     }
-  }, 90_000)
+  }
+}
+
+/** `meshd service logs web -f --tail 0 --json --timestamps` through `node`, running until stop(). */
+function following (node: ClusterNode): { lines: () => Line[], stderr: () => string, stop: () => void } {
+  const child = spawn(process.execPath, [BIN, 'service', 'logs', 'web', '-f', '--tail', '0', '--json', '--timestamps', '--api', node.api, '--data-dir', node.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  return {
+    lines: () => stdout.split('\n').filter((text) => text.startsWith('{"time"')).map((text) => JSON.parse(text) as Line),
+    stderr: () => stderr,
+    stop: () => { child.kill('SIGTERM') }
+  }
 }
