@@ -10,7 +10,7 @@ import type { ApiInit } from './types.ts'
 
 /** Registers the logs route; without `init.logs` it answers that this node cannot read logs. */
 export function registerLogRoutes (app: FastifyInstance, init: ApiInit): void {
-  app.get<{ Params: { name: string } }>('/v1/services/:name/logs', { config: { permission: 'read', service: true, stream: true } }, async (req, reply) => {
+  app.get<{ Params: { name: string } }>('/v1/services/:name/logs', { config: { permission: 'read', service: true, stream: true }, exposeHeadRoute: false }, async (req, reply) => {
     const query = parseLogQuery(req.query, Date.now())
     const name = req.params.name
     requireService(init.view().services, name)

@@ -24,7 +24,8 @@ export function parseLogQuery (query: unknown, now: number): LogQuery {
     result.tail = Number(tail)
   }
   const since = text(fields, 'since')
-  if (since !== undefined) result.since = sinceOf(since, now)
+  // Before 1970 is the whole log, as is 0.
+  if (since !== undefined) result.since = Math.max(0, sinceOf(since, now))
   return result
 }
 

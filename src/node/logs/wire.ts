@@ -57,10 +57,11 @@ export async function * clientLines (items: AsyncIterable<LogItem>, timestamps: 
     else if ('live' in item) {
       live = true
       if (unreachable.length > 0) yield `${JSON.stringify({ unreachable, reasons })}\n`
+    } else if (live) {
+      yield `${JSON.stringify({ unreachable: [item.lost], reasons: { [item.lost]: item.why } })}\n`
     } else {
       unreachable.push(item.lost)
       reasons[item.lost] = item.why
-      if (live) yield `${JSON.stringify({ unreachable: [item.lost], reasons: { [item.lost]: item.why } })}\n`
     }
   }
   if (!follow) yield `${JSON.stringify({ unreachable, reasons })}\n`

@@ -28,6 +28,8 @@ describe('parseLogQuery', () => {
     expect(parseLogQuery({ since: '2026-12-03T12:00:00+01:00' }, NOW).since).toBe(Date.parse('2026-12-03T11:00:00Z'))
     expect(parseLogQuery({ since: '1764759600.25' }, NOW).since).toBe(1764759600250)
     expect(parseLogQuery({ since: '1h30m' }, NOW).since).toBe(NOW - 5_400_000)
+    expect(parseLogQuery({ since: '1000000h' }, NOW).since).toBe(0)
+    expect(parseLogQuery({ since: '1969-01-01T00:00:00Z' }, NOW).since).toBe(0)
   })
 
   it('names the field of a bad value', () => {
