@@ -82,7 +82,8 @@ async function * discover (init: MemberLogsInit, service: string, query: LogQuer
       return []
     })
     for (const container of containers) {
-      if (container.service !== service || seen.has(container.id) || container.state !== 'running') continue
+      // A created container has no log yet (it is looked at again); one that already ended still shows why.
+      if (container.service !== service || seen.has(container.id) || container.state === 'created') continue
       seen.add(container.id)
       yield replicaSource(init, container, query, signal, { history: false, from: 0 })
     }
