@@ -11,12 +11,13 @@ import type { Logger } from '../../logger.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import type { Runtime } from '../runtime/index.ts'
 import type { TransferPeer } from '../transfer/index.ts'
-import { KEEPALIVE_MS, MEMBER_DEADLINE_MS, REJOIN_MS, RESOURCE_KIND } from './constants.ts'
+import { HOLD_MAX_BYTES, HOLD_MS, KEEPALIVE_MS, MEMBER_DEADLINE_MS, REJOIN_MS, RESOURCE_KIND } from './constants.ts'
 import { memberLogs } from './member.ts'
 import type { MemberLogsInit } from './member.ts'
 import { mergeLogs } from './merge.ts'
 import type { LogSource } from './merge.ts'
 import { logResource, parseLogResource } from './query.ts'
+import { inTimeOrder } from './reorder.ts'
 import type { LogItem, LogQuery } from './types.ts'
 import { clientLines, memberItems, memberLine, readableOf } from './wire.ts'
 
@@ -37,6 +38,8 @@ export interface ClusterLogsInit extends MemberLogsInit {
   deadlineMs?: number
   /** Following, how often members not followed are looked for (default REJOIN_MS). */
   rejoinMs?: number
+  /** Following, how long a live line is held to be put in time order (default HOLD_MS). */
+  holdMs?: number
 }
 
 /** A member is followed 'now', or was until `since` (ms) and has been `down` since; a member never followed is absent. */
@@ -60,7 +63,8 @@ export class ClusterLogs {
     const merged = mergeLogs(sources, {
       follow: query.follow, deadlineMs: this.init.deadlineMs ?? MEMBER_DEADLINE_MS, keepaliveMs: this.init.keepaliveMs ?? KEEPALIVE_MS, ...(more === undefined ? {} : { more })
     })
-    return readableOf(clientLines(merged, query.timestamps, query.follow), controller)
+    const ordered = query.follow ? inTimeOrder(merged, this.init.holdMs ?? HOLD_MS, HOLD_MAX_BYTES) : merged
+    return readableOf(clientLines(ordered, query.timestamps, query.follow), controller)
   }
 
   /** A member's request for this node's part (undefined: not a log resource, 404). */

@@ -12,6 +12,16 @@ export const DISCOVER_MS = 1000
 /** While following, how often the serving node looks for members it does not follow (lost, or joined since) to ask again. */
 export const REJOIN_MS = 2000
 
+/**
+ * Following, each live line is held this long so that lines of several members arriving
+ * within it come out in time order: a member's frames go out at most a second apart
+ * (transfer's PARTIAL_FRAME_MS), and a little more for the way.
+ */
+export const HOLD_MS = 1500
+
+/** The most bytes of live lines held for ordering; beyond it the oldest goes out at once. */
+export const HOLD_MAX_BYTES = 1024 * 1024
+
 /** A line longer than this is cut in pieces (each a line of its own): memory stays bounded whatever a replica prints. */
 export const LINE_MAX_BYTES = 16 * 1024
 

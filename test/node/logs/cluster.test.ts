@@ -87,7 +87,7 @@ describe('ClusterLogs', () => {
   it('following: a member dead at the start is asked once it is alive, for its lines since; one lost while alive is not asked again', async () => {
     const net = network()
     const states: Record<string, string> = { a: 'alive', b: 'alive', c: 'alive', d: 'dead', e: 'alive' }
-    const a = new ClusterLogs({ self: 'a', view: () => view('a', states), transfer: net.transferOf('a'), tls: false, runtime: runtimeOf('node-a', 0, []), log: silent, deadlineMs: 200, rejoinMs: 20 })
+    const a = new ClusterLogs({ self: 'a', view: () => view('a', states), transfer: net.transferOf('a'), tls: false, runtime: runtimeOf('node-a', 0, []), log: silent, deadlineMs: 200, rejoinMs: 20, holdMs: 20 })
     void new ClusterLogs({ self: 'b', view: () => view('b', states), transfer: net.transferOf('b'), tls: false, runtime: runtimeOf('node-b', 1, []), log: silent })
     void new ClusterLogs({ self: 'd', view: () => view('d', states), transfer: net.transferOf('d'), tls: false, runtime: runtimeOf('node-d', 3, ['2026-12-03T11:00:09.000000000Z d9']), log: silent })
     const stream = a.stream('web', { follow: true, timestamps: true, tail: 0 })
