@@ -89,6 +89,8 @@ export function logsSuite (ctx: ObserveContext): void {
         // New lines only (--tail 0): written after the command started (one machine, one clock).
         expect(lines.every((line) => Date.parse(line.time!) >= startedAt - 1000)).toBe(true)
       }
+      const times = follow.lines().map((line) => line.time!)
+      console.log(`logs -f: ${times.length} lines followed, ${times.filter((time, i) => i > 0 && time < times[i - 1]!).length} out of time order`)
     } finally {
       follow.stop()
     }
