@@ -31,6 +31,7 @@ import { TransferService, transferKeyOf } from './transfer/index.ts'
 import { statefulParts } from './stateful.ts'
 import { backupKeyOf } from './backup/index.ts'
 import { EventBus, EventService, memberEvent, memberPeers } from './events/index.ts'
+import { ClusterLogs } from './logs/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -132,6 +133,7 @@ export class Daemon {
     await parts.start(reconciler)
     const tokens = await parts.start(new TokenIndex(document, () => trust.tokens()))
     const audit = await parts.start(new AuditLog(config.dataDir, part('audit')))
+    const logs = new ClusterLogs({ self: this.id, view, transfer, runtime, tls: config.apiTls !== undefined, log: part('logs') })
     const front = {
       host: config.host, port: config.apiPort, hostNames: config.apiHostNames, allowOrigins: config.apiAllowOrigins,
       ...(config.apiTls === undefined ? {} : { tls: config.apiTls })
@@ -147,7 +149,7 @@ export class Daemon {
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
       addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer, volumeArchives: stateful.archives,
-      backupKey: backupKeyOf(psk), clusterId: () => cluster.id(),
+      backupKey: backupKeyOf(psk), clusterId: () => cluster.id(), logs,
       records: () => ({ services: trust.snapshot().services, tokens: trust.tokens(), ...stored() }),
       events: new EventService({
         bus: events, key: transferKeyOf(psk), self: this.id, log: part('events'), ...ownAddress(config.host),

@@ -16,6 +16,7 @@ import { registerStoredRoutes } from './stored-routes.ts'
 import { registerStackRoutes } from './stack-routes.ts'
 import { registerBackupRoutes } from './backup-routes.ts'
 import { registerVolumeRoutes } from './volume-routes.ts'
+import { registerLogRoutes } from './logs-routes.ts'
 import { registerTokenRoutes } from './tokens.ts'
 import { registerEventRoutes } from './events-routes.ts'
 import { registerMetricsRoutes } from './metrics-routes.ts'
@@ -81,6 +82,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerStackRoutes(app, init)
   registerBackupRoutes(app, init)
   registerVolumeRoutes(app, init)
+  registerLogRoutes(app, init)
   init.transfer?.register(app)
   registerClusterRoutes(app, init)
   registerEventRoutes(app, init.events)

@@ -8,6 +8,7 @@ import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { AuditLog, TokenIndex } from '../auth/index.ts'
 import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ClusterRecords } from '../backup/index.ts'
+import type { LogQuery } from '../logs/index.ts'
 import type { ListedProblem, StoredRecords } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { EventService } from '../events/index.ts'
@@ -55,6 +56,8 @@ export interface ApiInit {
   backupKey?: Buffer
   /** The services, secrets, configs and tokens this node believes, for a backup; without it, the document's. */
   records?: () => ClusterRecords
+  /** Services' logs across the cluster (logs/ ClusterLogs): newline-delimited JSON, streamed. */
+  logs?: { stream: (service: string, query: LogQuery) => Readable }
   /** The id of this node's cluster, when it has one (datadir/cluster-id.ts). */
   clusterId?: () => string | undefined
   /** The cluster's events: written here by the API's writes, served at GET /v1/events (events/). */

@@ -17,6 +17,7 @@ import { registerBackupCommands } from './backups.ts'
 import { registerTokenCommands } from './token.ts'
 import { registerTopCommands } from './top.ts'
 import { registerUpCommand } from './up.ts'
+import { registerLogsCommand } from './logs.ts'
 
 /** Runs the CLI with process.argv-style arguments. */
 export async function main (argv: string[]): Promise<void> {
@@ -31,6 +32,7 @@ export async function main (argv: string[]): Promise<void> {
   registerJoinTokenCommand(program)
   registerServiceCommands(program)
   registerTopCommands(program)
+  registerLogsCommand(program)
   registerNodeCommands(program)
   registerTokenCommands(program)
   registerStoredCommands(program, 'secret')

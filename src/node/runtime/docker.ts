@@ -13,9 +13,10 @@ import { ensureReplicaNetwork, removeReplicaNetwork } from './network.ts'
 import { replicaNetworkName } from './network-layout.ts'
 import { EventWatcher } from './events.ts'
 import { execIn } from './exec.ts'
+import { containerLogs } from './logs.ts'
 import { ensureImage, localImageId, pinnedReference } from './image.ts'
 import { LABELS, RuntimeUnavailableError } from './types.ts'
-import type { ContainerEvent, ContainerInfo, CreateRequest, ExecResult, ReplicaFile, ReplicaNetwork, Runtime, VolumeInfo, VolumeLabels } from './types.ts'
+import type { ContainerEvent, ContainerInfo, ContainerLog, ContainerLogOptions, CreateRequest, ExecResult, ReplicaFile, ReplicaNetwork, Runtime, VolumeInfo, VolumeLabels } from './types.ts'
 import { VolumeStore } from './volumes.ts'
 
 export interface DockerRuntimeInit {
@@ -194,6 +195,8 @@ class DockerRuntime implements Runtime {
       ...(opts.signal === undefined ? {} : { signal: opts.signal })
     }).catch(err => { throw this.mapError(err) })
   }
+
+  async logs (id: string, opts: ContainerLogOptions): Promise<ContainerLog> { return await containerLogs(this.docker, id, opts).catch(err => { throw this.mapError(err) }) }
 
   watch (onEvent: (event: ContainerEvent) => void): () => Promise<void> {
     const watcher = new EventWatcher({

@@ -111,6 +111,20 @@ export interface CreateRequest {
 
 export interface ExecResult { exitCode: number, output: string }
 
+/** Which part of a container's log to read (Runtime.logs). */
+export interface ContainerLogOptions {
+  /** Keep the stream open and send new lines as they are written. */
+  follow: boolean
+  /** Only the last N lines (before following); default all. */
+  tail?: number
+  /** Only lines from then on: Docker's "SECONDS.NANOSECONDS" since the epoch. */
+  since?: string
+  signal?: AbortSignal
+}
+
+/** A container's log: each line starts with Docker's RFC 3339 timestamp; framed stdout/stderr unless `tty`. */
+export interface ContainerLog { tty: boolean, stream: Readable }
+
 /** Whose a replica's volume is: the labels it carries. */
 export interface VolumeLabels {
   node: string
@@ -156,6 +170,8 @@ export interface Runtime {
   sweepFiles(opts?: { signal?: AbortSignal }): Promise<void>
   /** Runs a command in a running container and returns its exit code and output. */
   exec(id: string, cmd: string[], opts?: { signal?: AbortSignal, timeoutMs?: number }): Promise<ExecResult>
+  /** A container's log, streamed (runtime/logs.ts); destroy the stream, or abort, to stop following. */
+  logs(id: string, opts: ContainerLogOptions): Promise<ContainerLog>
   /** Calls onEvent for each event of this node's containers, reconnecting with backoff, until the returned function or stop() is called. */
   watch(onEvent: (event: ContainerEvent) => void): () => Promise<void>
   /** Ensures the image exists locally (pulls if absent and a registry is reachable); with imageId, an image of that id here is enough. */

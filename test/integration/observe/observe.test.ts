@@ -9,6 +9,7 @@ import type { ClusterNode } from '../../support/cluster.ts'
 import { OBSERVE_HOSTS, OBSERVE_NAMES, OBSERVE_PREFIX, WEB } from './context.ts'
 import type { ObserveContext } from './context.ts'
 import { metricsSuite } from './metrics.suite.ts'
+import { logsSuite } from './logs.suite.ts'
 import { eventsSuite } from './events.suite.ts'
 import { dashboardSuite } from './dashboard.suite.ts'
 
@@ -54,6 +55,7 @@ describe('observing a cluster of three real nodes (issue 17)', () => {
 
   // The suites, in order; each helper adds its import and call here.
   metricsSuite(context)
+  logsSuite(context)
   eventsSuite(context)
   dashboardSuite(context)
 })
