@@ -6,12 +6,13 @@
 // redeploy with one changed service rolls only that one; `stack rm` removes the services
 // and the secret the stack made from the file.
 
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { run } from '../../support/process.ts'
+import type { Outcome } from '../../support/process.ts'
 import { api, BIN, cleanupAll, tokenOf, waitFor } from '../../support/daemon.ts'
 import { startCluster } from '../../support/cluster.ts'
 import { get } from '../../support/mesh.ts'
@@ -83,21 +84,9 @@ ${opts.broken === true ? '  scratch:\n' : ''}secrets:
 `
 }
 
-interface Outcome { code: number | null, stdout: string, stderr: string }
 interface Replica { slot: number, node: string, state: string, container: string, lastFailure?: unknown }
 interface View { spec: { name: string, env: Record<string, string> }, generation: number, replicas: Replica[], unplaced: Array<{ slot: number, reason: string }>, status: { desired: number, healthy: number } }
 
-async function run (file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
-  return await new Promise((resolve) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    child.on('error', (err) => { resolve({ code: -1, stdout, stderr: err.message }) })
-    child.on('close', (code) => { resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }) })
-  })
-}
 
 describe('a Compose stack on three real nodes', () => {
   let nodes: ClusterNode[] = []

@@ -4,12 +4,14 @@
 // another node with every row: row count and checksum equal). A SIGKILLed holder makes
 // the slot wait, and say why, until it is back.
 
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { run } from '../../support/process.ts'
+import type { Outcome } from '../../support/process.ts'
 import { api, BIN, cleanupAll, killDaemon, tokenOf, waitFor } from '../../support/daemon.ts'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
@@ -36,19 +38,7 @@ const db = {
 
 interface Replica { slot: number, node: string, state: string, container: string, error?: string }
 interface View { replicas: Replica[], unplaced: Array<{ slot: number, reason: string }> }
-interface Outcome { code: number | null, stdout: string, stderr: string }
 
-async function run (file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
-  return await new Promise((resolve) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    child.on('error', (err) => { resolve({ code: -1, stdout, stderr: err.message }) })
-    child.on('close', (code) => { resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }) })
-  })
-}
 
 /** psql on this machine through a node's published port of db. */
 async function psql (host: string, sql: string, port = DB_PORT): Promise<Outcome> {

@@ -3,19 +3,13 @@
 
 import { describe, expect, it } from 'vitest'
 import { parseServiceSpec, stopGraceSeconds, storedSpecProblem } from '../../../src/node/spec/index.ts'
-import { MeshdError } from '../../../src/node/errors.ts'
+import { refusal } from '../../support/refusal.ts'
 import { recordProblem } from '../../../src/node/trust/index.ts'
 
 const base = { name: 'shop-web', image: 'nginx:1.27' }
 
-function rejection (input: unknown): { code: string, path: string | undefined, message: string } {
-  try {
-    parseServiceSpec(input)
-  } catch (err) {
-    if (err instanceof MeshdError) return { code: err.code, path: err.path, message: err.message }
-    throw err
-  }
-  throw new Error('expected a rejection')
+function rejection (input: unknown): { code: string, path?: string, message: string } {
+  return refusal(() => parseServiceSpec(input))
 }
 
 const full = {
