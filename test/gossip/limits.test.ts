@@ -104,7 +104,9 @@ describe('gossip limits against a rogue member', () => {
     const doc = new Y.Doc()
     const updates: Uint8Array[] = []
     doc.on('updateV2', (update: Uint8Array) => { updates.push(update) })
-    for (let i = 0; i < PEER_UPDATE_BURST + 200; i++) doc.getMap('services').set(`flood-${i}`, serviceRecord(`flood-${i}`))
+    // Far beyond the burst: the bucket refills at PEER_UPDATE_RATE a second while a loaded
+    // machine publishes, and the flood must outrun that.
+    for (let i = 0; i < PEER_UPDATE_BURST + 2000; i++) doc.getMap('services').set(`flood-${i}`, serviceRecord(`flood-${i}`))
     for (const update of updates) await rogue.services.pubsub.publish(STATE_TOPIC, update).catch(() => {})
     await waitFor('the flood refused', () => victim.gossip.stats().limits.refused.flood > 0)
     await waitFor('the rogue disconnected', () => victim.gossip.connections() === 1)

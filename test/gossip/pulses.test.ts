@@ -12,7 +12,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Pulses } from '../../src/gossip/pulses.ts'
 import type { Pulse } from '../../src/gossip/pulses.ts'
 import { Ed25519Verifier, beatPayload, ed25519Signer } from '../../src/gossip/beat-signature.ts'
-import { PULSE_BURST } from '../../src/gossip/constants.ts'
+import { HEARTBEAT_MS, PULSE_BURST, PULSE_RATE } from '../../src/gossip/constants.ts'
 import { TestCluster, sleep, waitFor } from './helpers.ts'
 import { recordingLogger } from '../support/logger.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -136,10 +136,14 @@ describe('pulses', () => {
 
     // A flood: fresh, genuine pulses far faster than one a heartbeat. What the bucket
     // holds passes (one token spent on each pulse above), then one in a while.
+    // The bucket refills at PULSE_RATE a second while the flood is read: on a loaded machine
+    // that can take a while, and each refilled token lets one more through.
+    const flooded = performance.now()
     for (let seq = 100; seq < 200; seq++) send(craft(b, 1, seq, seq))
     await waitFor('the flood', () => p.stats.received === 109)
-    expect(p.stats.limited).toBeGreaterThan(100 - PULSE_BURST)
-    expect(p.stats.taken).toBeLessThanOrEqual(PULSE_BURST + 2)
+    const refilled = Math.ceil((performance.now() - flooded) / 1000 * PULSE_RATE)
+    expect(p.stats.limited).toBeGreaterThan(100 - PULSE_BURST - refilled)
+    expect(p.stats.taken).toBeLessThanOrEqual(PULSE_BURST + 2 + refilled)
   })
 
   it('stops pulsing while the main loop is stalled beyond the lease, and pulses again once it checks in', async () => {
@@ -156,10 +160,11 @@ describe('pulses', () => {
     await sleep(3 * HEARTBEAT)
     const during = received.filter(pulse => pulse.clock > stalled && pulse.clock < resumed).map(pulse => Math.round(pulse.clock - stalled))
     // Pulses go on until the worker has missed check-ins for the lease (one heartbeat to
-    // notice the last one, one to notice the lapse: 620 ms, more if its timers run late
-    // on a loaded machine), then stop until the stall ends.
+    // notice the last one, one to notice the lapse: ~620 ms, more if its timers run late
+    // on a loaded machine), then stop until the stall ends: the stall's last heartbeats
+    // carry none.
     expect(during.length).toBeGreaterThan(0)
-    expect(Math.max(...during)).toBeLessThan(1200)
+    expect(Math.max(...during)).toBeLessThan(2000 - 2 * HEARTBEAT)
     expect(received.some(pulse => pulse.clock > resumed)).toBe(true)
     expect(p.stats.lapsed).toBeGreaterThan(0)
     expect(log.warns.map(entry => entry.msg)).toContainEqual(expect.stringMatching(/stalled beyond the pulse lease/))
@@ -190,7 +195,11 @@ describe('pulses', () => {
     const b = await cluster.add({ name: 'b', host: '127.0.0.232', port: PORT + 1, join: [`127.0.0.231:${PORT + 1}`] })
     await waitFor('pulses taken both ways', () => [a, b].every(node => node.gossip.stats().pulses.taken >= 3))
     expect([a, b].every(node => node.gossip.members().every(m => m.state === 'alive'))).toBe(true)
-    for (const node of [a, b]) expect(node.gossip.stats().pulses).toMatchObject({ forged: 0, strangers: 0, malformed: 0 })
+    // A pulse that comes before the node record of its sender has synced is a stranger's
+    // (on a loaded machine the first ones may): once both know each other, no more are.
+    const strangers = [a, b].map(node => node.gossip.stats().pulses.strangers)
+    await sleep(4 * HEARTBEAT_MS)
+    for (const [i, node] of [a, b].entries()) expect(node.gossip.stats().pulses).toMatchObject({ forged: 0, strangers: strangers[i], malformed: 0 })
     await cluster.stop(b)
     await b.gossip.stop()
     await socket('127.0.0.232', PORT + 1) // b's pulse worker and its socket are gone
