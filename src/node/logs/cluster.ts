@@ -42,8 +42,11 @@ export interface ClusterLogsInit extends MemberLogsInit {
   holdMs?: number
 }
 
-/** A member is followed 'now', or was until `since` (ms) and has been `down` since; a member never followed is absent. */
-type Followed = 'now' | { since: number, down: boolean }
+/**
+ * A member is followed 'now', or was until `since` (ms) and has been `down` since (or
+ * restarted: its record's startedAt is no longer `startedAt`); a member never followed is absent.
+ */
+type Followed = 'now' | { since: number, down: boolean, startedAt?: number }
 
 /** The logs of a cluster's services, as any node serves them; it serves this node's part to the others from construction. */
 export class ClusterLogs {
@@ -94,8 +97,9 @@ export class ClusterLogs {
 
   /**
    * Following: members not followed now that the failure detector calls alive: joined
-   * since the start, or lost and not alive for a while since (restarted, say: one that
-   * refuses while alive is not asked again and again), asked every REJOIN_MS for their
+   * since the start, or lost and either not alive for a while since or started again
+   * (a restart quicker than the detector's suspicion; one that refuses while alive is not
+   * asked again and again), asked every REJOIN_MS for their
    * lines since they were lost (or since the start), so replicas starting on them show too.
    */
   private async * rejoining (service: string, query: LogQuery, signal: AbortSignal, followed: Map<string, Followed>): AsyncGenerator<LogSource> {
@@ -110,7 +114,7 @@ export class ClusterLogs {
       for (const [id, node] of Object.entries(view.nodes)) {
         const was = followed.get(id) ?? { since: start, down: true }
         if (id === this.init.self || was === 'now') continue
-        if (view.states[id] !== 'alive') was.down = true
+        if (view.states[id] !== 'alive' || (was.startedAt !== undefined && node.startedAt !== was.startedAt)) was.down = true
         if (view.states[id] !== 'alive' || !was.down) continue
         const resource = logResource(service, { follow: true, timestamps: true, since: Math.max(was.since, query.since ?? 0) })
         yield this.remoteSource(id, node, resource, signal, followed)
@@ -119,7 +123,7 @@ export class ClusterLogs {
   }
 
   /** A member's part, pulled; followed 'now' until it is closed (lost, ended, or the end of the answer). */
-  private remoteSource (id: string, node: { name: string, host: string, apiPort: number }, resource: string, signal: AbortSignal, followed: Map<string, Followed>): LogSource {
+  private remoteSource (id: string, node: { name: string, host: string, apiPort: number, startedAt: number }, resource: string, signal: AbortSignal, followed: Map<string, Followed>): LogSource {
     followed.set(id, 'now')
     const own = new AbortController()
     const peer: TransferPeer = { host: node.host, port: node.apiPort, name: node.name, ...(this.init.tls ? { tls: true } : {}) }
@@ -127,7 +131,7 @@ export class ClusterLogs {
       name: node.name,
       items: this.remote(peer, resource, AbortSignal.any([signal, own.signal])),
       close: () => {
-        if (!own.signal.aborted) followed.set(id, { since: Date.now(), down: false })
+        if (!own.signal.aborted) followed.set(id, { since: Date.now(), down: false, startedAt: node.startedAt })
         own.abort()
       }
     }

@@ -24,8 +24,8 @@ function runtimeOf (node: string, slot: number, lines: string[]): Pick<Runtime, 
 
 const NODES = { a: 'node-a', b: 'node-b', c: 'node-c', d: 'node-d', e: 'node-e' }
 
-function view (self: string, states: Record<string, string> = { a: 'alive', b: 'alive', c: 'alive', d: 'dead', e: 'alive' }): ClusterView {
-  const nodes = Object.fromEntries(Object.entries(NODES).map(([id, name]) => [id, { name, host: `127.0.0.${id.charCodeAt(0)}`, apiPort: 7700 }]))
+function view (self: string, states: Record<string, string> = { a: 'alive', b: 'alive', c: 'alive', d: 'dead', e: 'alive' }, started: Record<string, number> = {}): ClusterView {
+  const nodes = Object.fromEntries(Object.entries(NODES).map(([id, name]) => [id, { name, host: `127.0.0.${id.charCodeAt(0)}`, apiPort: 7700, startedAt: started[id] ?? 1 }]))
   return { nodes, states, self } as unknown as ClusterView
 }
 
@@ -103,6 +103,24 @@ describe('ClusterLogs', () => {
     expect(net.peers.filter((peer) => peer.name === 'node-c')).toHaveLength(1)
     expect(net.peers.filter((peer) => peer.name === 'node-e')).toHaveLength(1)
     expect(net.peers.filter((peer) => peer.name === 'node-d')).toHaveLength(1)
+    stream.destroy()
+  })
+
+  it('following: a member lost while alive is asked again once it has restarted, even if never seen down', async () => {
+    const net = network()
+    const states: Record<string, string> = { a: 'alive', b: 'alive', c: 'alive', d: 'dead', e: 'alive' }
+    const started: Record<string, number> = {}
+    const a = new ClusterLogs({ self: 'a', view: () => view('a', states, started), transfer: net.transferOf('a'), tls: false, runtime: runtimeOf('node-a', 0, []), log: silent, deadlineMs: 200, rejoinMs: 20, holdMs: 20 })
+    const stream = a.stream('web', { follow: true, timestamps: true, tail: 0 })
+    stream.resume()
+    await waitUntil(() => net.peers.some((peer) => peer.name === 'node-c'))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(net.peers.filter((peer) => peer.name === 'node-c')).toHaveLength(1)
+    started.c = 2
+    await waitUntil(() => net.peers.filter((peer) => peer.name === 'node-c').length === 2)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Refused again: not asked a third time until it restarts once more.
+    expect(net.peers.filter((peer) => peer.name === 'node-c')).toHaveLength(2)
     stream.destroy()
   })
 })
