@@ -1,0 +1,10 @@
+// The autoscaler's pace.
+
+/** How often a coordinator gathers the members' counters and evaluates its services. */
+export const AUTOSCALE_TICK_MS = 2000
+/** The status (figures, recommendations) is rewritten at most this often when the count does not change. */
+export const STATUS_EVERY_MS = 10_000
+/** Decisions kept in a service's status. */
+export const DECISIONS_KEPT = 10
+/** Recommendations kept in a service's status, for the next coordinator's scale-down window. */
+export const RECOMMENDATIONS_KEPT = 64
