@@ -11,12 +11,16 @@ import type { MemberSample } from '../metrics/index.ts'
 
 interface Reading { at: number, value: number }
 
+/** A counter not read again within this long is forgotten (its member or replica is gone). */
+const READING_TTL_MS = 30_000
+
 export class Figures {
   private readings = new Map<string, Reading>()
 
   /** Each autoscaled service's figures from the samples taken at `at`, by member id. */
   update (view: ClusterView, samples: ReadonlyMap<string, MemberSample>, at: number): Map<string, AutoscaleMetrics> {
-    const next = new Map<string, Reading>()
+    // A member that missed this round keeps its last readings for a while: its next delta spans both rounds.
+    const next = new Map([...this.readings].filter(([, r]) => at - r.at < READING_TTL_MS))
     const rate = (key: string, value: number): number | undefined => {
       const before = this.readings.get(key)
       next.set(key, { at, value })

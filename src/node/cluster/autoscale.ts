@@ -42,6 +42,11 @@ export interface AutoscaleOutcome {
 export function decideReplicas (input: AutoscaleInput): AutoscaleOutcome {
   const { spec, current, now } = input
   const own = recommend(spec, current, input.metrics)
+  if (own.measured === false && input.wanted !== true) {
+    // Nothing measured (a new coordinator's first round): no recommendation to remember, only the bounds apply.
+    const desired = Math.min(spec.max, Math.max(spec.min, current))
+    return { desired, reason: desired === current ? own.reason : `${own.reason}; brought within autoscale.min ${spec.min} and max ${spec.max}`, recommendation: current, history: [...input.history] }
+  }
   const recommendation = input.wanted === true && own.replicas === 0 ? 1 : own.replicas
   const upWindow = parseDuration(spec.scaleUp?.window ?? DEFAULT_SCALE_UP_WINDOW)
   const downWindow = parseDuration(spec.scaleDown?.window ?? DEFAULT_SCALE_DOWN_WINDOW)
@@ -75,7 +80,7 @@ export function decideReplicas (input: AutoscaleInput): AutoscaleOutcome {
 }
 
 /** Each target's count from the figures, the highest of them, and the words for it. */
-export function recommend (spec: AutoscaleSpec, current: number, metrics: AutoscaleMetrics): { replicas: number, reason: string } {
+export function recommend (spec: AutoscaleSpec, current: number, metrics: AutoscaleMetrics): { replicas: number, reason: string, measured?: false } {
   const counts: Array<{ replicas: number, reason: string }> = []
   if (spec.requestsPerSecond !== undefined && metrics.requestsPerSecond !== undefined) {
     counts.push(byTotal('requestsPerSecond', metrics.requestsPerSecond, spec.requestsPerSecond, current))
@@ -86,7 +91,7 @@ export function recommend (spec: AutoscaleSpec, current: number, metrics: Autosc
   if (spec.cpu !== undefined && metrics.cpu !== undefined && metrics.running > 0) {
     counts.push(byTotal('cpu', metrics.cpu * metrics.running, spec.cpu, current, `cpu ${round(metrics.cpu)}% per replica over ${metrics.running}`))
   }
-  if (counts.length === 0) return { replicas: current, reason: 'no figures yet' }
+  if (counts.length === 0) return { replicas: current, reason: 'no figures yet', measured: false }
   return counts.reduce((a, b) => (b.replicas > a.replicas ? b : a))
 }
 

@@ -39,7 +39,10 @@ describe('recommend', () => {
   })
 
   it('says so when there are no figures for its targets', () => {
-    expect(recommend(spec, 3, { running: 3, cpu: 99, at: 0 })).toEqual({ replicas: 3, reason: 'no figures yet' })
+    expect(recommend(spec, 3, { running: 3, cpu: 99, at: 0 })).toEqual({ replicas: 3, reason: 'no figures yet', measured: false })
+    const unmeasured = decideReplicas({ spec, current: 7, metrics: { running: 7, at: 0 }, history: [{ at: -1, replicas: 2 }], now: 0 })
+    expect(unmeasured).toMatchObject({ desired: 5, history: [{ at: -1, replicas: 2 }] })
+    expect(unmeasured.reason).toContain('brought within autoscale.min 1 and max 5')
     expect(recommend({ min: 1, max: 3, cpu: 50 }, 3, { running: 0, at: 0 }).replicas).toBe(3)
   })
 })
