@@ -47,7 +47,8 @@ export function decideReplicas (input: AutoscaleInput): AutoscaleOutcome {
     const desired = Math.min(spec.max, Math.max(spec.min, current))
     return { desired, reason: desired === current ? own.reason : `${own.reason}; brought within autoscale.min ${spec.min} and max ${spec.max}`, recommendation: current, history: [...input.history] }
   }
-  const recommendation = input.wanted === true && own.replicas === 0 ? 1 : own.replicas
+  const waking = input.wanted === true && current === 0
+  const recommendation = waking ? Math.max(1, own.replicas) : own.replicas
   const upWindow = parseDuration(spec.scaleUp?.window ?? DEFAULT_SCALE_UP_WINDOW)
   const downWindow = parseDuration(spec.scaleDown?.window ?? DEFAULT_SCALE_DOWN_WINDOW)
   // No history yet (a new service, or no coordinator kept one): the current count counts as
@@ -58,7 +59,7 @@ export function decideReplicas (input: AutoscaleInput): AutoscaleOutcome {
   const sustained = Math.min(...within(upWindow))
   const highest = Math.max(...within(downWindow))
   let desired = current
-  let reason = input.wanted === true && own.replicas === 0 ? 'a connection waits for a replica' : own.reason
+  let reason = waking ? (own.replicas > 0 ? `a connection waits for a replica; ${own.reason}` : 'a connection waits for a replica') : own.reason
   if (sustained > current) {
     const step = spec.scaleUp?.step ?? Math.max(DEFAULT_SCALE_UP_STEP, current)
     const goal = Math.min(sustained, spec.max)

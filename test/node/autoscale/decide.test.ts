@@ -91,6 +91,8 @@ describe('decideReplicas', () => {
     expect(woken).toMatchObject({ desired: 1, reason: 'a connection waits for a replica' })
     expect(decideReplicas({ spec: s, current: 0, metrics: rps(0, 0), history: [], now: 0 }).desired).toBe(0)
     expect(decideReplicas({ spec: s, current: 0, metrics: rps(120, 0), history: [], now: 0 }).desired).toBe(3)
+    const counted = decideReplicas({ spec: s, current: 0, metrics: rps(0.5, 0), history: [], now: 0, wanted: true })
+    expect(counted).toMatchObject({ desired: 1, reason: 'a connection waits for a replica; requestsPerSecond 0.5 (target 50 per replica) → 1' })
   })
 
   it('brings a count outside new bounds back inside', () => {
