@@ -13,7 +13,7 @@ import type { AutoscaleOutcome, ClusterView } from '../cluster/index.ts'
 import { noEvents } from '../events/index.ts'
 import type { Events } from '../events/index.ts'
 import type { MemberSample } from '../metrics/index.ts'
-import { AUTOSCALE_TICK_MS, DECISIONS_KEPT, RECOMMENDATIONS_KEPT, STATUS_EVERY_MS } from './constants.ts'
+import { AUTOSCALE_TICK_MS, DECISIONS_KEPT, QUIET_AFTER_WRITE_MS, RECOMMENDATIONS_KEPT, STATUS_EVERY_MS } from './constants.ts'
 import { Figures } from './figures.ts'
 
 export interface AutoscalerInit {
@@ -92,6 +92,9 @@ export class Autoscaler {
     const record = document.service(name)
     const spec = record?.spec.autoscale
     if (record === undefined || spec === undefined) return
+    // Someone else wrote the record just now (a deploy, say): a write of ours could cross it
+    // in gossip and, whole record against whole record, undo it. Wait for it to settle.
+    if (record.by !== this.init.view().self && at >= record.updatedAt && at - record.updatedAt < QUIET_AFTER_WRITE_MS) return
     const history = this.history.get(name) ?? record.autoscale?.recommendations ?? []
     const outcome = decideReplicas({ spec, current: record.spec.replicas, metrics, history, now: at, wanted })
     this.history.set(name, outcome.history)

@@ -41,7 +41,7 @@ const web = (autoscale: object, fields: object = {}) => parseServiceSpec({ name:
 describe('Autoscaler', () => {
   it('scales on new connections per second, then back after the scale-down window, each decision with its reason', async () => {
     const { document, round, report, events } = cluster()
-    writeService(document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '10s' } }), T0)
+    writeService(document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '10s' } }), T0 - 10_000)
     report(0)
     await round(T0, { mesh: [{ service: 'web', total: 0, active: 0 }] })
     expect(document.service('web')!.spec.replicas).toBe(1)
@@ -68,7 +68,7 @@ describe('Autoscaler', () => {
 
   it('keeps the count of an autoscaled service on redeploy, and refuses a manual scale', () => {
     const { document } = cluster()
-    writeService(document, web({ min: 1, max: 5, connections: 10 }), T0)
+    writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 - 10_000)
     document.putService('web', { ...document.service('web')!, spec: { ...document.service('web')!.spec, replicas: 3 } })
     writeService(document, web({ min: 1, max: 5, connections: 10 }, { env: { A: '1' } }), T0 + 1)
     expect(document.service('web')!.spec.replicas).toBe(3)
@@ -79,7 +79,7 @@ describe('Autoscaler', () => {
 
   it('scales on CPU as a share of the limit', async () => {
     const { document, round, report } = cluster()
-    writeService(document, web({ min: 1, max: 4, cpu: 50 }, { resources: { limits: { cpus: 0.2 } } }), T0)
+    writeService(document, web({ min: 1, max: 4, cpu: 50 }, { resources: { limits: { cpus: 0.2 } } }), T0 - 10_000)
     report(0)
     await round(T0, { replicas: [{ service: 'web', container: 'c0', cpuSeconds: 10 }] })
     // 0.38 s of CPU in 2 s under a 0.2 limit: 95 % of it.
@@ -90,7 +90,7 @@ describe('Autoscaler', () => {
 
   it('wakes a service at zero when a connection waits', async () => {
     const { document, round } = cluster()
-    writeService(document, web({ min: 0, max: 3, requestsPerSecond: 50, scaleDown: { window: '0s' } }, { replicas: 0 }), T0)
+    writeService(document, web({ min: 0, max: 3, requestsPerSecond: 50, scaleDown: { window: '0s' } }, { replicas: 0 }), T0 - 10_000)
     await round(T0, {})
     await round(T0 + 2000, {})
     expect(document.service('web')!.spec.replicas).toBe(0)
@@ -99,11 +99,20 @@ describe('Autoscaler', () => {
     expect(document.service('web')!.autoscale!.lastDecision!.reason).toBe('a connection waits for a replica')
   })
 
+  it('leaves a record another member wrote in the last 5 s alone', async () => {
+    const { document, round } = cluster()
+    writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 - 1000)
+    await round(T0, { mesh: [{ service: 'web', total: 0, active: 100 }] })
+    expect(document.service('web')!.spec.replicas).toBe(1)
+    await round(T0 + 4000, { mesh: [{ service: 'web', total: 0, active: 100 }] })
+    expect(document.service('web')!.spec.replicas).toBe(5)
+  })
+
   it('leaves a service it does not coordinate alone', async () => {
     const { document, round } = cluster()
     document.putNode('node-b', { name: 'b', host: '127.0.0.2', apiPort: 1, p2pPort: 2, labels: {}, draining: false, startedAt: 0 })
     // Among a and b, one coordinates "web": find a name the other one does.
-    writeService(document, web({ min: 1, max: 5, connections: 1 }), T0)
+    writeService(document, web({ min: 1, max: 5, connections: 1 }), T0 - 10_000)
     const other = cluster('node-b')
     expect(other).toBeDefined()
     await round(T0, { mesh: [{ service: 'web', total: 0, active: 100 }] })
@@ -115,14 +124,14 @@ describe('Autoscaler', () => {
 
   it('starts a new coordinator from the recommendations in the document', async () => {
     const first = cluster()
-    writeService(first.document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '20s' } }), T0)
+    writeService(first.document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '20s' } }), T0 - 10_000)
     await first.round(T0, { mesh: [{ service: 'web', total: 0, active: 0 }] })
     await first.round(T0 + 2000, { mesh: [{ service: 'web', total: 400, active: 0 }] })
     expect(first.document.service('web')!.spec.replicas).toBe(4)
     const status = first.document.service('web')!.autoscale!
     // Another node takes over with the same record: idle now, but the window still holds 4.
     const second = cluster('node-c')
-    writeService(second.document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '20s' } }), T0)
+    writeService(second.document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '20s' } }), T0 - 10_000)
     second.document.putService('web', { ...second.document.service('web')!, spec: { ...second.document.service('web')!.spec, replicas: 4 }, autoscale: status })
     await second.round(T0 + 4000, { mesh: [{ service: 'web', total: 0, active: 0 }] })
     await second.round(T0 + 6000, { mesh: [{ service: 'web', total: 0, active: 0 }] })
@@ -138,7 +147,7 @@ describe('Autoscaler', () => {
 describe('Figures', () => {
   it('divides each counter by its own interval and counts a reset from zero', () => {
     const { view, document } = cluster()
-    writeService(document, web({ min: 1, max: 5, requestsPerSecond: 50 }), T0)
+    writeService(document, web({ min: 1, max: 5, requestsPerSecond: 50 }), T0 - 10_000)
     const figures = new Figures()
     const sample = (total: number): MemberSample => ({ replicas: [], mesh: [{ service: 'web', total, active: 1 }], waiting: [] })
     expect(figures.update(view(), new Map([['a', sample(100)]]), T0).get('web')).toEqual({ running: 0, connections: 1, at: T0 })
