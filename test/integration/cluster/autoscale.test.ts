@@ -32,17 +32,24 @@ function httpd (name: string, port: number, extra: Record<string, unknown>): Rec
 }
 
 /** HTTP/1.0 GETs started at `perSecond`, each on a new connection (at most 200 in flight). */
-function pacedLoad (host: string, port: number, perSecond: number): { stop: () => Promise<{ sent: number, ok: number, perSecond: number, errors: Record<string, number> }> } {
+function pacedLoad (host: string, port: number, perSecond: number): { stop: () => Promise<{ sent: number, ok: number, perSecond: number, errors: Record<string, number>, failedAt: number[] }> } {
   const started = Date.now()
   let sent = 0
   let ok = 0
   const errors: Record<string, number> = {}
+  /** When each failed GET was sent. */
+  const failedAt: number[] = []
   const inFlight = new Set<Promise<void>>()
   const timer = setInterval(() => {
     const due = Math.floor((Date.now() - started) / 1000 * perSecond) - sent
     for (let i = 0; i < due && inFlight.size < 200; i++) {
       sent++
-      const request: Promise<void> = get(host, port, '/id').then((answer) => { if (answer.ok) ok++; else errors[answer.error ?? '?'] = (errors[answer.error ?? '?'] ?? 0) + 1 }).finally(() => inFlight.delete(request))
+      const at = Date.now()
+      const request: Promise<void> = get(host, port, '/id').then((answer) => {
+        if (answer.ok) { ok++; return }
+        errors[answer.error ?? '?'] = (errors[answer.error ?? '?'] ?? 0) + 1
+        failedAt.push(at)
+      }).finally(() => { inFlight.delete(request) })
       inFlight.add(request)
     }
   }, 10)
@@ -51,7 +58,7 @@ function pacedLoad (host: string, port: number, perSecond: number): { stop: () =
       clearInterval(timer)
       const seconds = (Date.now() - started) / 1000
       await Promise.all(inFlight)
-      return { sent, ok, perSecond: Math.round(sent / seconds), errors }
+      return { sent, ok, perSecond: Math.round(sent / seconds), errors, failedAt }
     }
   }
 }
@@ -81,8 +88,8 @@ describe('autoscaling on three real nodes', () => {
     expect((await api(nodes[1]!.api, 'POST', '/v1/services/web/scale', { replicas: 3 })).status).toBe(409)
     const began = Date.now()
     const load = pacedLoad(HOSTS[0]!, WEB_PORT, 200)
-    let scaled: number
-    let serving: number
+    let scaled = 0
+    let serving = 0
     try {
       await waitFor(async () => (await view('web')).spec.replicas >= 4 || undefined, { timeoutMs: 30_000, intervalMs: 100, what: 'web to be scaled to ≥ 4' })
       scaled = Date.now() - began
@@ -90,7 +97,8 @@ describe('autoscaling on three real nodes', () => {
       serving = Date.now() - began
     } finally {
       const result = await load.stop()
-      console.log(`load: ${result.sent} GETs at ${result.perSecond}/s, ${result.ok} answered; failures: ${JSON.stringify(result.errors)}`)
+      const early = result.failedAt.filter((at) => serving === 0 || at < began + serving).length
+      console.log(`load: ${result.sent} GETs at ${result.perSecond}/s, ${result.ok} answered; failures: ${JSON.stringify(result.errors)}, ${early} of them sent before ≥ 4 replicas were healthy`)
       const v = await view('web')
       console.log(`web: ${v.spec.replicas} wanted, ${JSON.stringify(v.replicas)}; ${JSON.stringify(v.autoscale)}`)
     }
