@@ -17,7 +17,7 @@ interface Decision { at: number, from: number, to: number, reason: string }
 interface View {
   spec: { replicas: number }
   replicas: Array<{ state: string, node: string }>
-  autoscale?: { desired: number, metrics: Record<string, number>, lastDecision?: Decision, decisions: Decision[] }
+  autoscale?: { desired: number, metrics: Record<string, number>, lastDecision?: Decision, decisions: Decision[], coordinator: string }
 }
 
 function httpd (name: string, port: number, extra: Record<string, unknown>): Record<string, unknown> {
@@ -110,7 +110,9 @@ describe('autoscaling on three real nodes', () => {
     // Every node shows the same decisions.
     const shown = await Promise.all(nodes.map(async (n) => (await api<View>(n.api, 'GET', '/v1/services/web')).body.autoscale?.lastDecision?.to))
     expect(shown).toEqual([1, 1, 1])
-    const decisions = (await view('web')).autoscale!.decisions
+    const { decisions, coordinator } = (await view('web')).autoscale!
+    expect(NAMES).toContain(coordinator)
+    console.log(`decisions of web's coordinator, ${coordinator}:`)
     for (const d of decisions) console.log(`  ${new Date(d.at).toISOString()} ${d.from} → ${d.to}: ${d.reason}`)
     expect(decisions.some((d) => d.to >= 4 && d.reason.includes('requestsPerSecond'))).toBe(true)
     expect(decisions.at(-1)).toMatchObject({ to: 1 })
