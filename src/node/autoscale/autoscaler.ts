@@ -13,7 +13,7 @@ import type { AutoscaleOutcome, ClusterView } from '../cluster/index.ts'
 import { noEvents } from '../events/index.ts'
 import type { Events } from '../events/index.ts'
 import type { MemberSample } from '../metrics/index.ts'
-import { AUTOSCALE_TICK_MS, DECISIONS_KEPT, QUIET_AFTER_WRITE_MS, RECOMMENDATIONS_KEPT, STATUS_EVERY_MS } from './constants.ts'
+import { AUTOSCALE_TICK_MS, DECISIONS_KEPT, QUIET_AFTER_WRITE_MS, RECOMMENDATIONS_KEPT, STATUS_EVERY_MS, STATUS_MIN_GAP_MS } from './constants.ts'
 import { Figures } from './figures.ts'
 
 export interface AutoscalerInit {
@@ -117,7 +117,13 @@ export class Autoscaler {
       ;(this.init.events ?? noEvents).emit({ kind: 'service.autoscaled', service: name, replicas: decision.to, previous: decision.from, reason: decision.reason, message: `${name} autoscaled from ${decision.from} to ${decision.to}: ${decision.reason}` })
       return
     }
-    if (before === undefined || at - before.updatedAt >= STATUS_EVERY_MS || before.desired !== status.desired) {
+    // The status is rewritten when the window's recommendations change (at most every
+    // STATUS_MIN_GAP_MS) and otherwise every STATUS_EVERY_MS: each write is a whole record
+    // in the document's log and on the wire.
+    const values = (list: Array<{ replicas: number }>): string => list.map((r) => r.replicas).join(',')
+    const since = before === undefined ? Infinity : at - before.updatedAt
+    const moved = before === undefined || before.desired !== status.desired || values(before.recommendations) !== values(status.recommendations)
+    if (since >= STATUS_EVERY_MS || (moved && since >= STATUS_MIN_GAP_MS)) {
       document.putService(name, { ...record, autoscale: status } satisfies ServiceRecord)
     }
   }

@@ -99,6 +99,18 @@ describe('Autoscaler', () => {
     expect(document.service('web')!.autoscale!.lastDecision!.reason).toBe('a connection waits for a replica')
   })
 
+  it('rewrites an unchanged status only every minute', async () => {
+    const { document, round } = cluster()
+    writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 - 10_000)
+    const writes: number[] = []
+    for (let at = T0; at <= T0 + 70_000; at += 2000) {
+      await round(at, { mesh: [{ service: 'web', total: 0, active: 10 }] })
+      const updated = document.service('web')!.autoscale?.updatedAt
+      if (updated !== undefined && writes.at(-1) !== updated) writes.push(updated)
+    }
+    expect(writes.map((at) => at - T0)).toEqual([0, 60_000])
+  })
+
   it('leaves a record another member wrote in the last 5 s alone', async () => {
     const { document, round } = cluster()
     writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 - 1000)
