@@ -55,7 +55,9 @@ export function writeService (document: ClusterDocument, written: ServiceSpec, n
 }
 
 /** What writeService does with `spec`, given the record there is: the action, the generation it ends at, the image id it records. */
-export function writeOutcome (existing: ServiceRecord | undefined, spec: ServiceSpec, imageId?: string): { action: 'created' | 'updated' | 'unchanged', generation: number, imageId?: string } {
+export function writeOutcome (existing: ServiceRecord | undefined, written: ServiceSpec, imageId?: string): { action: 'created' | 'updated' | 'unchanged', generation: number, imageId?: string } {
+  // As writeService stores it (a stack's dry run plans with this too).
+  const spec = keepAutoscaledCount(existing, written)
   const pinned = imageId ?? (existing?.spec.image === spec.image ? existing.imageId : undefined)
   const image = pinned === undefined ? {} : { imageId: pinned }
   if (existing === undefined) return { action: 'created', generation: 1, ...image }
