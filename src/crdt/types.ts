@@ -1,4 +1,5 @@
 import type { Sealed } from './sealed.ts'
+import type { AutoscaleSpec, AutoscaleStatus } from './autoscale-types.ts'
 import type { ConfigRef, SecretRef } from './stored-types.ts'
 import type { BackupEntry, BackupSpec, TmpfsSpec, VolumeHold, VolumeSpec } from './volume-types.ts'
 
@@ -81,6 +82,8 @@ export interface ServiceSpec {
   stack?: string
   /** Services whose replicas must run (or be healthy) before this one's first replicas start. */
   dependsOn?: ServiceDependency[]
+  /** Replicas between min and max, from the mesh's numbers (decided by the service's coordinator). */
+  autoscale?: AutoscaleSpec
 }
 
 /** One entry of dependsOn: a full service name and what it must reach. */
@@ -142,6 +145,8 @@ export interface ServiceRecord extends Sealed {
   previous?: { spec: ServiceSpec, generation: number, imageId?: string }
   /** Its service addresses' index on every node (cluster/addresses.ts): recorded at creation, kept. */
   addressIndex?: number
+  /** The autoscaler's last evaluation, when the spec has autoscale. */
+  autoscale?: AutoscaleStatus
   createdAt: number
   updatedAt: number
 }

@@ -8,6 +8,7 @@ import { gossip } from '../gossip/index.ts'
 import { nodeLogger, partLogger } from '../logger.ts'
 import type { Logger } from '../logger.ts'
 import { ApiServer } from './api/index.ts'
+import { Autoscaler } from './autoscale/index.ts'
 import { assignmentOf, clusterView } from './cluster/index.ts'
 import type { ClusterView } from './cluster/index.ts'
 import { nodeRecord } from './config.ts'
@@ -143,7 +144,7 @@ export class Daemon {
       view, mesh: () => mesh.stats(), gossip: () => members.stats(), documentBytes: documentSize(document),
       failures: () => reconciler.failuresByService(), reconcile: reconcileTimes
     })
-    const stats = new ReplicaStatsService({ self: { id: this.id, name: config.name }, view, key: transferKeyOf(psk), tls: config.apiTls !== undefined, ...ownAddress(config.host) })
+    const stats = new ReplicaStatsService({ self: { id: this.id, name: config.name }, view, key: transferKeyOf(psk), tls: config.apiTls !== undefined, ...ownAddress(config.host), mesh: () => mesh.stats(), waiting: () => mesh.waiting() })
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
       document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
@@ -161,6 +162,7 @@ export class Daemon {
     await parts.start(mesh)
     await parts.start(new ReplicaNames({ document, view, network: replicaNet, log: part('dns'), ...(config.dnsForward === undefined ? {} : { upstreams: config.dnsForward }) }))
     await parts.start(new RolloutDriver({ document, view, log: part('rollout'), events }))
+    await parts.start(new Autoscaler({ document, view, samples: async () => await stats.samples(), log: part('autoscale'), events }))
     await parts.start(stateful.backups)
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')

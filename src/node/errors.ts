@@ -21,6 +21,7 @@ export const ERRORS = {
   MESHD_LAST_ADMIN: { status: 409, doc: 'The last admin token cannot be revoked.' },
   MESHD_CONFLICT: { status: 409, doc: 'If-Match named a version the service no longer has; read it again and retry.' },
   MESHD_NODE_ALIVE: { status: 409, doc: 'A node that is alive (or the one answering) cannot be removed without force.' },
+  MESHD_AUTOSCALED: { status: 409, doc: 'The service is autoscaled: its replica count is the autoscaler\'s; change autoscale.min and autoscale.max (PUT the spec) instead.' },
   MESHD_SECRET_NOT_FOUND: { status: 404, doc: 'No secret has that name (or that version).' },
   MESHD_CONFIG_NOT_FOUND: { status: 404, doc: 'No config has that name (or that version).' },
   MESHD_EXISTS: { status: 409, doc: 'A secret or config with that name exists; update it instead.' },

@@ -47,6 +47,7 @@ export function relay (client: Socket, route: RouteContext, origin: Origin = { s
   ;(client as Tagged)[STATE] = c
   route.counters.total++
   route.counters.active++
+  if (route.hop === true) { route.counters.hops.total++; route.counters.hops.active++ }
   client.on('error', onClientError)
   client.on('close', onClientClose)
   client.on('timeout', onIdle)
@@ -78,6 +79,7 @@ function dial (c: Connection): void {
   const { route } = c
   const ep = pick(route.live, Date.now())
   if (ep === undefined) {
+    if (c.attempts === 0 && route.hold?.(c.client, () => { if (!c.clientClosed) dial(c) }) === true) return
     route.counters.errors++
     route.settings.log.debug({ service: route.service }, 'no endpoint')
     c.client.destroy()
@@ -271,6 +273,7 @@ function onClientClose (this: Tagged, hadError: boolean): void {
   c.clientClosed = true
   const { counters } = c.route
   counters.active--
+  if (c.route.hop === true) counters.hops.active--
   counters.bytesIn += this.bytesRead
   counters.bytesOut += this.bytesWritten
   const up = c.upstream

@@ -1,5 +1,6 @@
 // What a relayed connection sees of the proxy and of the route it arrived on.
 
+import type { Socket } from 'node:net'
 import type { Endpoint } from './endpoint.ts'
 import type { Logger } from '../logger.ts'
 
@@ -18,6 +19,8 @@ export interface ServiceCounters {
   observed: Record<string, number>
   /** Dial to upstream connect: counts per CONNECT_BUCKETS_MS bound (not cumulative; the last is above them all), and their sum. */
   connect: { counts: number[], sumMs: number }
+  /** Of total and active: hops from another node's mesh (their client was counted there). */
+  hops: { total: number, active: number }
 }
 
 /** What proxy-wide settings a connection needs. */
@@ -43,6 +46,10 @@ export interface RouteContext {
   release: () => void
   /** Signs the hop header of endpoints behind another node's mesh port. */
   readonly meshKey?: Buffer | undefined
+  /** A hop from another node's mesh, not a client of this node. */
+  readonly hop?: boolean
+  /** Holds a client while no endpoint is live (scale from zero), resuming it later; false when it is not held. */
+  hold?: (client: Socket, resume: () => void) => boolean
 }
 
 /** Who a connection is from, beyond its socket: set for hops arriving from another node. */

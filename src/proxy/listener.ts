@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { Endpoint } from './endpoint.ts'
 import { relay } from './connection.ts'
 import { LISTEN_BACKLOG } from './constants.ts'
+import { HeldConnections } from './hold.ts'
 import type { Server, Socket } from 'node:net'
 import type { RelaySettings, RouteContext, ServiceCounters } from './connection.ts'
 import type { EndpointStats, Route } from './types.ts'
@@ -41,6 +42,8 @@ export class RouteListener implements RouteContext {
   private readonly server: Server
   private closed = false
   readonly release: () => void
+  private holdMs: number | undefined
+  private readonly held = new HeldConnections()
 
   constructor (route: Route, address: string, counters: ServiceCounters, owner: ListenerOwner) {
     this.service = route.service
@@ -75,6 +78,7 @@ export class RouteListener implements RouteContext {
     this.proxyProtocol = route.proxyProtocol === true
     this.allowFrom = route.allowFrom === undefined ? undefined : new Set(route.allowFrom)
     this.observeOnly = route.policy === 'observe'
+    this.holdMs = route.holdMs
     const wanted = new Set(route.endpoints)
     const live: Endpoint[] = []
     for (const address of wanted) {
@@ -97,11 +101,28 @@ export class RouteListener implements RouteContext {
       ep.drain(this.owner.drainTimeoutMs)
     }
     this.live = live
+    if (live.length > 0) this.held.release()
+  }
+
+  /** Holds a client while the route has no live endpoint, when it says to (RouteContext.hold). */
+  readonly hold = (client: Socket, resume: () => void): boolean => {
+    if (this.holdMs === undefined || this.closed || this.live.length > 0) return false
+    this.settings.log.info({ service: this.service, published: this.published }, 'holding a connection until a replica is live')
+    return this.held.hold(client, this.holdMs, resume, () => {
+      this.counters.errors++
+      this.settings.log.warn({ service: this.service, published: this.published, ms: this.holdMs }, 'no replica became live in time; connection refused')
+    })
+  }
+
+  /** When the longest-held connection began to wait, or undefined. */
+  waitingSince (): number | undefined {
+    return this.held.since()
   }
 
   /** Stop accepting; open connections drain (or close at once with `now`). */
   close (now = false): void {
     this.closed = true
+    this.held.refuseAll()
     if (this.server.listening) this.server.close()
     for (const ep of this.endpoints.values()) {
       if (now) ep.closeAll()

@@ -102,7 +102,8 @@ export class MeshPortServer {
       settings: owner.settings,
       live: [endpoint],
       release: owner.release,
-      meshKey: owner.meshKey
+      meshKey: owner.meshKey,
+      hop: true
     }
     relay(socket, route, { source: request.source, ...(request.client === undefined ? {} : { client: request.client }) })
   }

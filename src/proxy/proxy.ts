@@ -108,6 +108,7 @@ export class Proxy implements ListenerOwner {
         service,
         published: [],
         connections: { total: c.total, active: c.active },
+        clients: { total: c.total - c.hops.total, active: c.active - c.hops.active },
         bytesIn: c.bytesIn,
         bytesOut: c.bytesOut,
         errors: c.errors,
@@ -128,6 +129,16 @@ export class Proxy implements ListenerOwner {
       for (const ep of listener.stats(now)) mergeEndpoint(s.endpoints, ep)
     }
     return { connections: { active: this.active, max: this.maxConnections }, services: [...byService.values()] }
+  }
+
+  /** The services a connection is held for at this node (no live endpoint yet), with when the first began to wait. */
+  waiting (): Array<{ service: string, since: number }> {
+    const first = new Map<string, number>()
+    for (const listener of this.listeners.values()) {
+      const since = listener.waitingSince()
+      if (since !== undefined) first.set(listener.service, Math.min(since, first.get(listener.service) ?? since))
+    }
+    return [...first].map(([service, since]) => ({ service, since }))
   }
 
   private async apply (): Promise<void> {
@@ -194,7 +205,8 @@ export class Proxy implements ListenerOwner {
     if (c === undefined) {
       c = {
         total: 0, active: 0, bytesIn: 0, bytesOut: 0, errors: 0, retries: 0, refused: 0, denied: {}, observed: {},
-        connect: { counts: new Array<number>(constants.CONNECT_BUCKETS_MS.length + 1).fill(0), sumMs: 0 }
+        connect: { counts: new Array<number>(constants.CONNECT_BUCKETS_MS.length + 1).fill(0), sumMs: 0 },
+        hops: { total: 0, active: 0 }
       }
       this.counters.set(service, c)
     }

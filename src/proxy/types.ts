@@ -21,6 +21,8 @@ export interface Route {
   allowFrom?: string[]
   /** "observe": count connections the policy would refuse, and let them through. */
   policy?: 'enforce' | 'observe'
+  /** While no endpoint is live, hold a new connection up to this long for one to start (an autoscaled service at zero). */
+  holdMs?: number
 }
 
 /** How a node's mesh port serves peers' hops (mesh-header.ts). */
@@ -73,6 +75,8 @@ export interface ServiceStats {
   service: string
   published: number[]
   connections: { total: number, active: number }
+  /** Of connections, those of clients at this node (not hops from another node's mesh): the autoscaler's figures. */
+  clients: { total: number, active: number }
   /** Client → upstream. */
   bytesIn: number
   /** Upstream → client. */

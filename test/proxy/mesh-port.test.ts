@@ -56,6 +56,9 @@ describe('mesh hops and service addresses', () => {
     await a.update([{ service: 'db', published: 19203, address: SERVICE_ADDRESS, endpoints: [`mesh://${NODE_B}:${MESH_PORT}/db/-/5432`] }])
     expect(await fetchFrom(SERVICE_ADDRESS, 19203)).toBe(`${REPLICA}:19202`)
     expect(a.stats().services[0]?.listeners).toEqual([`${SERVICE_ADDRESS}:19203`])
+    // The client is A's; at B it is a hop (the autoscaler counts it once, where it came in).
+    expect(a.stats().services[0]?.clients.total).toBe(1)
+    expect(b.stats().services[0]).toMatchObject({ connections: { total: 1 }, clients: { total: 0 } })
     // A slot address: the hop names the slot.
     await a.update([{ service: 'db', published: 19204, address: SERVICE_ADDRESS, endpoints: [`mesh://${NODE_B}:${MESH_PORT}/db/0/5432`] }])
     expect(await fetchFrom(SERVICE_ADDRESS, 19204)).toBe(`${REPLICA}:19202`)

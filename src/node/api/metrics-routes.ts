@@ -21,5 +21,6 @@ export function registerMetricsRoutes (app: FastifyInstance, init: ApiInit): voi
     if (service !== undefined) requireService(init.view().services, service)
     return await stats.gather(service)
   })
-  app.get('/v1/internal/stats', { config: { peer: (req) => stats.authenticate(req) } }, async () => await stats.local())
+  app.get<{ Querystring: { sample?: string } }>('/v1/internal/stats', { config: { peer: (req) => stats.authenticate(req) } }, async (req) =>
+    req.query.sample === 'autoscale' ? await stats.sample() : await stats.local())
 }

@@ -22,9 +22,10 @@ export interface WriteOptions {
  * (not on scale). Without `opts.imageId`, a record whose image is unchanged keeps its id,
  * and a new image is recorded without one.
  */
-export function writeService (document: ClusterDocument, spec: ServiceSpec, now = Date.now(), opts: WriteOptions = {}): WriteResult {
-  assertPortsFree(document, spec, opts)
-  const existing = document.service(spec.name)
+export function writeService (document: ClusterDocument, written: ServiceSpec, now = Date.now(), opts: WriteOptions = {}): WriteResult {
+  assertPortsFree(document, written, opts)
+  const existing = document.service(written.name)
+  const spec = keepAutoscaledCount(existing, written)
   const outcome = writeOutcome(existing, spec, opts.imageId)
   const image = outcome.imageId === undefined ? {} : { imageId: outcome.imageId }
   if (existing === undefined) {
@@ -45,7 +46,7 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
   const from = inProgress(existing, rollout) && rollout.from === existing.previous?.generation
     ? existing.previous
     : { spec: existing.spec, generation: existing.generation, ...(existing.imageId === undefined ? {} : { imageId: existing.imageId }) }
-  const record: ServiceRecord = { spec, generation, ...image, previous: from, ...(existing.addressIndex === undefined ? {} : { addressIndex: existing.addressIndex }), createdAt: existing.createdAt, updatedAt: now }
+  const record: ServiceRecord = { spec, generation, ...image, previous: from, ...(existing.addressIndex === undefined ? {} : { addressIndex: existing.addressIndex }), ...(existing.autoscale === undefined || spec.autoscale === undefined ? {} : { autoscale: existing.autoscale }), createdAt: existing.createdAt, updatedAt: now }
   document.transact(() => {
     document.putService(spec.name, record)
     document.putRollout(spec.name, newRollout(record, from.generation, now))
@@ -54,7 +55,9 @@ export function writeService (document: ClusterDocument, spec: ServiceSpec, now 
 }
 
 /** What writeService does with `spec`, given the record there is: the action, the generation it ends at, the image id it records. */
-export function writeOutcome (existing: ServiceRecord | undefined, spec: ServiceSpec, imageId?: string): { action: 'created' | 'updated' | 'unchanged', generation: number, imageId?: string } {
+export function writeOutcome (existing: ServiceRecord | undefined, written: ServiceSpec, imageId?: string): { action: 'created' | 'updated' | 'unchanged', generation: number, imageId?: string } {
+  // As writeService stores it (a stack's dry run plans with this too).
+  const spec = keepAutoscaledCount(existing, written)
   const pinned = imageId ?? (existing?.spec.image === spec.image ? existing.imageId : undefined)
   const image = pinned === undefined ? {} : { imageId: pinned }
   if (existing === undefined) return { action: 'created', generation: 1, ...image }
@@ -80,9 +83,23 @@ export function rollbackService (document: ClusterDocument, name: string, slots:
   return back.record
 }
 
-/** Sets the replica count of an existing service. */
+/**
+ * A redeploy of an autoscaled service keeps the autoscaler's count (within the new bounds):
+ * `replicas` is only where a new service starts, as kubectl apply leaves an HPA's count alone.
+ */
+function keepAutoscaledCount (existing: ServiceRecord | undefined, spec: ServiceSpec): ServiceSpec {
+  if (existing?.spec.autoscale === undefined || spec.autoscale === undefined) return spec
+  const replicas = Math.min(spec.autoscale.max, Math.max(spec.autoscale.min, existing.spec.replicas))
+  return replicas === spec.replicas ? spec : { ...spec, replicas }
+}
+
+/** Sets the replica count of an existing service; refused (MESHD_AUTOSCALED) when its autoscaler sets it. */
 export function scaleService (document: ClusterDocument, name: string, replicas: number, opts: WriteOptions = {}): WriteResult {
   const existing = requireService(document.services(), name)
+  const autoscale = existing.spec.autoscale
+  if (autoscale !== undefined) {
+    throw new MeshdError('MESHD_AUTOSCALED', `service "${name}" is autoscaled between ${autoscale.min} and ${autoscale.max} replicas: change autoscale.min and autoscale.max in its spec (PUT /v1/services/${name}), or remove autoscale, to set its count`, 'replicas')
+  }
   return writeService(document, { ...existing.spec, replicas }, Date.now(), opts)
 }
 

@@ -67,7 +67,7 @@ export interface ApiInit {
   /** GET /metrics without a token (--metrics-public). */
   metricsPublic?: boolean
   /** GET /v1/stats and the member-to-member /v1/internal/stats behind it. */
-  stats?: Pick<ReplicaStatsService, 'gather' | 'local' | 'authenticate'>
+  stats?: Pick<ReplicaStatsService, 'gather' | 'local' | 'sample' | 'authenticate'>
 }
 
 export interface MeshStatus {

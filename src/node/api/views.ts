@@ -1,11 +1,11 @@
 // What the API returns for services and replicas: plain views built from the document.
 
-import type { ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
+import type { AutoscaleStatus, ReplicaRecord, RolloutRecord, ServiceRecord, SlotFailure } from '../../crdt/index.ts'
 import { byText } from '../../placement/index.ts'
 import type { Placement } from '../../placement/index.ts'
 import { seesSecrets } from '../auth/index.ts'
 import type { Principal } from '../auth/index.ts'
-import { dataOf, hasVolumes, notDead, recordVersion } from '../cluster/index.ts'
+import { coordinatorOf, dataOf, hasVolumes, notDead, recordVersion } from '../cluster/index.ts'
 import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 
@@ -21,7 +21,7 @@ export interface ReplicaView {
   lastFailure?: SlotFailure
 }
 
-export interface ServiceView extends ServiceRecord {
+export interface ServiceView extends Omit<ServiceRecord, 'autoscale'> {
   /** The service's address on the node that answered, and the names its replicas reach it by. */
   address?: string
   names?: string[]
@@ -37,6 +37,8 @@ export interface ServiceView extends ServiceRecord {
   mesh?: ServiceMeshView
   /** The last rolling update or rollback: its phase and how far it got. */
   rollout?: RolloutView
+  /** An autoscaled service: the coordinator's last evaluation, and which member decides now. */
+  autoscale?: Partial<AutoscaleStatus> & { coordinator?: string }
 }
 
 export interface RolloutView {
@@ -94,8 +96,13 @@ export function serviceView (view: ClusterView, record: ServiceRecord, placement
       updated: healthy.filter((r) => r.generation === record.generation).length
     },
     ...(mesh === undefined ? {} : { mesh }),
-    ...(rollout === undefined ? {} : { rollout: rolloutView(rollout, total) })
+    ...(rollout === undefined ? {} : { rollout: rolloutView(rollout, total) }),
+    ...(record.spec.autoscale === undefined ? {} : { autoscale: { ...record.autoscale, coordinator: memberName(view, coordinatorOf(view, name)) } })
   }
+}
+
+function memberName (view: ClusterView, id: string | undefined): string | undefined {
+  return id === undefined ? undefined : view.nodes[id]?.name ?? id
 }
 
 function rolloutView (rollout: RolloutRecord, total: number): RolloutView {

@@ -25,3 +25,6 @@ export const REAP_AFTER_MS = 24 * 3600 * 1000
 
 /** Addresses per service in a node's service range: the service's own, then one per slot (15). */
 export const SERVICE_BLOCK = 16
+
+/** How long the mesh holds a new connection to an autoscaled service at zero while a replica starts. */
+export const WAKE_HOLD_MS = 30_000

@@ -7,6 +7,7 @@
 import type { NodeRecord, ReplicaRecord, ServiceRecord } from '../../crdt/index.ts'
 import type { Route } from '../../proxy/index.ts'
 import { serviceAddresses } from './addresses.ts'
+import { WAKE_HOLD_MS } from './constants.ts'
 import type { ServiceAddresses, ServiceRange } from './addresses.ts'
 import { notDead } from './view.ts'
 import type { ClusterView } from './view.ts'
@@ -35,7 +36,9 @@ function routesOf (view: ClusterView, record: ServiceRecord, serving: Serving[],
   const { spec } = record
   const policy = {
     ...(spec.allowFrom === undefined ? {} : { allowFrom: spec.allowFrom }),
-    ...(spec.policy === undefined ? {} : { policy: spec.policy })
+    ...(spec.policy === undefined ? {} : { policy: spec.policy }),
+    // An autoscaled service that may be at zero: a new connection waits for its first replica.
+    ...(spec.autoscale?.min === 0 ? { holdMs: WAKE_HOLD_MS } : {})
   }
   const routes: Route[] = []
   const targets = new Set<number>()

@@ -4,7 +4,7 @@
 
 /** Every kind of event, as `event:` names it on the stream. */
 export const EVENT_KINDS = [
-  'service.deployed', 'service.updated', 'service.scaled', 'service.removed',
+  'service.deployed', 'service.updated', 'service.scaled', 'service.autoscaled', 'service.removed',
   'replica.started', 'replica.healthy', 'replica.unhealthy', 'replica.failed', 'replica.stopped', 'replica.moved',
   'member.alive', 'member.suspect', 'member.dead', 'node.drained', 'node.undrained',
   'rollout.started', 'rollout.progress', 'rollout.done', 'rollout.rolledback', 'rollout.paused'

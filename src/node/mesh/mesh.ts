@@ -113,6 +113,11 @@ export class Mesh {
     return { ...this.proxy.stats(), problems: this.proxy.problems() }
   }
 
+  /** The services a connection waits for at this node (scale from zero). */
+  waiting (): Array<{ service: string, since: number }> {
+    return this.proxy.waiting()
+  }
+
   /** One service's counters and listener problems on this node. */
   service (name: string): ServiceMeshView {
     const stats = this.proxy.stats().services.find((s) => s.service === name)

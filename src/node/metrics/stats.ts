@@ -17,6 +17,8 @@ import type { ClusterView } from '../cluster/index.ts'
 import { checkTicket, constants as transfer, issueTicket, ReplayGuard, TicketRefused } from '../transfer/index.ts'
 import { CPU_SAMPLE_MS, MEMBER_STATS_MAX_BYTES, MEMBER_STATS_TIMEOUT_MS } from './constants.ts'
 import { replicaUsage } from './scrape.ts'
+import { isMemberSample, localSample } from './samples.ts'
+import type { MemberSample, SampleSources } from './samples.ts'
 
 /** One replica's usage, as GET /v1/stats answers it. */
 export interface ReplicaStats {
@@ -50,6 +52,9 @@ export interface StatsInit {
   /** The address this node's client sockets bind to; unset: any. */
   localAddress?: string
   cgroupRoot?: string
+  /** The mesh's counters and the services a connection waits for, for autoscale samples. */
+  mesh?: SampleSources['mesh']
+  waiting?: SampleSources['waiting']
 }
 
 export class ReplicaStatsService {
@@ -83,11 +88,32 @@ export class ReplicaStatsService {
     const answers = await Promise.all(Object.entries(view.nodes).map(async ([id, node]) => {
       if (id === view.self) return await this.local()
       if (stateOf(view, id) === 'dead') { unreachable.push(node.name); return [] }
-      return await this.ask(id, node.host, node.apiPort).catch(() => { unreachable.push(node.name); return [] })
+      return await this.ask(id, node.host, node.apiPort).then((parsed) => {
+        if (!Array.isArray(parsed) || !parsed.every(isReplicaStats)) throw new Error(`stats of ${node.name}: not a list of replica stats`)
+        return parsed
+      }).catch(() => { unreachable.push(node.name); return [] })
     }))
     const replicas = answers.flat().filter((r) => service === undefined || r.service === service)
       .sort((a, b) => byText(a.service, b.service) || a.slot - b.slot || byText(a.node, b.node))
     return { replicas, unreachable: unreachable.sort(byText) }
+  }
+
+  /** This node's autoscale sample (counters as they stand). */
+  async sample (): Promise<MemberSample> {
+    const { view, mesh, waiting, cgroupRoot } = this.init
+    return await localSample({ view, ...(mesh === undefined ? {} : { mesh }), ...(waiting === undefined ? {} : { waiting }), ...(cgroupRoot === undefined ? {} : { cgroupRoot }) })
+  }
+
+  /** Every member's autoscale sample that answered in time, by member id (dead ones are not asked). */
+  async samples (): Promise<Map<string, MemberSample>> {
+    const view = this.init.view()
+    const answers = await Promise.all(Object.entries(view.nodes).map(async ([id, node]) => {
+      if (id === view.self) return [id, await this.sample()] as const
+      if (stateOf(view, id) === 'dead') return undefined
+      const answer = await this.ask(id, node.host, node.apiPort, '?sample=autoscale').catch(() => undefined)
+      return isMemberSample(answer) ? [id, answer] as const : undefined
+    }))
+    return new Map(answers.filter((a) => a !== undefined))
   }
 
   /** The front door's check of GET /v1/internal/stats: undefined when its ticket holds, else why not. */
@@ -105,11 +131,11 @@ export class ReplicaStatsService {
     return `stats/${id}`
   }
 
-  /** One member's replicas, or a rejection when it does not answer in time or answers nonsense. */
-  private async ask (id: string, host: string, port: number): Promise<ReplicaStats[]> {
+  /** One member's answer as JSON, or a rejection when it does not answer in time. */
+  private async ask (id: string, host: string, port: number, query = ''): Promise<unknown> {
     const { header } = issueTicket(this.init.key, 'pull', this.resource(id), this.init.self.id)
     const options = {
-      host, port, method: 'GET', path: '/v1/internal/stats', agent: false,
+      host, port, method: 'GET', path: `/v1/internal/stats${query}`, agent: false,
       headers: { [transfer.TICKET_HEADER]: header, connection: 'close', host: `${host}:${port}` },
       signal: AbortSignal.timeout(MEMBER_STATS_TIMEOUT_MS),
       ...(this.init.localAddress === undefined ? {} : { localAddress: this.init.localAddress })
@@ -121,9 +147,7 @@ export class ReplicaStatsService {
     })
     const body = await readAll(answer)
     if (answer.statusCode !== 200) throw new Error(`stats of ${host}:${port}: HTTP ${answer.statusCode}`)
-    const parsed = JSON.parse(body) as unknown
-    if (!Array.isArray(parsed) || !parsed.every(isReplicaStats)) throw new Error(`stats of ${host}:${port}: not a list of replica stats`)
-    return parsed
+    return JSON.parse(body) as unknown
   }
 }
 

@@ -104,3 +104,10 @@ export const MAX_DEPENDS_ON = 64
  * down, and SIGKILL. SIGSTOP and the fault signals (SIGSEGV, …) never end a process cleanly.
  */
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGPWR', 'SIGABRT', 'SIGALRM'] as const
+
+/** Autoscale targets: a CPU percentage (of a limit, or above 100 of a reservation), connections, new connections per second. */
+export const MAX_AUTOSCALE_CPU = 1000
+export const MAX_AUTOSCALE_CONNECTIONS = 1_000_000
+export const MAX_AUTOSCALE_RPS = 1_000_000
+/** The longest scale-up or scale-down window: one hour (the scale-down history is kept that long). */
+export const MAX_AUTOSCALE_WINDOW_MS = 3_600_000

@@ -4,6 +4,7 @@
 
 import type { HealthSpec, ServiceSpec } from '../../crdt/index.ts'
 import type { ServiceSpecInput } from './schema.ts'
+import { normaliseAutoscale, startingReplicas } from './autoscale.ts'
 import { DEFAULT_REPLICAS } from './constants.ts'
 import { normaliseConfigs, normaliseSecrets } from './files.ts'
 import { normaliseDependsOn } from './stack.ts'
@@ -23,7 +24,7 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.stopGracePeriod === undefined ? {} : { stopGracePeriod: input.stopGracePeriod }),
     // Object.fromEntries defines own properties, so no key can reach a prototype.
     env: Object.fromEntries(Object.entries(input.env ?? {})),
-    replicas: input.replicas ?? DEFAULT_REPLICAS,
+    replicas: input.replicas ?? (input.autoscale === undefined ? DEFAULT_REPLICAS : startingReplicas(input.autoscale, DEFAULT_REPLICAS)),
     ports: (input.ports ?? []).map((port) => ({ ...(port.published === undefined ? {} : { published: port.published }), target: port.target, ...(port.proxyProtocol === true ? { proxyProtocol: true } : {}) })),
     ...(input.health === undefined ? {} : { health: copyHealth(input.health) }),
     labels: Object.fromEntries(Object.entries(input.labels ?? {})),
@@ -41,7 +42,8 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.tmpfs === undefined || input.tmpfs.length === 0 ? {} : { tmpfs: normaliseTmpfs(input.tmpfs) }),
     ...(input.backup === undefined ? {} : { backup: normaliseBackup(input.backup) }),
     ...(input.stack === undefined ? {} : { stack: input.stack }),
-    ...(input.dependsOn === undefined || input.dependsOn.length === 0 ? {} : { dependsOn: normaliseDependsOn(input.dependsOn) })
+    ...(input.dependsOn === undefined || input.dependsOn.length === 0 ? {} : { dependsOn: normaliseDependsOn(input.dependsOn) }),
+    ...(input.autoscale === undefined ? {} : { autoscale: normaliseAutoscale(input.autoscale) })
   }
 }
 

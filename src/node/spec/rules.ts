@@ -3,6 +3,7 @@
 // always the same for the same input.
 
 import type { HealthSpec, PortSpec } from '../../crdt/index.ts'
+import { autoscaleProblem } from './autoscale.ts'
 import { MAX_PORT, MIN_PORT } from './constants.ts'
 import { normaliseConfigs, normaliseSecrets } from './files.ts'
 import type { SpecProblem } from './issues.ts'
@@ -20,6 +21,7 @@ export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefi
     mountTargetProblem({ secrets: normaliseSecrets(spec.secrets ?? []), configs: normaliseConfigs(spec.configs ?? []), volumes: spec.volumes ?? [], tmpfs: spec.tmpfs ?? [] }) ??
     volumeProblem(spec.volumes ?? [], spec.backup) ??
     stackProblem(spec) ??
+    autoscaleProblem(spec) ??
     (spec.policy !== undefined && spec.allowFrom === undefined ? { path: ['policy'], message: 'only with allowFrom, expected allowFrom to say who is allowed' } : undefined)
 }
 

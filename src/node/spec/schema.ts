@@ -11,6 +11,7 @@ import {
   MAX_ALLOW_FROM, MAX_PORTS, MAX_REPLICAS, MAX_RESTART_ATTEMPTS, MAX_RETRIES, MAX_UPDATE_DURATION_MS, MIN_CPUS_LIMIT, MIN_MEMORY_LIMIT, MIN_PORT, MIN_RETRIES,
   RESERVED_LABEL_PREFIX
 } from './constants.ts'
+import { autoscaleSchema } from './autoscale.ts'
 import { configRefs, secretRefs } from './files.ts'
 import { imageReferenceProblem } from './image.ts'
 import { processFields } from './process.ts'
@@ -155,8 +156,9 @@ export const serviceSpecSchema = strictObject({
   volumes: volumesSchema.optional(),
   tmpfs: tmpfsSchema.optional(),
   backup: backupSchema.optional(),
-  ...stackFields
-}, 'an object with the service spec: {name, image, command, entrypoint, user, workingDir, stopSignal, stopGracePeriod, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs, volumes, tmpfs, backup, stack, dependsOn}')
+  ...stackFields,
+  autoscale: autoscaleSchema.optional()
+}, 'an object with the service spec: {name, image, command, entrypoint, user, workingDir, stopSignal, stopGracePeriod, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs, volumes, tmpfs, backup, stack, dependsOn, autoscale}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')

@@ -87,6 +87,18 @@ const schemas = {
   configs: z.object({ ...sealed, ...stored, data: base64(STORED_BASE64) })
 } as const
 
+const decision = z.object({ at: time, from: count(MAX_REPLICAS), to: count(MAX_REPLICAS), reason: text(1024) })
+const figure = z.number().finite().nonnegative().optional()
+const autoscaleStatus = z.object({
+  desired: count(MAX_REPLICAS),
+  metrics: z.object({ running: count(MAX_REPLICAS * 4), cpu: figure, connections: figure, requestsPerSecond: figure, at: time }),
+  lastDecision: decision.optional(),
+  decisions: z.array(decision).max(32),
+  recommendations: z.array(z.object({ at: time, replicas: count(MAX_REPLICAS) })).max(256),
+  by: text(128).optional(),
+  updatedAt: time
+})
+
 const serviceRecord = z.object({
   ...sealed,
   spec: z.unknown(),
@@ -94,6 +106,7 @@ const serviceRecord = z.object({
   previous: z.object({ spec: z.unknown(), generation, imageId: text(128).optional() }).optional(),
   imageId: text(128).optional(),
   addressIndex: count(2 ** 16).optional(),
+  autoscale: autoscaleStatus.optional(),
   createdAt: time,
   updatedAt: time
 })

@@ -35,7 +35,7 @@ const clusterView = view({
 })
 
 const mesh: ServiceStats = {
-  service: 'web', published: [8080], connections: { total: 1000, active: 2 }, bytesIn: 80_000, bytesOut: 120_000,
+  service: 'web', published: [8080], connections: { total: 1000, active: 2 }, clients: { total: 1000, active: 2 }, bytesIn: 80_000, bytesOut: 120_000,
   errors: 3, retries: 2, refused: 0, denied: { external: 4 }, observed: {}, listeners: [], endpoints: [],
   connect: { boundsMs: proxyConstants.CONNECT_BUCKETS_MS, counts: [900, 90, ...new Array<number>(proxyConstants.CONNECT_BUCKETS_MS.length - 2).fill(0), 10], sumMs: 800 }
 }
