@@ -1,6 +1,7 @@
 export * from './types.ts'
 export * from './stored-types.ts'
 export * from './volume-types.ts'
+export * from './alert-types.ts'
 export type { Sealed } from './sealed.ts'
 export { ClusterDocument, LOCAL } from './document.ts'
 export { canonicalJson, sealedText, unsealed } from './seal.ts'
