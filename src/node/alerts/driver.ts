@@ -104,12 +104,13 @@ export class AlertDriver {
       const state = states[name]
       // Our own claims first: posted whoever coordinates now.
       const notice = state?.notice
-      if (notice?.phase === 'sending' && notice.by === view.self && !this.inFlight.has(notice.id)) this.send(name, notice.id)
+      this.sendOwn(name, state, view.self)
       if (!this.stableCoordinator(name, view)) continue
       const claimed = takeOver(state, view, this.now())
       if (claimed !== undefined) {
         this.init.log.warn({ alert: name, notice: claimed.notice?.id, from: notice?.by }, 'took over a notice whose sender is dead')
         this.write(name, claimed)
+        this.sendOwn(name, claimed, view.self)
         continue
       }
       if (sending(state)) continue
@@ -123,7 +124,9 @@ export class AlertDriver {
       if (parsed.kind === 'service.errors') samples.traffic ??= (traffic ??= this.trafficDelta())
       const ruleRef = { name, key: `${formatRule(parsed)}|${rule.for ?? '0s'}`, forMs: alertForMs(rule.for) }
       const next = nextState(state, ruleRef, evaluateRule(parsed, view, samples), this.now(), view.self)
-      if (next !== undefined) this.transition(name, rule, state, next)
+      if (next === undefined) continue
+      this.transition(name, rule, state, next)
+      this.sendOwn(name, next, view.self)
     }
   }
 
@@ -155,6 +158,12 @@ export class AlertDriver {
     } catch (err) {
       this.init.log.error({ err, alert: name }, 'could not write an alert state')
     }
+  }
+
+  /** Posts the notice of `state` when this node claimed it and is not posting it already. */
+  private sendOwn (name: string, state: AlertStateRecord | undefined, self: string): void {
+    const notice = state?.notice
+    if (notice?.phase === 'sending' && notice.by === self && !this.inFlight.has(notice.id)) this.send(name, notice.id)
   }
 
   // Settle, check the claim is still ours, post, record the outcome.
