@@ -58,6 +58,9 @@ export class AlertDriver {
   private readonly coordinating = new Map<string, number>()
   /** Notice ids this node is posting now. */
   private readonly inFlight = new Set<string>()
+  /** Notice ids claimed by this run; a claim of this node's earlier run waits until its document has caught up. */
+  private readonly claimed = new Set<string>()
+  private firstPass: number | undefined
 
   constructor (init: AlertDriverInit) {
     this.init = init
@@ -94,6 +97,7 @@ export class AlertDriver {
 
   private async pass (): Promise<void> {
     const view = this.init.view()
+    this.firstPass ??= this.now()
     this.failures = noteFailures(this.failures, view, FAILURE_MEMORY_MS)
     const rules = this.init.rules()
     const states = this.init.states()
@@ -110,6 +114,7 @@ export class AlertDriver {
       if (claimed !== undefined) {
         this.init.log.warn({ alert: name, notice: claimed.notice?.id, from: notice?.by }, 'took over a notice whose sender is dead')
         this.write(name, claimed)
+        if (claimed.notice !== undefined) this.claimed.add(claimed.notice.id)
         this.sendOwn(name, claimed, view.self)
         continue
       }
@@ -126,6 +131,7 @@ export class AlertDriver {
       const next = nextState(state, ruleRef, evaluateRule(parsed, view, samples), this.now(), view.self)
       if (next === undefined) continue
       this.transition(name, rule, state, next)
+      if (next.notice !== undefined && next.notice.by === view.self) this.claimed.add(next.notice.id)
       this.sendOwn(name, next, view.self)
     }
   }
@@ -163,7 +169,10 @@ export class AlertDriver {
   /** Posts the notice of `state` when this node claimed it and is not posting it already. */
   private sendOwn (name: string, state: AlertStateRecord | undefined, self: string): void {
     const notice = state?.notice
-    if (notice?.phase === 'sending' && notice.by === self && !this.inFlight.has(notice.id)) this.send(name, notice.id)
+    if (notice?.phase !== 'sending' || notice.by !== self || this.inFlight.has(notice.id)) return
+    // A claim from before a restart may have been taken over and sent meanwhile: wait for the peers' word.
+    if (!this.claimed.has(notice.id) && this.now() - (this.firstPass ?? 0) < (this.init.handoverMs ?? ALERT_HANDOVER_MS)) return
+    this.send(name, notice.id)
   }
 
   // Settle, check the claim is still ours, post, record the outcome.
@@ -186,7 +195,7 @@ export class AlertDriver {
       const done = noticeDone(this.init.states()[name], id, delivery, this.now())
       if (done !== undefined) this.write(name, done)
     }
-    run().catch((err: unknown) => { if (!signal.aborted) log.error({ err, alert: name }, 'alert notification failed') }).finally(() => { this.inFlight.delete(id) })
+    run().catch((err: unknown) => { if (!signal.aborted) log.error({ err, alert: name }, 'alert notification failed') }).finally(() => { this.inFlight.delete(id); this.claimed.delete(id) })
   }
 
   // This node's mesh traffic since the last pass (counters are cumulative).
