@@ -9,8 +9,11 @@ export interface AlertRecord extends Sealed {
   when: string
   /** How long the condition must hold before the alert fires ("30s"); absent: at once. */
   for?: string
-  /** Where notifications go: an http(s) URL, Alertmanager's webhook format. */
-  notify: { webhook: string }
+  /**
+   * Where notifications go: an http(s) URL, Alertmanager's webhook format. Never with
+   * credentials in it: those are `credentials`, "user:password" sealed under the secrets key.
+   */
+  notify: { webhook: string, credentials?: { nonce: string, data: string, key: string } }
   createdAt: number
   updatedAt: number
 }

@@ -163,7 +163,7 @@ export class Daemon {
     await parts.start(new ReplicaNames({ document, view, network: replicaNet, log: part('dns'), ...(config.dnsForward === undefined ? {} : { upstreams: config.dnsForward }) }))
     await parts.start(new RolloutDriver({ document, view, log: part('rollout'), events }))
     await parts.start(new AlertDriver({
-      document, view, rules: () => trust.alerts(), states: () => trust.alertStates(), log: part('alerts'), events, externalURL: this.url, ...ownAddress(config.host),
+      document, view, rules: () => trust.alerts(), states: () => trust.alertStates(), log: part('alerts'), events, externalURL: this.url, secretsKey, ...ownAddress(config.host),
       cpu: async () => (await stats.gather()).replicas,
       traffic: () => mesh.stats().services.map((s) => ({ service: s.service, connections: s.connections.total, errors: s.errors }))
     }))

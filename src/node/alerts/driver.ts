@@ -12,7 +12,8 @@ import { coordinatorOf } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import { noEvents } from '../events/index.ts'
 import type { Events } from '../events/index.ts'
-import { alertForMs, formatRule, parseRule, redactWebhook } from '../spec/index.ts'
+import { alertForMs, formatRule, parseRule } from '../spec/index.ts'
+import { openWebhook, shownWebhook } from './credentials.ts'
 import { ALERT_HANDOVER_MS, ALERT_SETTLE_MS, ALERT_TICK_MS, FAILURE_MEMORY_MS } from './constants.ts'
 import { evaluateRule } from './evaluate.ts'
 import type { AlertSamples, CpuSample, TrafficSample } from './evaluate.ts'
@@ -34,6 +35,8 @@ export interface AlertDriverInit {
   /** This node's API URL: the payloads' externalURL. */
   externalURL: string
   localAddress?: string
+  /** Opens a webhook's sealed credentials (stored/ secretsKeyOf). */
+  secretsKey?: Buffer
   /** Every replica's CPU share (metrics/ ReplicaStatsService.gather), for replica.cpu rules. */
   cpu?: () => Promise<CpuSample[]>
   /** This node's mesh counters per service, cumulative (connections, errors), for service.errors rules. */
@@ -153,7 +156,7 @@ export class AlertDriver {
     if (next.notice !== undefined && next.notice.id !== before?.notice?.id) {
       const firing = next.notice.status === 'firing'
       const what = (next.instances ?? []).map((i) => Object.values(i.labels).join('/')).join(', ')
-      this.init.log.info({ alert: name, status: next.notice.status, webhook: redactWebhook(rule.notify.webhook) }, `alert ${firing ? 'firing' : 'resolved'}`)
+      this.init.log.info({ alert: name, status: next.notice.status, webhook: shownWebhook(rule.notify) }, `alert ${firing ? 'firing' : 'resolved'}`)
       events.emit({ kind: firing ? 'alert.firing' : 'alert.resolved', alert: name, message: `alert ${name} ${firing ? 'firing' : 'resolved'}: ${rule.when}${what === '' ? '' : ` (${what})`}` })
     }
   }
@@ -188,8 +191,18 @@ export class AlertDriver {
       if (rule === undefined || state?.notice?.id !== id || state.notice.by !== this.init.view().self || state.notice.phase !== 'sending') return
       const payload = webhookPayload(name, rule.when, state, state.notice.status, this.init.externalURL)
       const post = this.init.post ?? postWebhook
-      const delivery = await post(rule.notify.webhook, payload, { signal, ...(this.init.localAddress === undefined ? {} : { localAddress: this.init.localAddress }) })
-      const webhook = redactWebhook(rule.notify.webhook)
+      let url: string | undefined
+      try {
+        url = openWebhook(this.init.secretsKey, name, rule.notify)
+      } catch (err) {
+        url = undefined
+        log.error({ err, alert: name }, 'cannot open the webhook\'s credentials')
+      }
+      // A notice that cannot be posted is marked failed, never left claimed (it would hold the rule's state).
+      const delivery = url === undefined
+        ? { ok: false, attempts: 0, error: 'the webhook\'s credentials do not open on this node' }
+        : await post(url, payload, { signal, ...(this.init.localAddress === undefined ? {} : { localAddress: this.init.localAddress }) })
+      const webhook = shownWebhook(rule.notify)
       if (delivery.ok) log.info({ alert: name, notice: id, webhook, attempts: delivery.attempts }, 'alert notification sent')
       else log.warn({ alert: name, notice: id, webhook, attempts: delivery.attempts, error: delivery.error }, 'alert notification failed')
       const done = noticeDone(this.init.states()[name], id, delivery, this.now())

@@ -1,6 +1,6 @@
 // The routes of alert rules: written by operators and admins (alerts:write), read by any
 // token. A rule is parsed before it is written (spec/alert.ts); a view never shows the
-// webhook's credentials, whoever asks (they stay in the document, for the coordinator).
+// webhook's credentials, whoever asks (the document keeps them sealed: alerts/credentials.ts).
 
 import type { FastifyInstance } from 'fastify'
 import type { AlertRecord, AlertStateRecord } from '../../crdt/index.ts'
@@ -8,7 +8,8 @@ import { byText } from '../../placement/index.ts'
 import { coordinatorOf } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import { MeshdError } from '../errors.ts'
-import { parseAlertRequest, redactWebhook } from '../spec/index.ts'
+import { parseAlertRequest } from '../spec/index.ts'
+import { sealWebhook, shownWebhook } from '../alerts/index.ts'
 import type { ApiInit } from './types.ts'
 
 /** An alert rule as GET /v1/alerts shows it: the rule, its state and its last notice. */
@@ -54,10 +55,17 @@ export function registerAlertRoutes (app: FastifyInstance, init: ApiInit): void 
     const request = parseAlertRequest(req.body)
     const before = init.document.alerts()[name]
     const now = Date.now()
-    const record: AlertRecord = { when: request.when, ...(request.for === undefined ? {} : { for: request.for }), notify: request.notify, createdAt: before?.createdAt ?? now, updatedAt: now }
-    const same = before !== undefined && before.when === record.when && before.for === record.for && before.notify.webhook === record.notify.webhook
+    let notify: AlertRecord['notify']
+    try {
+      notify = sealWebhook(init.secretsKey, name, request.notify.webhook)
+    } catch (err) {
+      throw new MeshdError('MESHD_INVALID_SPEC', `notify.webhook: ${(err as Error).message}; give a URL without credentials`, 'notify.webhook')
+    }
+    const record: AlertRecord = { when: request.when, ...(request.for === undefined ? {} : { for: request.for }), notify, createdAt: before?.createdAt ?? now, updatedAt: now }
+    // Sealed credentials differ at every write (fresh keys): a rule with them is always written.
+    const same = before !== undefined && before.when === record.when && before.for === record.for && notify.credentials === undefined && before.notify.credentials === undefined && before.notify.webhook === notify.webhook
     if (!same) init.document.putAlert(name, record)
-    init.log.info({ alert: name, when: record.when, webhook: redactWebhook(record.notify.webhook), by: req.principal?.name }, before === undefined ? 'alert created' : 'alert updated')
+    init.log.info({ alert: name, when: record.when, webhook: shownWebhook(notify), by: req.principal?.name }, before === undefined ? 'alert created' : 'alert updated')
     return await reply.status(before === undefined ? 201 : 200).send(alertView(name, same ? before : record, states()[name], init.view()))
   })
 
@@ -79,7 +87,7 @@ export function alertView (name: string, rule: AlertRecord, state: AlertStateRec
     name,
     when: rule.when,
     ...(rule.for === undefined ? {} : { for: rule.for }),
-    notify: { webhook: redactWebhook(rule.notify.webhook) },
+    notify: { webhook: shownWebhook(rule.notify) },
     state: state?.state ?? 'inactive',
     ...(state === undefined ? {} : { since: state.since }),
     ...(state?.startsAt === undefined ? {} : { startsAt: state.startsAt }),

@@ -85,7 +85,7 @@ const schemas = {
   removals: z.object({ ...sealed, reason: z.enum(['removed', 'superseded', 'reaped']), name: text(MAX_NAME_LENGTH), at: time }),
   secrets: z.object({ ...sealed, ...stored, nonce: base64(16), data: base64(STORED_BASE64), key: base64(80) }),
   configs: z.object({ ...sealed, ...stored, data: base64(STORED_BASE64) }),
-  alerts: z.object({ ...sealed, when: text(256), for: text(64).optional(), notify: z.object({ webhook: text(2048) }), createdAt: time, updatedAt: time }),
+  alerts: z.object({ ...sealed, when: text(256), for: text(64).optional(), notify: z.object({ webhook: text(2048), credentials: z.object({ nonce: base64(16), data: base64(2048), key: base64(80) }).optional() }), createdAt: time, updatedAt: time }),
   alertStates: z.object({
     ...sealed,
     rule: text(512),
@@ -141,7 +141,8 @@ function alertProblem (name: string, record: { when: string, for?: string, notif
     parseRule(record.when)
     alertForMs(record.for)
     parseWebhook(record.notify.webhook)
-    return undefined
+    const url = new URL(record.notify.webhook)
+    return url.username === '' && url.password === '' ? undefined : 'notify.webhook: credentials in plaintext (they belong in notify.credentials, sealed)'
   } catch (err) {
     return (err as Error).message
   }

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { ClusterDocument } from '../../../src/crdt/index.ts'
 import { buildApi } from '../../../src/node/api/index.ts'
+import { openWebhook } from '../../../src/node/alerts/index.ts'
 import { generateToken, hashToken, TokenIndex } from '../../../src/node/auth/index.ts'
 import { clusterView } from '../../../src/node/cluster/index.ts'
 import { silent } from '../../support/logger.ts'
@@ -21,7 +22,7 @@ document.putNode('n1', { name: 'n1', host: '127.0.0.9', apiPort: 7700, p2pPort: 
 const app = buildApi({
   host: '127.0.0.9', port: 7700, node: { id: 'n1', name: 'n1' }, document,
   view: () => clusterView(document.snapshot(), 'n1', () => 'alive', Date.now()),
-  log: silent, tokens,
+  log: silent, tokens, secretsKey: Buffer.alloc(32, 7),
   front: { host: '127.0.0.9', port: 7700, hostNames: [], allowOrigins: [] }
 })
 const call = async (method: 'GET' | 'PUT' | 'DELETE', url: string, token: string, body?: unknown) => await app.inject({
@@ -58,7 +59,12 @@ describe('alert routes', () => {
     const created = await call('PUT', '/v1/alerts/cpu', operator, rule)
     expect(created.statusCode).toBe(201)
     expect(created.body).not.toContain('s3cret')
-    expect(document.alerts().cpu).toMatchObject({ when: rule.when, for: '30s', notify: rule.notify })
+    // At rest, the credentials are sealed: the URL is kept without them.
+    expect(document.alerts().cpu).toMatchObject({ when: rule.when, for: '30s', notify: { webhook: 'https://hooks.example/meshd', credentials: expect.any(Object) } })
+    expect(JSON.stringify(document.alerts())).not.toContain('s3cret')
+    expect(openWebhook(Buffer.alloc(32, 7), 'cpu', document.alerts().cpu!.notify)).toBe(rule.notify.webhook)
+    expect(() => openWebhook(Buffer.alloc(32, 8), 'cpu', document.alerts().cpu!.notify)).toThrow()
+    expect(() => openWebhook(Buffer.alloc(32, 7), 'other', document.alerts().cpu!.notify)).toThrow()
     const listed = await call('GET', '/v1/alerts', viewer)
     expect(listed.statusCode).toBe(200)
     expect(listed.body).not.toContain('s3cret')

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { recordProblem } from '../../../src/node/trust/index.ts'
 
-const rule = { when: 'node.dead', notify: { webhook: 'https://u:p@hooks.example/x' }, createdAt: 1, updatedAt: 1 }
+const rule = { when: 'node.dead', notify: { webhook: 'https://hooks.example/x' }, createdAt: 1, updatedAt: 1 }
 const state = { rule: 'node.dead|0s', state: 'firing', since: 1, startsAt: 1, fingerprint: '0123456789abcdef', instances: [{ labels: { node: 'b' } }], notice: { id: '0123456789abcdef:1:firing', status: 'firing', phase: 'sent', by: 'n1', at: 2, attempts: 1 }, updatedAt: 2 }
 
 describe('alert records from peers', () => {
@@ -18,6 +18,7 @@ describe('alert records from peers', () => {
     [{ ...rule, for: 'later' }, /^for: /],
     [{ ...rule, notify: { webhook: 'file:///etc/shadow' } }, /^notify\.webhook: /],
     [{ ...rule, notify: {} }, /^notify\.webhook: /],
+    [{ ...rule, notify: { webhook: 'https://u:p@hooks.example/x' } }, /credentials in plaintext/],
     [{ ...rule, extra: 1, createdAt: -1 }, /^createdAt: /]
   ])('refuses a rule the API would refuse (%#)', (record, reason) => {
     expect(recordProblem('alerts', 'down', record)).toMatch(reason)
