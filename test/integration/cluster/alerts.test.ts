@@ -15,7 +15,7 @@ const RECEIVER = '127.0.0.85'
 const NAMES = ['test-al-1', 'test-al-2', 'test-al-3']
 const ALL_ALIVE = Object.fromEntries(NAMES.map((n) => [n, 'alive']))
 
-interface Received { status: string, node: string | undefined, fingerprint: string, from: string | undefined, at: number }
+interface Received { status: string, node: string | undefined, fingerprint: string, from: string | undefined, auth: string | undefined, at: number }
 
 describe('alerts, evaluated once cluster-wide', () => {
   let nodes: ClusterNode[]
@@ -26,7 +26,7 @@ describe('alerts, evaluated once cluster-wide', () => {
     req.on('end', () => {
       const body = JSON.parse(text) as { version: string, status: string, alerts: Array<{ labels: Record<string, string>, fingerprint: string }> }
       expect(body.version).toBe('4')
-      received.push({ status: body.status, node: body.alerts[0]?.labels.node, fingerprint: body.alerts[0]?.fingerprint ?? '', from: req.socket.remoteAddress, at: Date.now() })
+      received.push({ status: body.status, node: body.alerts[0]?.labels.node, fingerprint: body.alerts[0]?.fingerprint ?? '', from: req.socket.remoteAddress, auth: req.headers.authorization, at: Date.now() })
       res.end('ok')
     })
   })
@@ -35,9 +35,11 @@ describe('alerts, evaluated once cluster-wide', () => {
     await new Promise<void>((resolve) => receiver.listen(0, RECEIVER, resolve))
     nodes = await startCluster('test-al', HOSTS)
     await Promise.all(nodes.map(async (n) => { await waitForMembers(n, ALL_ALIVE) }))
-    const hook = `http://${RECEIVER}:${(receiver.address() as AddressInfo).port}/hook`
+    // With credentials: sealed in the document by node 1, opened by whichever node posts.
+    const hook = `http://meshd:pa55@${RECEIVER}:${(receiver.address() as AddressInfo).port}/hook`
     const put = await api(nodes[0]!.api, 'PUT', '/v1/alerts/down', { when: 'node.dead', notify: { webhook: hook } })
     expect(put.status).toBe(201)
+    expect(JSON.stringify(put.body)).not.toContain('pa55')
   }, 60_000)
   afterAll(async () => {
     await cleanupAll()
@@ -56,6 +58,7 @@ describe('alerts, evaluated once cluster-wide', () => {
     const firing = await waitFor(() => received.length > before ? received[before] : undefined, { timeoutMs: 30_000, what: 'a firing notification' })
     expect(firing).toMatchObject({ status: 'firing', node: victim.name })
     expect(HOSTS).toContain(firing.from) // posted from a node's own address
+    expect(firing.auth).toBe(`Basic ${Buffer.from('meshd:pa55').toString('base64')}`)
     console.log(`${victim.name} SIGKILLed → firing received in ${firing.at - killed} ms`)
     nodes[index] = await victim.restart()
     const back = Date.now()
