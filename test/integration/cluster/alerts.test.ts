@@ -3,10 +3,14 @@
 // and exactly one resolved when it comes back — once for a node that is not the rule's
 // coordinator, once for the coordinator itself (the rule moves to a survivor and back).
 
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { api, cleanupAll, killDaemon, waitFor } from '../../support/daemon.ts'
+import { api, BIN, cleanupAll, killDaemon, tokenOf, waitFor } from '../../support/daemon.ts'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
 
@@ -84,4 +88,21 @@ describe('alerts, evaluated once cluster-wide', () => {
     const view = (await api<{ state: string, lastNotice: { status: string, phase: string } }>(survivor.api, 'GET', '/v1/alerts/down')).body
     expect(view).toMatchObject({ state: 'inactive', lastNotice: { status: 'resolved', phase: 'sent' } })
   }, 90_000)
+
+  it('sets, lists and removes rules with `meshd alert`, the credentials read from a file and never shown', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshd-alert-'))
+    try {
+      const file = join(dir, 'hook.url')
+      writeFileSync(file, `http://ops:hunter2@${RECEIVER}:1/other\n`, { mode: 0o600 })
+      const env = { ...process.env, MESHD_API: nodes[1]!.api, MESHD_TOKEN: tokenOf(nodes[1]!) }
+      const meshd = (...args: string[]): string => execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env })
+      expect(meshd('alert', 'set', 'short', '--when', 'service.healthy < service.desired service=web', '--for', '30s', '--webhook-file', file)).not.toContain('hunter2')
+      const listed = JSON.parse(meshd('alert', 'ls', '--json')) as Array<{ name: string, for?: string, notify: { webhook: string } }>
+      expect(listed.map((a) => a.name)).toEqual(['down', 'short'])
+      expect(listed[1]).toMatchObject({ for: '30s', notify: { webhook: `http://redacted@${RECEIVER}:1/other` } })
+      expect(JSON.parse(meshd('alert', 'rm', 'short', '--json'))).toEqual({ deleted: 'short' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
