@@ -11,7 +11,7 @@ import type { Logger } from '../../logger.ts'
 import { coordinatorOf } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
 import { noEvents } from '../events/index.ts'
-import type { Events } from '../events/index.ts'
+import type { EventInput, Events } from '../events/index.ts'
 import { alertForMs, formatRule, parseRule } from '../spec/index.ts'
 import { openWebhook, shownWebhook } from './credentials.ts'
 import { ALERT_HANDOVER_MS, ALERT_SETTLE_MS, ALERT_TICK_MS, FAILURE_MEMORY_MS } from './constants.ts'
@@ -64,6 +64,8 @@ export class AlertDriver {
   /** Notice ids claimed by this run; a claim of this node's earlier run waits until its document has caught up. */
   private readonly claimed = new Set<string>()
   private firstPass: number | undefined
+  /** The event of each fresh transition this node claimed, emitted once its claim holds. */
+  private readonly announce = new Map<string, EventInput>()
 
   constructor (init: AlertDriverInit) {
     this.init = init
@@ -152,12 +154,11 @@ export class AlertDriver {
 
   private transition (name: string, rule: AlertRecord, before: AlertStateRecord | undefined, next: AlertStateRecord): void {
     this.write(name, next)
-    const events = this.init.events ?? noEvents
     if (next.notice !== undefined && next.notice.id !== before?.notice?.id) {
       const firing = next.notice.status === 'firing'
       const what = (next.instances ?? []).map((i) => Object.values(i.labels).join('/')).join(', ')
-      this.init.log.info({ alert: name, status: next.notice.status, webhook: shownWebhook(rule.notify) }, `alert ${firing ? 'firing' : 'resolved'}`)
-      events.emit({ kind: firing ? 'alert.firing' : 'alert.resolved', alert: name, message: `alert ${name} ${firing ? 'firing' : 'resolved'}: ${rule.when}${what === '' ? '' : ` (${what})`}` })
+      // Announced once the claim has held (send): of two nodes that both claimed, one tells.
+      this.announce.set(next.notice.id, { kind: firing ? 'alert.firing' : 'alert.resolved', alert: name, message: `alert ${name} ${firing ? 'firing' : 'resolved'}: ${rule.when}${what === '' ? '' : ` (${what})`}` })
     }
   }
 
@@ -189,6 +190,12 @@ export class AlertDriver {
       const state = this.init.states()[name]
       const rule = this.init.rules()[name]
       if (rule === undefined || state?.notice?.id !== id || state.notice.by !== this.init.view().self || state.notice.phase !== 'sending') return
+      const event = this.announce.get(id)
+      if (event !== undefined) {
+        log.info({ alert: name, status: state.notice.status, webhook: shownWebhook(rule.notify) }, `alert ${state.notice.status}`)
+        const events = this.init.events ?? noEvents
+        events.emit(event)
+      }
       const payload = webhookPayload(name, rule.when, state, state.notice.status, this.init.externalURL)
       const post = this.init.post ?? postWebhook
       let url: string | undefined
@@ -208,7 +215,7 @@ export class AlertDriver {
       const done = noticeDone(this.init.states()[name], id, delivery, this.now())
       if (done !== undefined) this.write(name, done)
     }
-    run().catch((err: unknown) => { if (!signal.aborted) log.error({ err, alert: name }, 'alert notification failed') }).finally(() => { this.inFlight.delete(id); this.claimed.delete(id) })
+    run().catch((err: unknown) => { if (!signal.aborted) log.error({ err, alert: name }, 'alert notification failed') }).finally(() => { this.inFlight.delete(id); this.claimed.delete(id); this.announce.delete(id) })
   }
 
   // This node's mesh traffic since the last pass (counters are cumulative).

@@ -15,6 +15,7 @@ import { waitFor } from '../../support/wait.ts'
 const record = (name: string): NodeRecord => ({ name, host: '127.0.0.1', apiPort: 1, p2pPort: 2, labels: {}, draining: false, startedAt: 0 })
 const posts: Array<{ by: string, status: string, fingerprints: string[] }> = []
 const drivers: AlertDriver[] = []
+const emitted: string[] = []
 let now = 1_000_000
 
 /** A node: its own document, its view (whom it believes dead), its driver. */
@@ -25,6 +26,7 @@ function member (id: string) {
   const make = (): AlertDriver => new AlertDriver({
     document, view, rules: () => document.alerts(), states: () => document.alertStates(), log: recordingLogger(), externalURL: 'http://x',
     handoverMs: 0, settleMs: 30, now: () => now,
+    events: { emit: (event) => { emitted.push(`${id} ${event.kind}`) } },
     post: async (_url, body) => {
       const payload = body as WebhookPayload
       posts.push({ by: id, status: payload.status, fingerprints: payload.alerts.map((a) => a.fingerprint) })
@@ -68,6 +70,7 @@ const settled = async (count: number): Promise<void> => { await waitFor(() => po
 afterEach(async () => {
   for (const driver of drivers.splice(0)) await driver.stop()
   posts.length = 0
+  emitted.length = 0
 })
 
 describe('the alert driver', () => {
@@ -101,6 +104,7 @@ describe('the alert driver', () => {
     expect(posts.map((p) => `${p.by} ${p.status}`)).toEqual([`${x.id} firing`, `${x.id} resolved`])
     // The resolved names every instance of the episode, the first one among them.
     expect(posts[1]!.fingerprints).toContain(posts[0]!.fingerprints[0])
+    expect(emitted).toEqual([`${x.id} alert.firing`, `${x.id} alert.resolved`])
   })
 
   it('a coordinator change mid-send: the claimant that is alive posts, the new coordinator does not', async () => {
@@ -148,5 +152,6 @@ describe('the alert driver', () => {
     expect(y.document.alertStates().down?.notice?.by).toBe(kept)
     await settled(1)
     expect(posts.map((p) => p.by)).toEqual([kept])
+    expect(emitted).toEqual([`${kept} alert.firing`]) // the claim that lost tells no one
   })
 })
