@@ -19,9 +19,10 @@ import { ReplicaArrays } from './replica-arrays.ts'
 import type { Logger } from '../logger.ts'
 import type { DocumentSnapshot, DrainRecord, NodeRecord, RemovalRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord, TokenRecord } from './types.ts'
 import type { ConfigRecord, SecretRecord } from './stored-types.ts'
+import type { AlertRecord, AlertStateRecord } from './alert-types.ts'
 
 /** The top-level maps of the document, one per kind of record; replicas live apart (replica-arrays.ts). */
-const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals', 'secrets', 'configs'] as const
+const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals', 'secrets', 'configs', 'alerts', 'alertStates'] as const
 type MapName = typeof MAPS[number]
 
 /** The origin of writes made on this node without an explicit origin. */
@@ -176,6 +177,12 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   configs (): Record<string, ConfigRecord> { return readRecords(this.maps.configs) }
   putConfig (key: string, rec: ConfigRecord): void { this.put('configs', key, rec) }
   deleteConfig (key: string): void { this.remove('configs', key) }
+  /** Alert rules by name (written by the API), and each rule's state (written by its coordinator). */
+  alerts (): Record<string, AlertRecord> { return readRecords(this.maps.alerts) }
+  putAlert (name: string, rec: AlertRecord): void { this.put('alerts', name, rec) }
+  deleteAlert (name: string): void { this.transact(() => { this.remove('alerts', name); this.remove('alertStates', name) }) }
+  alertStates (): Record<string, AlertStateRecord> { return readRecords(this.maps.alertStates) }
+  putAlertState (name: string, rec: AlertStateRecord): void { this.put('alertStates', name, rec) }
 
   /** Every record at once, as plain copies: the input of the cluster's decisions. */
   snapshot (): DocumentSnapshot {

@@ -33,6 +33,7 @@ import { statefulParts } from './stateful.ts'
 import { backupKeyOf } from './backup/index.ts'
 import { EventBus, EventService, memberEvent, memberPeers } from './events/index.ts'
 import { ClusterLogs } from './logs/index.ts'
+import { AlertDriver } from './alerts/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -156,13 +157,18 @@ export class Daemon {
         bus: events, key: transferKeyOf(psk), self: this.id, log: part('events'), ...ownAddress(config.host),
         members: () => memberPeers(trust.snapshot().nodes, this.id, config.apiTls !== undefined, (id) => trust.snapshot().removals[id] !== undefined)
       }),
-      metrics, metricsPublic: config.metricsPublic, stats
+      metrics, metricsPublic: config.metricsPublic, stats, alerts: { rules: () => trust.alerts(), states: () => trust.alertStates() }
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)
     await parts.start(new ReplicaNames({ document, view, network: replicaNet, log: part('dns'), ...(config.dnsForward === undefined ? {} : { upstreams: config.dnsForward }) }))
     await parts.start(new RolloutDriver({ document, view, log: part('rollout'), events }))
     await parts.start(new Autoscaler({ document, view, samples: async () => await stats.samples(), log: part('autoscale'), events }))
+    await parts.start(new AlertDriver({
+      document, view, rules: () => trust.alerts(), states: () => trust.alertStates(), log: part('alerts'), events, externalURL: this.url, secretsKey, ...ownAddress(config.host),
+      cpu: async () => (await stats.gather()).replicas,
+      traffic: () => mesh.stats().services.map((s) => ({ service: s.service, connections: s.connections.total, errors: s.errors }))
+    }))
     await parts.start(stateful.backups)
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')

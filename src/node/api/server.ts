@@ -21,6 +21,7 @@ import { registerTokenRoutes } from './tokens.ts'
 import { registerEventRoutes } from './events-routes.ts'
 import { registerMetricsRoutes } from './metrics-routes.ts'
 import { registerUiRoutes } from './ui-routes.ts'
+import { registerAlertRoutes } from './alert-routes.ts'
 import type { ApiInit } from './types.ts'
 
 // Routes declare no fastify schemas (spec/ validates bodies), so fastify never needs
@@ -87,6 +88,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerClusterRoutes(app, init)
   registerEventRoutes(app, init.events)
   registerMetricsRoutes(app, init)
+  registerAlertRoutes(app, init)
   registerUiRoutes(app)
   return app
 }

@@ -2,7 +2,7 @@
 
 import type { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import type { ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
+import type { AlertRecord, AlertStateRecord, ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { AuditLog, TokenIndex } from '../auth/index.ts'
@@ -68,6 +68,8 @@ export interface ApiInit {
   metricsPublic?: boolean
   /** GET /v1/stats and the member-to-member /v1/internal/stats behind it. */
   stats?: Pick<ReplicaStatsService, 'gather' | 'local' | 'sample' | 'authenticate'>
+  /** The alert rules and their states this node believes (trust/); without it, the document's. */
+  alerts?: { rules: () => Record<string, AlertRecord>, states: () => Record<string, AlertStateRecord> }
 }
 
 export interface MeshStatus {

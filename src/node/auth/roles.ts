@@ -4,13 +4,13 @@
 import type { Role } from '../../crdt/index.ts'
 
 // `cluster`: backing the cluster up (token hashes, encrypted secrets) and restoring it.
-export const PERMISSIONS = ['read', 'services:write', 'nodes:write', 'secrets:write', 'volumes', 'tokens', 'audit', 'cluster'] as const
+export const PERMISSIONS = ['read', 'services:write', 'nodes:write', 'secrets:write', 'volumes', 'alerts:write', 'tokens', 'audit', 'cluster'] as const
 export type Permission = typeof PERMISSIONS[number]
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   viewer: ['read'],
   deployer: ['read', 'services:write'],
-  operator: ['read', 'services:write', 'nodes:write', 'secrets:write', 'volumes'],
+  operator: ['read', 'services:write', 'nodes:write', 'secrets:write', 'volumes', 'alerts:write'],
   admin: PERMISSIONS
 }
 

@@ -18,6 +18,7 @@ import { registerTokenCommands } from './token.ts'
 import { registerTopCommands } from './top.ts'
 import { registerUpCommand } from './up.ts'
 import { registerLogsCommand } from './logs.ts'
+import { registerAlertCommands } from './alert.ts'
 
 /** Runs the CLI with process.argv-style arguments. */
 export async function main (argv: string[]): Promise<void> {
@@ -44,6 +45,7 @@ export async function main (argv: string[]): Promise<void> {
   registerDoctorCommand(program)
   registerBackupCommands(program)
   registerEventsCommand(program)
+  registerAlertCommands(program)
   try {
     await program.parseAsync(argv)
   } catch (err) {

@@ -7,7 +7,8 @@ export const EVENT_KINDS = [
   'service.deployed', 'service.updated', 'service.scaled', 'service.autoscaled', 'service.removed',
   'replica.started', 'replica.healthy', 'replica.unhealthy', 'replica.failed', 'replica.stopped', 'replica.moved',
   'member.alive', 'member.suspect', 'member.dead', 'node.drained', 'node.undrained',
-  'rollout.started', 'rollout.progress', 'rollout.done', 'rollout.rolledback', 'rollout.paused'
+  'rollout.started', 'rollout.progress', 'rollout.done', 'rollout.rolledback', 'rollout.paused',
+  'alert.firing', 'alert.resolved'
 ] as const
 
 export type EventKind = typeof EVENT_KINDS[number]

@@ -4,8 +4,8 @@
 // the reconciler or the API — and is listed as a problem.
 
 import { z } from 'zod'
-import { REPLICA_STATES, ROLES } from '../../crdt/index.ts'
-import { specLimits, storedSpecProblem } from '../spec/index.ts'
+import { ALERT_STATES, NOTICE_PHASES, REPLICA_STATES, ROLES } from '../../crdt/index.ts'
+import { alertForMs, parseRule, parseWebhook, specLimits, storedSpecProblem } from '../spec/index.ts'
 
 const { MAX_NAME_LENGTH, MAX_REPLICAS, MAX_PORTS, MAX_STORED_BYTES } = specLimits
 const time = z.number().finite().nonnegative()
@@ -84,7 +84,20 @@ const schemas = {
   }),
   removals: z.object({ ...sealed, reason: z.enum(['removed', 'superseded', 'reaped']), name: text(MAX_NAME_LENGTH), at: time }),
   secrets: z.object({ ...sealed, ...stored, nonce: base64(16), data: base64(STORED_BASE64), key: base64(80) }),
-  configs: z.object({ ...sealed, ...stored, data: base64(STORED_BASE64) })
+  configs: z.object({ ...sealed, ...stored, data: base64(STORED_BASE64) }),
+  alerts: z.object({ ...sealed, when: text(256), for: text(64).optional(), notify: z.object({ webhook: text(2048), credentials: z.object({ nonce: base64(16), data: base64(2048), key: base64(80) }).optional() }), createdAt: time, updatedAt: time }),
+  alertStates: z.object({
+    ...sealed,
+    rule: text(512),
+    state: z.enum(ALERT_STATES),
+    since: time,
+    startsAt: time.optional(),
+    endsAt: time.optional(),
+    fingerprint: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+    instances: z.array(z.object({ labels: z.record(text(64), text(256)), value: z.number().finite().optional() })).max(256).optional(),
+    notice: z.object({ id: text(128), status: z.enum(['firing', 'resolved']), phase: z.enum(NOTICE_PHASES), by: text(128), at: time, attempts: count(100), error: text(1024).optional() }).optional(),
+    updatedAt: time
+  })
 } as const
 
 const decision = z.object({ at: time, from: count(MAX_REPLICAS), to: count(MAX_REPLICAS), reason: text(1024) })
@@ -121,6 +134,7 @@ export function recordProblem (kind: RecordKind, key: string, record: unknown): 
   if ((kind === 'secrets' || kind === 'configs') && 'version' in result.data && key !== `${result.data.name}@${result.data.version}`) {
     return 'record: filed under another name or version than its own'
   }
+  if (kind === 'alerts') return alertProblem(key, result.data as { when: string, for?: string, notify: { webhook: string } })
   return undefined
 }
 
@@ -131,6 +145,20 @@ function serviceProblem (name: string, record: unknown): string | undefined {
   if (problem !== undefined || result.data.previous === undefined) return problem
   const previous = storedSpecProblem(result.data.previous.spec, name)
   return previous === undefined ? undefined : `previous.${previous}`
+}
+
+// The same rules as PUT /v1/alerts/NAME: a peer's rule that the API would refuse is ignored.
+function alertProblem (name: string, record: { when: string, for?: string, notify: { webhook: string } }): string | undefined {
+  if (!/^[a-z](?:[a-z0-9-]*[a-z0-9])?$/.test(name) || name.length > MAX_NAME_LENGTH) return 'record: filed under a name that is not an alert name'
+  try {
+    parseRule(record.when)
+    alertForMs(record.for)
+    parseWebhook(record.notify.webhook)
+    const url = new URL(record.notify.webhook)
+    return url.username === '' && url.password === '' ? undefined : 'notify.webhook: credentials in plaintext (they belong in notify.credentials, sealed)'
+  } catch (err) {
+    return (err as Error).message
+  }
 }
 
 function shapeProblem (error: z.ZodError): string {

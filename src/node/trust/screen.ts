@@ -4,7 +4,7 @@
 // member (or by a removed one before its removal). Members that were removed are left
 // out with everything they own. The rest is listed as problems.
 
-import type { ConfigRecord, DocumentSnapshot, RemovalRecord, ReplicaEntry, SecretRecord, TokenRecord } from '../../crdt/index.ts'
+import type { AlertRecord, AlertStateRecord, ConfigRecord, DocumentSnapshot, RemovalRecord, ReplicaEntry, SecretRecord, TokenRecord } from '../../crdt/index.ts'
 import { recordProblem } from './records.ts'
 import type { RecordKind } from './records.ts'
 import type { SealChecker } from './seal.ts'
@@ -22,17 +22,22 @@ export interface Screened {
   tokens: Record<string, TokenRecord>
   secrets: Record<string, SecretRecord>
   configs: Record<string, ConfigRecord>
+  alerts: Record<string, AlertRecord>
+  alertStates: Record<string, AlertStateRecord>
   problems: Problem[]
 }
 
 /** The secrets and configs of a document, by "NAME@VERSION". */
 export interface StoredRecords { secrets: Record<string, SecretRecord>, configs: Record<string, ConfigRecord> }
 
-type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens' | 'secrets' | 'configs'
+/** The alert rules of a document and their states, by name. */
+export interface AlertRecords { alerts: Record<string, AlertRecord>, alertStates: Record<string, AlertStateRecord> }
+
+type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens' | 'secrets' | 'configs' | 'alerts' | 'alertStates'
 type Record0 = Record<string, unknown> & { by?: string, updatedAt?: number, createdAt?: number }
 
 /** The believable part of `raw` (and `tokens`), and why the rest is not. */
-export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecord>, seals: SealChecker, stored: StoredRecords = { secrets: {}, configs: {} }): Screened {
+export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecord>, seals: SealChecker, stored: StoredRecords = { secrets: {}, configs: {} }, alerts: AlertRecords = { alerts: {}, alertStates: {} }): Screened {
   const problems: Problem[] = []
   const plain = (value: unknown): Parameters<SealChecker['check']>[2] => value as Parameters<SealChecker['check']>[2]
 
@@ -92,6 +97,9 @@ export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecor
     tokens: shared('tokens', tokens),
     secrets: shared('secrets', stored.secrets),
     configs: shared('configs', stored.configs),
+    alerts: shared('alerts', alerts.alerts),
+    // A state whose rule is gone or ignored is of no use.
+    alertStates: Object.fromEntries(Object.entries(shared('alertStates', alerts.alertStates)).filter(([name]) => alerts.alerts[name] !== undefined)),
     problems
   }
 }

@@ -2,7 +2,7 @@
 // the document changes, with the problems found logged once each and listed for people
 // (GET /v1/problems). Every part reads the cluster through it, never the raw document.
 
-import type { ClusterDocument, ConfigRecord, DocumentSnapshot, SecretRecord, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
+import type { AlertRecord, AlertStateRecord, ClusterDocument, ConfigRecord, DocumentSnapshot, SecretRecord, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { MAX_PROBLEMS } from './constants.ts'
 import { screen } from './screen.ts'
@@ -53,6 +53,9 @@ export class Trust {
   /** The versions of secrets (encrypted) and configs this node believes, by "NAME@VERSION". */
   secrets (): Record<string, SecretRecord> { return this.current().secrets }
   configs (): Record<string, ConfigRecord> { return this.current().configs }
+  /** The alert rules and their states this node believes, by name. */
+  alerts (): Record<string, AlertRecord> { return this.current().alerts }
+  alertStates (): Record<string, AlertStateRecord> { return this.current().alertStates }
 
   /** Records this node ignores, and why: at most MAX_PROBLEMS, oldest first, and how many in all. */
   problems (): { total: number, problems: ListedProblem[] } {
@@ -63,7 +66,7 @@ export class Trust {
 
   private current (): Screened {
     if (this.screened !== undefined) return this.screened
-    const screened = screen(this.document.snapshot(), this.document.tokens(), this.seals, { secrets: this.document.secrets(), configs: this.document.configs() })
+    const screened = screen(this.document.snapshot(), this.document.tokens(), this.seals, { secrets: this.document.secrets(), configs: this.document.configs() }, { alerts: this.document.alerts(), alertStates: this.document.alertStates() })
     this.screened = screened
     this.note(screened.problems)
     return screened

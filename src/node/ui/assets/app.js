@@ -6,6 +6,7 @@
 
 import { followEvents, getJson, Unauthorized } from './api.js'
 import { Members } from './members.js'
+import { renderAlerts } from './alerts.js'
 import { RecentEvents } from './recent.js'
 import { Traffic } from './traffic.js'
 import { renderEvents, renderMembers, renderRollouts, renderServices, renderTraffic } from './views.js'
@@ -66,13 +67,14 @@ function start (token) {
     showMembers()
   }
   const refreshAll = async () => {
-    const [list, mesh] = await Promise.all([getJson(token, '/v1/services', signal), getJson(token, '/v1/mesh', signal), askMembers()])
+    const [list, mesh, alerts] = await Promise.all([getJson(token, '/v1/services', signal), getJson(token, '/v1/mesh', signal), getJson(token, '/v1/alerts', signal), askMembers()])
     services = list
     traffic.add(Date.now(), mesh)
     showMembers()
     renderServices($('services'), services, members.list)
     renderRollouts($('rollouts'), services)
     renderTraffic($('traffic'), traffic)
+    renderAlerts($('alerts'), alerts)
     renderEvents($('events'), events.list, members.list)
   }
   const report = (err) => {

@@ -74,7 +74,7 @@ export function renderTraffic (container, traffic) {
     })))
 }
 
-const BAD = /(failed|unhealthy|dead|rolledback|unreachable)$/
+const BAD = /(failed|unhealthy|dead|rolledback|unreachable|firing)$/
 const WARN = /(suspect|paused|drained)$/
 
 /** Recent events, newest first; members named by id (a node not yet known by name) are shown by name when known. */
