@@ -152,7 +152,7 @@ export class Daemon {
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
       addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer, volumeArchives: stateful.archives,
       backupKey: backupKeyOf(psk), clusterId: () => cluster.id(), logs,
-      records: () => ({ services: trust.snapshot().services, tokens: trust.tokens(), ...stored() }),
+      records: () => ({ services: trust.snapshot().services, tokens: trust.tokens(), alerts: trust.alerts(), ...stored() }),
       events: new EventService({
         bus: events, key: transferKeyOf(psk), self: this.id, log: part('events'), ...ownAddress(config.host),
         members: () => memberPeers(trust.snapshot().nodes, this.id, config.apiTls !== undefined, (id) => trust.snapshot().removals[id] !== undefined)
@@ -167,7 +167,7 @@ export class Daemon {
     await parts.start(new AlertDriver({
       document, view, rules: () => trust.alerts(), states: () => trust.alertStates(), log: part('alerts'), events, externalURL: this.url, secretsKey, ...ownAddress(config.host),
       cpu: async () => (await stats.gather()).replicas,
-      traffic: () => mesh.stats().services.map((s) => ({ service: s.service, connections: s.connections.total, errors: s.errors }))
+      traffic: async () => new Map([...await stats.samples()].map(([id, sample]) => [id, sample.mesh.map((m) => ({ service: m.service, connections: m.connections ?? 0, errors: m.errors ?? 0 }))]))
     }))
     await parts.start(stateful.backups)
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))

@@ -1,5 +1,5 @@
-// Clients of the routing mesh for tests: one HTTP/1.0 GET per connection, and a loop of
-// them that counts failures.
+// Clients of the routing mesh for tests: one HTTP/1.0 GET per connection, a loop of them
+// that counts failures, and a paced load of new connections per second.
 
 import { connect } from 'node:net'
 
@@ -44,6 +44,43 @@ export function requestLoop (host: string, port: number, path = '/id', concurren
       running = false
       await loop
       return { total, failures, bodies, perSecond: Math.round(total / ((Date.now() - started) / 1000)) }
+    }
+  }
+}
+
+export interface PacedResult { sent: number, ok: number, perSecond: number, errors: Record<string, number>, failedAt: number[] }
+
+/**
+ * HTTP/1.0 GETs of `path` started at `perSecond`, each on a new connection (at most 200 in
+ * flight), until stopped. `onAnswer` sees each body that came back, as it comes.
+ */
+export function pacedLoad (host: string, port: number, perSecond: number, path = '/id', onAnswer: (body: string) => void = () => {}): { stop: () => Promise<PacedResult> } {
+  const started = Date.now()
+  let sent = 0
+  let ok = 0
+  const errors: Record<string, number> = {}
+  /** When each failed GET was sent. */
+  const failedAt: number[] = []
+  const inFlight = new Set<Promise<void>>()
+  const timer = setInterval(() => {
+    const due = Math.floor((Date.now() - started) / 1000 * perSecond) - sent
+    for (let i = 0; i < due && inFlight.size < 200; i++) {
+      sent++
+      const at = Date.now()
+      const request: Promise<void> = get(host, port, path).then((answer) => {
+        if (answer.ok) { ok++; onAnswer(answer.body); return }
+        errors[answer.error ?? '?'] = (errors[answer.error ?? '?'] ?? 0) + 1
+        failedAt.push(at)
+      }).finally(() => { inFlight.delete(request) })
+      inFlight.add(request)
+    }
+  }, 10)
+  return {
+    stop: async () => {
+      clearInterval(timer)
+      const seconds = (Date.now() - started) / 1000
+      await Promise.all(inFlight)
+      return { sent, ok, perSecond: Math.round(sent / seconds), errors, failedAt }
     }
   }
 }

@@ -39,8 +39,8 @@ export interface AlertDriverInit {
   secretsKey?: Buffer
   /** Every replica's CPU share (metrics/ ReplicaStatsService.gather), for replica.cpu rules. */
   cpu?: () => Promise<CpuSample[]>
-  /** This node's mesh counters per service, cumulative (connections, errors), for service.errors rules. */
-  traffic?: () => TrafficSample[]
+  /** Every member's mesh counters per service, cumulative (connections, errors), by member (metrics/ samples), for service.errors rules. */
+  traffic?: () => Promise<Map<string, TrafficSample[]>>
   tickMs?: number
   handoverMs?: number
   settleMs?: number
@@ -56,6 +56,7 @@ export class AlertDriver {
   private running: Promise<void> | undefined
   private abort = new AbortController()
   private failures: FailureLog = {}
+  /** Each member's cumulative counters at the last pass, by `member/service`. */
   private lastTraffic = new Map<string, TrafficSample>()
   /** Since when (ms) this node has been each rule's coordinator, without a break. */
   private readonly coordinating = new Map<string, number>()
@@ -131,7 +132,7 @@ export class AlertDriver {
         continue // trust/ keeps such a rule out; a race with a newer parser is not worth a crash
       }
       if (parsed.kind === 'replica.cpu') samples.cpu ??= await this.init.cpu?.().catch(() => undefined)
-      if (parsed.kind === 'service.errors') samples.traffic ??= (traffic ??= this.trafficDelta())
+      if (parsed.kind === 'service.errors') samples.traffic ??= (traffic ??= await this.trafficDelta())
       const ruleRef = { name, key: `${formatRule(parsed)}|${rule.for ?? '0s'}`, forMs: alertForMs(rule.for) }
       const next = nextState(state, ruleRef, evaluateRule(parsed, view, samples), this.now(), view.self)
       if (next === undefined) continue
@@ -218,15 +219,29 @@ export class AlertDriver {
     run().catch((err: unknown) => { if (!signal.aborted) log.error({ err, alert: name }, 'alert notification failed') }).finally(() => { this.inFlight.delete(id); this.claimed.delete(id); this.announce.delete(id) })
   }
 
-  // This node's mesh traffic since the last pass (counters are cumulative).
-  private trafficDelta (): TrafficSample[] | undefined {
-    const samples = this.init.traffic?.()
-    if (samples === undefined) return undefined
-    const delta = samples.map((s) => {
-      const last = this.lastTraffic.get(s.service)
-      return last === undefined || last.connections > s.connections ? { ...s, connections: 0, errors: 0 } : { service: s.service, connections: s.connections - last.connections, errors: s.errors - last.errors }
-    })
-    this.lastTraffic = new Map(samples.map((s) => [s.service, s]))
-    return delta
+  // Every member's mesh traffic since the last pass, summed per service (counters are
+  // cumulative: a member seen for the first time, or restarted, counts from its next pass).
+  private async trafficDelta (): Promise<TrafficSample[] | undefined> {
+    const members = await this.init.traffic?.().catch(() => undefined)
+    if (members === undefined) return undefined
+    const sums = new Map<string, TrafficSample>()
+    const seen = new Map<string, TrafficSample>()
+    for (const [member, samples] of members) {
+      for (const s of samples) {
+        const key = `${member}/${s.service}`
+        const last = this.lastTraffic.get(key)
+        seen.set(key, s)
+        const sum = sums.get(s.service) ?? { service: s.service, connections: 0, errors: 0 }
+        if (last !== undefined && last.connections <= s.connections && last.errors <= s.errors) {
+          sum.connections += s.connections - last.connections
+          sum.errors += s.errors - last.errors
+        }
+        sums.set(s.service, sum)
+      }
+    }
+    // A member that did not answer this time keeps its last counters for the next.
+    for (const [key, s] of this.lastTraffic) if (!seen.has(key)) seen.set(key, s)
+    this.lastTraffic = seen
+    return [...sums.values()]
   }
 }

@@ -4,7 +4,7 @@
 
 import type { FastifyInstance } from 'fastify'
 import { DOCUMENT_QUOTA_BYTES } from '../../crdt/index.ts'
-import { assertRestorable, checkRecords, createBackup, openBackup, restoreRecords } from '../backup/index.ts'
+import { assertRestorable, BACKUP_KINDS, checkRecords, createBackup, openBackup, restoreRecords } from '../backup/index.ts'
 import type { BackupFile, ClusterRecords, RestoreSummary } from '../backup/index.ts'
 import { MeshdError } from '../errors.ts'
 import type { ApiInit } from './types.ts'
@@ -20,7 +20,7 @@ const admin = { config: { permission: 'cluster' } } as const
 export function registerClusterRoutes (app: FastifyInstance, init: ApiInit): void {
   const { document } = init
   const records = (): ClusterRecords => init.records?.() ?? {
-    services: document.services(), secrets: document.secrets(), configs: document.configs(), tokens: document.tokens()
+    services: document.services(), secrets: document.secrets(), configs: document.configs(), tokens: document.tokens(), alerts: document.alerts()
   }
 
   // Audited like a write: whoever takes a backup holds every token hash and secret ciphertext.
@@ -38,13 +38,13 @@ export function registerClusterRoutes (app: FastifyInstance, init: ApiInit): voi
     assertRestorable(document, checked)
     const summary = restoreRecords(document, checked)
     const from = { ...(content.cluster === undefined ? {} : { cluster: content.cluster }), createdAt: content.createdAt, node: content.node }
-    init.log.warn({ ...counts(checked), from, by: req.principal?.name }, 'cluster restored from a backup: its services, secrets, configs and tokens are this cluster\'s now')
+    init.log.warn({ ...counts(checked), from, by: req.principal?.name }, 'cluster restored from a backup: its services, secrets, configs, tokens and alert rules are this cluster\'s now')
     return { ...summary, from }
   })
 }
 
 function counts (records: ClusterRecords): Record<keyof ClusterRecords, number> {
-  return { services: Object.keys(records.services).length, secrets: Object.keys(records.secrets).length, configs: Object.keys(records.configs).length, tokens: Object.keys(records.tokens).length }
+  return Object.fromEntries(BACKUP_KINDS.map((kind) => [kind, Object.keys(records[kind]).length])) as Record<keyof ClusterRecords, number>
 }
 
 function backupKey (init: ApiInit): Buffer {

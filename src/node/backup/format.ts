@@ -1,5 +1,6 @@
 // The cluster backup file: the records an operator would lose with every node — services,
-// secrets (still encrypted, exactly as stored), configs and token hashes — as one JSON
+// secrets (still encrypted, exactly as stored), configs, token hashes and alert rules (their
+// webhook credentials still sealed) — as one JSON
 // document with a SHA-256 of its content and an HMAC-SHA256 under a key derived from the
 // cluster secret. The checksum tells a damaged file from a changed one; the MAC refuses a
 // changed file and a file of another cluster. The file is canonical JSON (keys sorted, no
@@ -8,13 +9,13 @@
 
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import { canonicalJson, unsealed } from '../../crdt/index.ts'
-import type { ConfigRecord, Plain, SecretRecord, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
+import type { AlertRecord, ConfigRecord, Plain, SecretRecord, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
 
 export const BACKUP_FORMAT = 'meshd-cluster-backup/1'
 
 /** The kinds of records a backup holds, in the order a restore reports them. */
-export const BACKUP_KINDS = ['services', 'secrets', 'configs', 'tokens'] as const
+export const BACKUP_KINDS = ['services', 'secrets', 'configs', 'tokens', 'alerts'] as const
 export type BackupKind = typeof BACKUP_KINDS[number]
 
 /** The durable records of a cluster, by their document keys (secrets and configs by "NAME@VERSION"). */
@@ -23,6 +24,7 @@ export interface ClusterRecords {
   secrets: Record<string, SecretRecord>
   configs: Record<string, ConfigRecord>
   tokens: Record<string, TokenRecord>
+  alerts: Record<string, AlertRecord>
 }
 
 /** What the checksum and the MAC cover. */
@@ -87,7 +89,8 @@ export function openBackup (input: unknown, key: Buffer): BackupContent {
   if (!equalHex(mac, macOf(key, text))) {
     throw invalid('mac', 'the backup\'s signature does not match: it was changed, or it belongs to another cluster (this node\'s cluster secret differs from the one it was taken with)')
   }
-  return content
+  // A file from before alert rules were backed up has none.
+  return { ...content, records: { ...content.records, alerts: content.records.alerts ?? {} } }
 }
 
 /** Why `text` is not a backup file exactly as meshd writes it (canonical JSON), or undefined when it is; checks no signature. */
@@ -124,6 +127,7 @@ function checkedEnvelope (input: unknown): BackupFile {
   if (unknown !== undefined) throw invalid(`records.${unknown}`, `unknown kind of record, expected ${BACKUP_KINDS.join(', ')}`)
   for (const kind of BACKUP_KINDS) {
     const map = (records as Record<string, unknown>)[kind]
+    if (kind === 'alerts' && map === undefined) continue // written before alert rules were backed up
     if (typeof map !== 'object' || map === null || Array.isArray(map)) throw invalid(`records.${kind}`, 'expected an object of records by key')
   }
   return file as unknown as BackupFile

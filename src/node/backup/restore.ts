@@ -21,7 +21,8 @@ const FIELDS: Record<BackupKind, readonly string[]> = {
   services: ['spec', 'generation', 'previous', 'imageId', 'addressIndex', 'createdAt', 'updatedAt'],
   secrets: ['name', 'version', 'size', 'nonce', 'data', 'key', 'createdAt', 'updatedAt', 'stack'],
   configs: ['name', 'version', 'size', 'data', 'createdAt', 'updatedAt', 'stack'],
-  tokens: ['hash', 'role', 'services', 'expiresAt', 'createdAt', 'createdBy']
+  tokens: ['hash', 'role', 'services', 'expiresAt', 'createdAt', 'createdBy'],
+  alerts: ['when', 'for', 'notify', 'createdAt', 'updatedAt']
 }
 const SEAL = ['by', 'sig']
 
@@ -30,7 +31,7 @@ export function checkRecords (records: ClusterRecords): ClusterRecords {
   for (const kind of BACKUP_KINDS) {
     for (const [key, record] of Object.entries(records[kind])) {
       const path = `records.${kind}.${key}`
-      if (kind === 'tokens' && !LABEL.test(key)) throw invalid(path, 'a token\'s name must be a DNS label')
+      if ((kind === 'tokens' || kind === 'alerts') && !LABEL.test(key)) throw invalid(path, `${kind === 'tokens' ? 'a token' : 'an alert rule'}'s name must be a DNS label`)
       if (typeof record !== 'object' || record === null || Array.isArray(record)) throw invalid(path, 'expected an object')
       const extra = Object.keys(record).find((field) => !FIELDS[kind].includes(field) && !SEAL.includes(field))
       if (extra !== undefined) throw invalid(`${path}.${extra}`, `unknown field, expected one of ${FIELDS[kind].join(', ')}`)
@@ -52,7 +53,8 @@ export function assertRestorable (document: ClusterDocument, records: ClusterRec
     services: Object.keys(document.services()),
     secrets: names(Object.keys(document.secrets())),
     configs: names(Object.keys(document.configs())),
-    tokens: Object.keys(document.tokens()).filter((name) => records.tokens[name] !== undefined)
+    tokens: Object.keys(document.tokens()).filter((name) => records.tokens[name] !== undefined),
+    alerts: Object.keys(document.alerts())
   }
   const found = BACKUP_KINDS.filter((kind) => present[kind].length > 0)
   if (found.length > 0) {
@@ -83,6 +85,7 @@ export function restoreRecords (document: ClusterDocument, records: ClusterRecor
     for (const [key, record] of Object.entries(records.configs)) document.putConfig(key, record)
     for (const [name, record] of Object.entries(records.tokens)) document.putToken(name, record)
     for (const [name, record] of Object.entries(records.services)) document.putService(name, record)
+    for (const [name, record] of Object.entries(records.alerts)) document.putAlert(name, record)
   })
   return Object.fromEntries(BACKUP_KINDS.map((kind) => [kind, Object.keys(records[kind]).sort()])) as RestoreSummary
 }

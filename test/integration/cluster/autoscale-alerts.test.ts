@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api, BIN, cleanupAll, IMAGE, killDaemon, tokenOf, waitFor } from '../../support/daemon.ts'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
-import { get } from '../../support/mesh.ts'
+import { get, pacedLoad } from '../../support/mesh.ts'
 
 const HOSTS = ['127.0.0.67', '127.0.0.68', '127.0.0.69']
 const RECEIVER = '127.0.0.85'
@@ -41,38 +41,6 @@ function httpd (name: string, port: number, extra: Record<string, unknown>): Rec
     ports: [{ published: port, target: 8080 }],
     health: { type: 'tcp', interval: '200ms', retries: 2 },
     ...extra
-  }
-}
-
-/** HTTP/1.0 GETs started at `perSecond`, each on a new connection (at most 200 in flight). */
-function pacedLoad (host: string, port: number, perSecond: number): { stop: () => Promise<{ sent: number, ok: number, perSecond: number, errors: Record<string, number>, failedAt: number[] }> } {
-  const started = Date.now()
-  let sent = 0
-  let ok = 0
-  const errors: Record<string, number> = {}
-  /** When each failed GET was sent. */
-  const failedAt: number[] = []
-  const inFlight = new Set<Promise<void>>()
-  const timer = setInterval(() => {
-    const due = Math.floor((Date.now() - started) / 1000 * perSecond) - sent
-    for (let i = 0; i < due && inFlight.size < 200; i++) {
-      sent++
-      const at = Date.now()
-      const request: Promise<void> = get(host, port, '/id').then((answer) => {
-        if (answer.ok) { ok++; return }
-        errors[answer.error ?? '?'] = (errors[answer.error ?? '?'] ?? 0) + 1
-        failedAt.push(at)
-      }).finally(() => { inFlight.delete(request) })
-      inFlight.add(request)
-    }
-  }, 10)
-  return {
-    stop: async () => {
-      clearInterval(timer)
-      const seconds = (Date.now() - started) / 1000
-      await Promise.all(inFlight)
-      return { sent, ok, perSecond: Math.round(sent / seconds), errors, failedAt }
-    }
   }
 }
 

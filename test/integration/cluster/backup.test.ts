@@ -101,15 +101,18 @@ describe('cluster backup and restore', () => {
     oldToken = token.stdout.split('\n').at(-1)!
     await waitFor(async () => (await api(nodes[2]!.api, 'GET', '/v1/configs/page')).status === 200, { timeoutMs: 15_000, what: 'the config on node 3' })
     expect((await api(nodes[2]!.api, 'PUT', '/v1/services/site', site)).status).toBe(201)
+    // An alert rule whose webhook has credentials: backed up still sealed.
+    expect((await api(nodes[1]!.api, 'PUT', '/v1/alerts/site-down', { when: 'service.healthy < service.desired service=site', for: '1m', notify: { webhook: 'http://ops:alert-pa55@127.0.0.1:9/hook' } })).status).toBe(201)
     await healthy(nodes[0]!, 'site', 2)
     await waitFor(async () => (await get(HOSTS[0]!, PORT, '/key.txt')).body === VALUE, { timeoutMs: 30_000, what: 'the secret served through the mesh' })
 
     // Every node believes the token before the backup is taken on another one.
     await waitFor(async () => (await api(nodes[2]!.api, 'GET', '/v1/tokens')).body.some((t: { name: string }) => t.name === 'ops'), { timeoutMs: 15_000, what: 'the token on node 3' })
+    await waitFor(async () => (await api(nodes[2]!.api, 'GET', '/v1/alerts/site-down')).status === 200, { timeoutMs: 15_000, what: 'the alert rule on node 3' })
     const backup = await meshd(nodes[2]!, ['cluster', 'backup', '-o', file, '--json'])
     expect(backup.code, backup.stderr).toBe(0)
     const summary = JSON.parse(backup.stdout) as Record<string, unknown>
-    expect(summary).toMatchObject({ file, format: 'meshd-cluster-backup/1', node: 'test-cb-3', services: 1, secrets: 1, configs: 1, tokens: 4 })
+    expect(summary).toMatchObject({ file, format: 'meshd-cluster-backup/1', node: 'test-cb-3', services: 1, secrets: 1, configs: 1, tokens: 4, alerts: 1 })
     expect(summary.cluster).toMatch(/^[0-9a-f]{32}$/)
     expect(statSync(file).mode & 0o777).toBe(0o600)
     // Taking one is audited like a write.
@@ -118,6 +121,7 @@ describe('cluster backup and restore', () => {
     const text = readFileSync(file, 'utf8')
     expect(text).not.toContain(VALUE)
     expect(text).not.toContain(Buffer.from(VALUE).toString('base64'))
+    expect(text).not.toContain('alert-pa55')
 
     const again = await meshd(nodes[0]!, ['cluster', 'backup', '-o', file])
     expect(again.code).toBe(1)
@@ -125,7 +129,7 @@ describe('cluster backup and restore', () => {
     expect(readFileSync(file, 'utf8')).toBe(text)
     const forced = await meshd(nodes[0]!, ['cluster', 'backup', '-o', file, '--force'])
     expect(forced.code, forced.stderr).toBe(0)
-    expect(forced.stdout).toMatch(/: 1 service, 1 secret, 1 config, 4 tokens\n/)
+    expect(forced.stdout).toMatch(/: 1 service, 1 secret, 1 config, 4 tokens, 1 alert\n/)
     expect(statSync(file).mode & 0o777).toBe(0o600)
 
     // A deployer may not take one: token hashes and the secrets' ciphertexts are admin's.
@@ -185,7 +189,8 @@ describe('cluster backup and restore', () => {
     // The operator token was made after the (forced) backup: not in it.
     expect(result.tokens).toContain('ops')
     expect(result.tokens).not.toContain('ci')
-    expect(restore.stderr).toMatch(/restored from cluster [0-9a-f]{32} .*: 1 service, 1 secret, 1 config, 4 tokens/)
+    expect(restore.stderr).toMatch(/restored from cluster [0-9a-f]{32} .*: 1 service, 1 secret, 1 config, 4 tokens, 1 alert/)
+    expect(result.alerts).toEqual(['site-down'])
     expect(restore.stderr).toContain('the backup\'s tokens work again')
 
     // The restored cluster has an id of its own: the old cluster's data dirs stay out of it.
@@ -198,6 +203,9 @@ describe('cluster backup and restore', () => {
     expect(view.replicas.every((r) => r.node === 'test-cb-fresh')).toBe(true)
     await waitFor(async () => (await get(FRESH_HOST, PORT, '/key.txt')).body === VALUE, { timeoutMs: 30_000, what: 'the restored secret served' })
     expect((await get(FRESH_HOST, PORT, '/')).body).toBe(PAGE)
+
+    // The alert rule is back, its webhook's credentials still sealed (shown redacted).
+    expect((await api(fresh.api, 'GET', '/v1/alerts/site-down')).body).toMatchObject({ when: 'service.healthy < service.desired service=site', notify: { webhook: 'http://redacted@127.0.0.1:9/hook' } })
 
     // The old cluster's token: accepted by the fresh node.
     const listed = await meshd(fresh, ['service', 'ls', '--json'], { token: oldToken })

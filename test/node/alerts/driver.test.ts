@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ClusterDocument } from '../../../src/crdt/index.ts'
 import type { NodeRecord } from '../../../src/crdt/index.ts'
 import { AlertDriver } from '../../../src/node/alerts/index.ts'
-import type { WebhookPayload } from '../../../src/node/alerts/index.ts'
+import type { TrafficSample, WebhookPayload } from '../../../src/node/alerts/index.ts'
 import { clusterView, coordinatorOf } from '../../../src/node/cluster/index.ts'
 import { recordingLogger } from '../../support/logger.ts'
 import { waitFor } from '../../support/wait.ts'
@@ -19,13 +19,13 @@ const emitted: string[] = []
 let now = 1_000_000
 
 /** A node: its own document, its view (whom it believes dead), its driver. */
-function member (id: string) {
+function member (id: string, traffic?: () => Promise<Map<string, TrafficSample[]>>) {
   const document = new ClusterDocument({ log: recordingLogger() })
   const dead = new Set<string>()
   const view = () => clusterView(document.snapshot(), id, (other) => dead.has(other) ? 'dead' : 'alive', now)
   const make = (): AlertDriver => new AlertDriver({
     document, view, rules: () => document.alerts(), states: () => document.alertStates(), log: recordingLogger(), externalURL: 'http://x',
-    handoverMs: 0, settleMs: 30, now: () => now,
+    handoverMs: 0, settleMs: 30, now: () => now, ...(traffic === undefined ? {} : { traffic }),
     events: { emit: (event) => { emitted.push(`${id} ${event.kind}`) } },
     post: async (_url, body) => {
       const payload = body as WebhookPayload
@@ -153,5 +153,25 @@ describe('the alert driver', () => {
     await settled(1)
     expect(posts.map((p) => p.by)).toEqual([kept])
     expect(emitted).toEqual([`${kept} alert.firing`]) // the claim that lost tells no one
+  })
+
+  it('service.errors: the failed connections of every member\'s mesh since the last pass, over all of them', async () => {
+    let counters: Record<string, TrafficSample[]> = { a: [{ service: 'web', connections: 1000, errors: 40 }], b: [{ service: 'web', connections: 500, errors: 0 }] }
+    const a = member('a', async () => new Map(Object.entries(counters)))
+    a.document.putNode('a', record('a'))
+    a.document.putAlert('errors', { when: 'service.errors > 2%', notify: { webhook: 'http://127.0.0.1:9/' }, createdAt: 0, updatedAt: 0 })
+    await a.tick() // the first counters are the baseline: no rate yet
+    // Since then: 100 connections at a (none failed), 100 at b (5 failed) → 2.5 %, though a alone saw 0 %.
+    counters = { a: [{ service: 'web', connections: 1100, errors: 40 }], b: [{ service: 'web', connections: 600, errors: 5 }] }
+    now += 2000
+    await a.tick()
+    await settled(1)
+    expect(posts.map((p) => p.status)).toEqual(['firing'])
+    // b did not answer this time: its last counters are kept, and a's 100 clean connections alone resolve it.
+    counters = { a: [{ service: 'web', connections: 1200, errors: 40 }] }
+    now += 2000
+    await a.tick()
+    await settled(2)
+    expect(posts.map((p) => p.status)).toEqual(['firing', 'resolved'])
   })
 })

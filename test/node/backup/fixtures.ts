@@ -24,7 +24,7 @@ export async function member (): Promise<Member> {
 
 export const TOKEN = 'meshd_old-token-of-the-old-cluster'
 
-/** Writes web (a secret and a config, a published port, two generations) and a token into `document`. */
+/** Writes web (a secret and a config, a published port, two generations), a token and an alert rule into `document`. */
 export function populate (document: ClusterDocument, secretsKey: Buffer): void {
   createStored(document, 'secret', 'db-pass', Buffer.from(`pass-${randomBytes(4).toString('hex')}`), { secretsKey })
   createStored(document, 'config', 'site', Buffer.from('<h1>hi</h1>'), { secretsKey })
@@ -35,9 +35,10 @@ export function populate (document: ClusterDocument, secretsKey: Buffer): void {
   writeService(document, resolveRefs(document, spec({})), 1000)
   writeService(document, resolveRefs(document, spec({ GREETING: 'hi' })), 2000)
   document.putToken('ops', { hash: hashToken(TOKEN), role: 'admin', createdAt: 1, createdBy: 'test' })
+  document.putAlert('web-down', { when: 'service.healthy < service.desired service=web', for: '30s', notify: { webhook: 'http://127.0.0.1:9/hook' }, createdAt: 1, updatedAt: 1 })
 }
 
 /** The records a backup takes from `document`. */
 export function recordsOf (document: ClusterDocument): ClusterRecords {
-  return { services: document.services(), secrets: document.secrets(), configs: document.configs(), tokens: document.tokens() }
+  return { services: document.services(), secrets: document.secrets(), configs: document.configs(), tokens: document.tokens(), alerts: document.alerts() }
 }

@@ -2,7 +2,7 @@
 // backup key; any byte changed, a field changed with its checksum recomputed, or another
 // cluster's key → refused with MESHD_BACKUP_INVALID.
 
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../../src/crdt/index.ts'
 import type { Plain } from '../../../src/crdt/index.ts'
@@ -52,6 +52,19 @@ describe('the cluster backup file', () => {
     const { sha256: _s, mac: _m, ...content } = file
     expect(openBackup(JSON.parse(text), key)).toEqual(content)
     expect(file.sha256).toBe(createHash('sha256').update(canonicalJson(content as unknown as Plain)).digest('hex'))
+  })
+
+  it('holds the alert rules; a file written before they were backed up opens with none', async () => {
+    const file = await backup()
+    expect(file.records.alerts['web-down']).toMatchObject({ when: 'service.healthy < service.desired service=web', for: '30s' })
+    // The same file as an earlier meshd wrote it: no alerts among the records, signed as it is.
+    const { sha256: _s, mac: _m, records: { alerts: _a, ...records }, ...envelope } = file
+    const text = canonicalJson({ ...envelope, records } as unknown as Plain)
+    const sha256 = createHash('sha256').update(text).digest('hex')
+    const mac = createHmac('sha256', key).update(`${BACKUP_FORMAT}\n`).update(text).digest('hex')
+    const older = openBackup({ ...envelope, records, sha256, mac }, key)
+    expect(older.records.alerts).toEqual({})
+    expect(Object.keys(older.records.services)).toEqual(['web'])
   })
 
   it('keeps a secret exactly as stored: encrypted, the value nowhere in the file', async () => {

@@ -37,9 +37,9 @@ describe('restoring a cluster backup', () => {
     fresh.document.on('change', () => { changes++ })
     const summary = restoreRecords(fresh.document, checkRecords(records))
     expect(changes).toBe(1)
-    expect(summary).toEqual({ services: ['web'], secrets: ['db-pass@1'], configs: ['site@1'], tokens: ['ops'] })
+    expect(summary).toEqual({ services: ['web'], secrets: ['db-pass@1'], configs: ['site@1'], tokens: ['ops'], alerts: ['web-down'] })
     const now = recordsOf(fresh.document)
-    for (const kind of ['services', 'secrets', 'configs', 'tokens'] as const) {
+    for (const kind of ['services', 'secrets', 'configs', 'tokens', 'alerts'] as const) {
       expect(plain(now[kind]), kind).toEqual(records[kind])
       for (const record of Object.values(now[kind])) expect(record.by).toBe(fresh.id)
     }
