@@ -14,9 +14,9 @@ const NAMES = ['test-race-1', 'test-race-2']
 
 interface View { version: string, generation: number, rollout?: { phase: string, reason?: string, generation: number, rollback: boolean }, spec: { env: { V: string } }, replicas: Array<{ state: string, generation: number, node: string }> }
 
-const spec = (v: string): Record<string, unknown> => ({
-  name: 'race', image: IMAGE, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], env: { V: v }, replicas: 2,
-  ports: [{ published: 18220, target: 8080 }], health: { type: 'tcp', interval: '200ms', retries: 3 },
+const spec = (v: string, name = 'race'): Record<string, unknown> => ({
+  name, image: IMAGE, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], env: { V: v }, replicas: 2,
+  ports: [{ published: name === 'race' ? 18220 : 18221, target: 8080 }], health: { type: 'tcp', interval: '200ms', retries: 3 },
   // What is under test is which spec wins, not health: a slow probe on a busy machine must not roll it back.
   // Nor the pace of a rollout: both slots at once, stopped at once (httpd as PID 1 ignores SIGTERM).
   update: { parallelism: 2, monitor: '0s', failureAction: 'continue', order: 'stop-first' },
@@ -47,22 +47,27 @@ describe('concurrent writes and limits on two real nodes', () => {
   afterAll(cleanupAll)
 
   it('converges two simultaneous PUTs of different specs to one, and runs only that one, 20 times', async () => {
-    expect((await api(nodes[0]!.api, 'PUT', '/v1/services/race', spec('start'))).status).toBe(201)
-    for (let round = 0; round < 20; round++) {
-      const [a, b] = [`a${round}`, `b${round}`]
-      const answers = await Promise.all([api(nodes[0]!.api, 'PUT', '/v1/services/race', spec(a)), api(nodes[1]!.api, 'PUT', '/v1/services/race', spec(b))])
-      expect(answers.map((r) => r.status)).toEqual([200, 200])
-      const settled = await waitFor(async () => {
-        const views = await Promise.all(nodes.map(async (n) => (await api<View>(n.api, 'GET', '/v1/services/race')).body))
-        const [first, second] = views
-        if (first === undefined || second === undefined || first.version !== second.version) return undefined
-        if (first.replicas.length !== 2 || !first.replicas.every((r) => r.state === 'healthy' && r.generation === first.generation)) return undefined
-        const running = runningValues('race')
-        return running.length === 2 && running.every((v) => v === first.spec.env.V) ? { winner: first.spec.env.V, running, rollout: first.rollout, generation: first.generation } : undefined
-      }, { timeoutMs: 60_000, intervalMs: 200, what: `round ${round}: one spec in the document and only its containers running` })
-      expect([a, b]).toContain(settled.winner)
+    // Two services race at once, 10 rounds each: 20 races, each on its own service.
+    const race = async (service: string): Promise<void> => {
+      expect((await api(nodes[0]!.api, 'PUT', `/v1/services/${service}`, spec('start', service))).status).toBe(201)
+      for (let round = 0; round < 10; round++) {
+        const [a, b] = [`a${round}`, `b${round}`]
+        const answers = await Promise.all([api(nodes[0]!.api, 'PUT', `/v1/services/${service}`, spec(a, service)), api(nodes[1]!.api, 'PUT', `/v1/services/${service}`, spec(b, service))])
+        expect(answers.map((r) => r.status)).toEqual([200, 200])
+        const settled = await waitFor(async () => {
+          const views = await Promise.all(nodes.map(async (n) => (await api<View>(n.api, 'GET', `/v1/services/${service}`)).body))
+          const [first, second] = views
+          if (first === undefined || second === undefined || first.version !== second.version) return undefined
+          if (first.replicas.length !== 2 || !first.replicas.every((r) => r.state === 'healthy' && r.generation === first.generation)) return undefined
+          const running = runningValues(service)
+          return running.length === 2 && running.every((v) => v === first.spec.env.V) ? { winner: first.spec.env.V, running, rollout: first.rollout, generation: first.generation } : undefined
+        }, { timeoutMs: 60_000, intervalMs: 200, what: `${service}, round ${round}: one spec in the document and only its containers running` })
+        expect([a, b]).toContain(settled.winner)
+      }
     }
-    console.log('20 rounds of simultaneous PUTs on two nodes: every time one spec, and only its containers running')
+    await Promise.all([race('race'), race('rival')])
+    expect((await api(nodes[0]!.api, 'DELETE', '/v1/services/rival')).status).toBe(200)
+    console.log('20 rounds of simultaneous PUTs on two nodes (two services, 10 each): every time one spec, and only its containers running')
   }, 600_000)
 
   it('refuses a write with a stale If-Match', async () => {
