@@ -1,5 +1,8 @@
 // The autoscaler's part of a service: what the user asks for (in the spec) and what the
-// service's coordinator last decided (in the service record, next to the spec).
+// service's coordinator last decided (`autoscale[service]`, a record of its own: the
+// service record has one writer, the API node that took the request).
+
+import type { Sealed } from './sealed.ts'
 
 /** `spec.autoscale`: replica bounds and targets per replica; `replicas` is where it starts. */
 export interface AutoscaleSpec {
@@ -44,7 +47,7 @@ export interface AutoscaleRecommendation {
   replicas: number
 }
 
-/** `services[name].autoscale`: written by the service's coordinator. */
+/** The autoscaler's status of a service: the count it decided, and from what. */
 export interface AutoscaleStatus {
   /** The count the last evaluation arrived at. */
   desired: number
@@ -54,7 +57,13 @@ export interface AutoscaleStatus {
   decisions: AutoscaleDecision[]
   /** The recommendations that can still be the highest of the scale-down window, oldest first. */
   recommendations: AutoscaleRecommendation[]
-  /** The member that wrote it. */
-  by?: string
   updatedAt: number
+}
+
+/**
+ * `autoscale[service]`: written by the service's coordinator. The count applies to the
+ * service created at `serviceCreatedAt` (a service removed and made again starts afresh).
+ */
+export interface AutoscaleRecord extends AutoscaleStatus, Sealed {
+  serviceCreatedAt: number
 }

@@ -2,11 +2,8 @@
 // whose values are whole plain records, each with a single writer (docs/architecture.md), so
 // Yjs' last-writer-wins never has to settle a real race. Services, nodes and rollouts
 // are top-level Y.Maps; replicas, by far the most rewritten, are one top-level Y.Array
-// per node (see replica-arrays.ts for why).
-//
-// Updates use Yjs' V2 encoding throughout (events, applyUpdate, encodeState/Diff and
-// the files on disk): it is the compact one for whole states (100k map overwrites:
-// 59 KB against 1 MB in V1), and both load equally fast.
+// per node (see replica-arrays.ts for why). Updates use Yjs' V2 encoding throughout: the
+// compact one for whole states (100k map overwrites: 59 KB against 1 MB in V1).
 
 import { EventEmitter } from 'node:events'
 import * as Y from 'yjs'
@@ -20,9 +17,10 @@ import type { Logger } from '../logger.ts'
 import type { DocumentSnapshot, DrainRecord, NodeRecord, RemovalRecord, ReplicaEntry, ReplicaRecord, RolloutRecord, ServiceRecord, TokenRecord } from './types.ts'
 import type { ConfigRecord, SecretRecord } from './stored-types.ts'
 import type { AlertRecord, AlertStateRecord } from './alert-types.ts'
+import type { AutoscaleRecord } from './autoscale-types.ts'
 
 /** The top-level maps of the document, one per kind of record; replicas live apart (replica-arrays.ts). */
-const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals', 'secrets', 'configs', 'alerts', 'alertStates'] as const
+const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals', 'secrets', 'configs', 'alerts', 'alertStates', 'autoscale'] as const
 type MapName = typeof MAPS[number]
 
 /** The origin of writes made on this node without an explicit origin. */
@@ -155,6 +153,10 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   putRollout (service: string, rec: RolloutRecord): void { this.put('rollouts', service, rec) }
   deleteRollout (service: string): void { this.remove('rollouts', service) }
 
+  /** The autoscaler's status of each autoscaled service, by name (written by the service's coordinator). */
+  autoscale (): Record<string, AutoscaleRecord> { return readRecords(this.maps.autoscale) }
+  putAutoscale (service: string, rec: AutoscaleRecord): void { this.put('autoscale', service, rec) }
+  deleteAutoscale (service: string): void { this.remove('autoscale', service) }
   drain (nodeId: string): DrainRecord | undefined { return readRecord(this.maps.drains, nodeId) }
   /** Every drain request by node id: written by the API of whichever node took it. */
   drains (): Record<string, DrainRecord> { return readRecords(this.maps.drains) }
@@ -165,11 +167,9 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   tokens (): Record<string, TokenRecord> { return readRecords(this.maps.tokens) }
   putToken (name: string, rec: TokenRecord): void { this.put('tokens', name, rec) }
   deleteToken (name: string): void { this.remove('tokens', name) }
-
   /** Members that left for good, by id: their records are ignored and their ids banned. */
   removals (): Record<string, RemovalRecord> { return readRecords(this.maps.removals) }
   putRemoval (nodeId: string, rec: RemovalRecord): void { this.put('removals', nodeId, rec) }
-
   /** Every version of every secret (encrypted: stored-types.ts) and config, by "NAME@VERSION". */
   secrets (): Record<string, SecretRecord> { return readRecords(this.maps.secrets) }
   putSecret (key: string, rec: SecretRecord): void { this.put('secrets', key, rec) }
@@ -186,7 +186,7 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
 
   /** Every record at once, as plain copies: the input of the cluster's decisions. */
   snapshot (): DocumentSnapshot {
-    return { services: this.services(), nodes: this.nodes(), replicas: this.replicas(), rollouts: this.rollouts(), drains: this.drains(), removals: this.removals() }
+    return { services: this.services(), nodes: this.nodes(), replicas: this.replicas(), rollouts: this.rollouts(), drains: this.drains(), removals: this.removals(), autoscale: this.autoscale() }
   }
 
   /**

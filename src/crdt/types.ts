@@ -1,5 +1,5 @@
 import type { Sealed } from './sealed.ts'
-import type { AutoscaleSpec, AutoscaleStatus } from './autoscale-types.ts'
+import type { AutoscaleRecord, AutoscaleSpec } from './autoscale-types.ts'
 import type { ConfigRef, SecretRef } from './stored-types.ts'
 import type { BackupEntry, BackupSpec, TmpfsSpec, VolumeHold, VolumeSpec } from './volume-types.ts'
 
@@ -145,8 +145,6 @@ export interface ServiceRecord extends Sealed {
   previous?: { spec: ServiceSpec, generation: number, imageId?: string }
   /** Its service addresses' index on every node (cluster/addresses.ts): recorded at creation, kept. */
   addressIndex?: number
-  /** The autoscaler's last evaluation, when the spec has autoscale. */
-  autoscale?: AutoscaleStatus
   createdAt: number
   updatedAt: number
 }
@@ -288,4 +286,6 @@ export interface DocumentSnapshot {
   rollouts: Record<string, RolloutRecord>
   drains: Record<string, DrainRecord>
   removals: Record<string, RemovalRecord>
+  /** The autoscaler's count and status of autoscaled services (their records, unchecked: see node/cluster/view.ts). */
+  autoscale: Record<string, AutoscaleRecord>
 }

@@ -25,7 +25,7 @@ export interface WriteOptions {
 export function writeService (document: ClusterDocument, written: ServiceSpec, now = Date.now(), opts: WriteOptions = {}): WriteResult {
   assertPortsFree(document, written, opts)
   const existing = document.service(written.name)
-  const spec = keepAutoscaledCount(existing, written)
+  const spec = written
   const outcome = writeOutcome(existing, spec, opts.imageId)
   const image = outcome.imageId === undefined ? {} : { imageId: outcome.imageId }
   if (existing === undefined) {
@@ -46,7 +46,7 @@ export function writeService (document: ClusterDocument, written: ServiceSpec, n
   const from = inProgress(existing, rollout) && rollout.from === existing.previous?.generation
     ? existing.previous
     : { spec: existing.spec, generation: existing.generation, ...(existing.imageId === undefined ? {} : { imageId: existing.imageId }) }
-  const record: ServiceRecord = { spec, generation, ...image, previous: from, ...(existing.addressIndex === undefined ? {} : { addressIndex: existing.addressIndex }), ...(existing.autoscale === undefined || spec.autoscale === undefined ? {} : { autoscale: existing.autoscale }), createdAt: existing.createdAt, updatedAt: now }
+  const record: ServiceRecord = { spec, generation, ...image, previous: from, ...(existing.addressIndex === undefined ? {} : { addressIndex: existing.addressIndex }), createdAt: existing.createdAt, updatedAt: now }
   document.transact(() => {
     document.putService(spec.name, record)
     document.putRollout(spec.name, newRollout(record, from.generation, now))
@@ -56,8 +56,7 @@ export function writeService (document: ClusterDocument, written: ServiceSpec, n
 
 /** What writeService does with `spec`, given the record there is: the action, the generation it ends at, the image id it records. */
 export function writeOutcome (existing: ServiceRecord | undefined, written: ServiceSpec, imageId?: string): { action: 'created' | 'updated' | 'unchanged', generation: number, imageId?: string } {
-  // As writeService stores it (a stack's dry run plans with this too).
-  const spec = keepAutoscaledCount(existing, written)
+  const spec = written
   const pinned = imageId ?? (existing?.spec.image === spec.image ? existing.imageId : undefined)
   const image = pinned === undefined ? {} : { imageId: pinned }
   if (existing === undefined) return { action: 'created', generation: 1, ...image }
@@ -83,16 +82,6 @@ export function rollbackService (document: ClusterDocument, name: string, slots:
   return back.record
 }
 
-/**
- * A redeploy of an autoscaled service keeps the autoscaler's count (within the new bounds):
- * `replicas` is only where a new service starts, as kubectl apply leaves an HPA's count alone.
- */
-function keepAutoscaledCount (existing: ServiceRecord | undefined, spec: ServiceSpec): ServiceSpec {
-  if (existing?.spec.autoscale === undefined || spec.autoscale === undefined) return spec
-  const replicas = Math.min(spec.autoscale.max, Math.max(spec.autoscale.min, existing.spec.replicas))
-  return replicas === spec.replicas ? spec : { ...spec, replicas }
-}
-
 /** Sets the replica count of an existing service; refused (MESHD_AUTOSCALED) when its autoscaler sets it. */
 export function scaleService (document: ClusterDocument, name: string, replicas: number, opts: WriteOptions = {}): WriteResult {
   const existing = requireService(document.services(), name)
@@ -109,6 +98,7 @@ export function deleteService (document: ClusterDocument, name: string): void {
   document.transact(() => {
     document.deleteService(name)
     document.deleteRollout(name)
+    document.deleteAutoscale(name)
   })
 }
 

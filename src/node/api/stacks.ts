@@ -71,6 +71,7 @@ export function applyStack (document: ClusterDocument, plan: StackPlan, opts: Pl
     for (const name of plan.removed) {
       document.deleteService(name)
       document.deleteRollout(name)
+      document.deleteAutoscale(name)
     }
     for (const file of updated) {
       rollFollowers(document, file.kind, file.name, file.version, { allowLowPorts: opts.allowLowPorts, now }, skip)
@@ -113,6 +114,7 @@ export function removeStack (document: ClusterDocument, removal: StackRemoval): 
     for (const name of removal.services) {
       document.deleteService(name)
       document.deleteRollout(name)
+      document.deleteAutoscale(name)
     }
     for (const kind of ['secret', 'config'] as const) {
       const store = storeOf(document, kind)

@@ -21,7 +21,7 @@ export interface ReplicaView {
   lastFailure?: SlotFailure
 }
 
-export interface ServiceView extends Omit<ServiceRecord, 'autoscale'> {
+export interface ServiceView extends ServiceRecord {
   /** The service's address on the node that answered, and the names its replicas reach it by. */
   address?: string
   names?: string[]
@@ -37,8 +37,8 @@ export interface ServiceView extends Omit<ServiceRecord, 'autoscale'> {
   mesh?: ServiceMeshView
   /** The last rolling update or rollback: its phase and how far it got. */
   rollout?: RolloutView
-  /** An autoscaled service: the coordinator's last evaluation, and which member decides now. */
-  autoscale?: Partial<AutoscaleStatus> & { coordinator?: string }
+  /** An autoscaled service: the coordinator's last evaluation (`by` the member that wrote it), and which member decides now. */
+  autoscale?: Partial<AutoscaleStatus> & { by?: string, coordinator?: string }
 }
 
 export interface RolloutView {
@@ -97,7 +97,7 @@ export function serviceView (view: ClusterView, record: ServiceRecord, placement
     },
     ...(mesh === undefined ? {} : { mesh }),
     ...(rollout === undefined ? {} : { rollout: rolloutView(rollout, total) }),
-    ...(record.spec.autoscale === undefined ? {} : { autoscale: { ...record.autoscale, coordinator: memberName(view, coordinatorOf(view, name)) } })
+    ...(record.spec.autoscale === undefined ? {} : { autoscale: autoscaleView(view, name, record) })
   }
 }
 
@@ -140,3 +140,11 @@ function namesOf (service: string, addresses: ServiceAddresses): string[] {
   return short.flatMap((name) => [name, `${name}.meshd`])
 }
 
+/** The autoscaler's status of `record` (none yet, or one of a service removed since: only its coordinator). */
+function autoscaleView (view: ClusterView, name: string, record: ServiceRecord): NonNullable<ServiceView['autoscale']> {
+  const coordinator = memberName(view, coordinatorOf(view, name))
+  const stored = view.autoscale[name]
+  if (stored === undefined || stored.serviceCreatedAt !== record.createdAt) return { coordinator }
+  const { serviceCreatedAt: _c, sig: _s, by, ...status } = stored
+  return { ...status, ...(by === undefined ? {} : { by: memberName(view, by) }), coordinator }
+}

@@ -1,19 +1,20 @@
 // Runs on every node and scales the autoscaled services this node coordinates (the same
 // rendezvous choice as rollouts, cluster/rollout.ts coordinatorOf): every tick it gathers
 // every member's counters (metrics/ samples), turns them into figures, asks the pure rule
-// (cluster/autoscale.ts) and, when the count changes, writes it into the service's record
-// with the decision — no new generation, as a scale — and emits `service.autoscaled`. The
-// recommendations of the scale-down window are kept in the record too (the few that can
-// still be its highest), so a new coordinator keeps the window.
+// (cluster/autoscale.ts) and, when the count changes, writes it with the decision into
+// `autoscale[service]` — a record of its own, so it never crosses a user's write of the
+// service record; every view takes the count from it (cluster/view.ts autoscaled()) — and
+// emits `service.autoscaled`. The recommendations of the scale-down window are kept in the
+// record too (the few that can still be its highest), so a new coordinator keeps the window.
 
-import type { AutoscaleDecision, AutoscaleMetrics, AutoscaleStatus, ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
+import type { AutoscaleDecision, AutoscaleMetrics, AutoscaleRecord, ClusterDocument } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { coordinatorOf, decideReplicas, keptRecommendations } from '../cluster/index.ts'
 import type { AutoscaleOutcome, ClusterView } from '../cluster/index.ts'
 import { noEvents } from '../events/index.ts'
 import type { Events } from '../events/index.ts'
 import type { MemberSample } from '../metrics/index.ts'
-import { AUTOSCALE_TICK_MS, DECISIONS_KEPT, QUIET_AFTER_WRITE_MS, RECOMMENDATIONS_KEPT, STATUS_EVERY_MS, STATUS_MIN_GAP_MS } from './constants.ts'
+import { AUTOSCALE_TICK_MS, DECISIONS_KEPT, RECOMMENDATIONS_KEPT, STATUS_EVERY_MS, STATUS_MIN_GAP_MS } from './constants.ts'
 import { Figures } from './figures.ts'
 
 export interface AutoscalerInit {
@@ -88,31 +89,32 @@ export class Autoscaler {
 
   private evaluate (name: string, metrics: AutoscaleMetrics, wanted: boolean, at: number): void {
     const { document, log } = this.init
-    // Read again: the round awaited the members, and a user may have written since.
-    const record = document.service(name)
+    // Looked at again: the round awaited the members, and a user may have written since.
+    const view = this.init.view()
+    const record = view.services[name]
     const spec = record?.spec.autoscale
     if (record === undefined || spec === undefined) return
-    // Someone else wrote the record just now (a deploy, say): a write of ours could cross it
-    // in gossip and, whole record against whole record, undo it. Wait for it to settle.
-    if (record.by !== this.init.view().self && at >= record.updatedAt && at - record.updatedAt < QUIET_AFTER_WRITE_MS) return
-    const history = this.history.get(name) ?? record.autoscale?.recommendations ?? []
-    const outcome = decideReplicas({ spec, current: record.spec.replicas, metrics, history, now: at, wanted })
+    // The view's count is this autoscaler's (cluster/view.ts autoscaled()), or the spec's to start with.
+    const current = record.spec.replicas
+    const stored = view.autoscale[name]
+    const before = stored?.serviceCreatedAt === record.createdAt ? stored : undefined
+    const history = this.history.get(name) ?? before?.recommendations ?? []
+    const outcome = decideReplicas({ spec, current, metrics, history, now: at, wanted })
     this.history.set(name, outcome.history)
-    const before = record.autoscale
-    const status: AutoscaleStatus = {
+    const status: AutoscaleRecord = {
+      serviceCreatedAt: record.createdAt,
       desired: outcome.desired,
       metrics,
       ...(before?.lastDecision === undefined ? {} : { lastDecision: before.lastDecision }),
       decisions: before?.decisions ?? [],
       recommendations: keptRecommendations(outcome.history, RECOMMENDATIONS_KEPT),
-      by: this.init.view().self,
       updatedAt: at
     }
-    if (outcome.desired !== record.spec.replicas) {
-      const decision: AutoscaleDecision = { at, from: record.spec.replicas, to: outcome.desired, reason: outcome.reason.slice(0, 1000) }
+    if (outcome.desired !== current) {
+      const decision: AutoscaleDecision = { at, from: current, to: outcome.desired, reason: outcome.reason.slice(0, 1000) }
       status.lastDecision = decision
       status.decisions = [...status.decisions, decision].slice(-DECISIONS_KEPT)
-      document.putService(name, { ...record, spec: { ...record.spec, replicas: outcome.desired }, autoscale: status, updatedAt: at })
+      document.putAutoscale(name, status)
       log.info({ service: name, from: decision.from, to: decision.to, reason: decision.reason }, 'service autoscaled')
       ;(this.init.events ?? noEvents).emit({ kind: 'service.autoscaled', service: name, replicas: decision.to, previous: decision.from, reason: decision.reason, message: `${name} autoscaled from ${decision.from} to ${decision.to}: ${decision.reason}` })
       return
@@ -123,8 +125,6 @@ export class Autoscaler {
     const values = (list: Array<{ replicas: number }>): string => list.map((r) => r.replicas).join(',')
     const since = before === undefined ? Infinity : at - before.updatedAt
     const moved = before === undefined || before.desired !== status.desired || values(before.recommendations) !== values(status.recommendations)
-    if (since >= STATUS_EVERY_MS || (moved && since >= STATUS_MIN_GAP_MS)) {
-      document.putService(name, { ...record, autoscale: status } satisfies ServiceRecord)
-    }
+    if (since >= STATUS_EVERY_MS || (moved && since >= STATUS_MIN_GAP_MS)) document.putAutoscale(name, status)
   }
 }

@@ -10,5 +10,3 @@ export const STATUS_MIN_GAP_MS = 6000
 export const DECISIONS_KEPT = 10
 /** Recommendations kept in a service's status, for the next coordinator's scale-down window. */
 export const RECOMMENDATIONS_KEPT = 64
-/** A service record another member wrote less than this long ago is left alone this round (its write may still be on its way). */
-export const QUIET_AFTER_WRITE_MS = 5000

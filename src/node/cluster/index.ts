@@ -3,7 +3,7 @@
 // clock of their own, no timers. The side-effecting parts of a node (reconciler,
 // rollout driver, mesh, API) take a view and act on what these return.
 
-export { clusterView, stateOf, notDead, replicaAt } from './view.ts'
+export { autoscaled, clusterView, stateOf, notDead, replicaAt } from './view.ts'
 export type { ClusterView } from './view.ts'
 export { liveness } from './majority.ts'
 export { placeCluster, placementService, avoiding, ownersOf, placedSlots } from './placement.ts'

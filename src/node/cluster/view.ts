@@ -3,7 +3,7 @@
 // folder is a pure function of a view, so two nodes with the same view decide alike
 // and a test builds one from plain data.
 
-import type { DocumentSnapshot, ReplicaRecord } from '../../crdt/index.ts'
+import type { DocumentSnapshot, ReplicaRecord, ServiceRecord } from '../../crdt/index.ts'
 import type { MemberState } from '../../gossip/index.ts'
 
 export interface ClusterView extends DocumentSnapshot {
@@ -15,13 +15,35 @@ export interface ClusterView extends DocumentSnapshot {
   now: number
 }
 
-/** A view from a document snapshot and the failure detector, taken at `now`. */
+/**
+ * A view from a document snapshot and the failure detector, taken at `now`. An autoscaled
+ * service's replica count in the view is its autoscaler's (autoscaled()).
+ */
 export function clusterView (snapshot: DocumentSnapshot, self: string, stateOf: (id: string) => MemberState, now: number): ClusterView {
   const states: Record<string, MemberState> = {}
   for (const id of Object.keys(snapshot.nodes)) states[id] = stateOf(id)
   for (const { nodeId } of snapshot.replicas) states[nodeId] ??= stateOf(nodeId)
   states[self] = 'alive'
-  return { ...snapshot, self, states, now }
+  return { ...snapshot, services: autoscaled(snapshot), self, states, now }
+}
+
+/**
+ * The services with the count their autoscaler decided in place of the spec's `replicas`
+ * (which is where autoscaling starts): from `autoscale[name]` when it was written for this
+ * service (not one of the same name removed since), kept within the spec's min and max.
+ */
+export function autoscaled (snapshot: Pick<DocumentSnapshot, 'services' | 'autoscale'>): Record<string, ServiceRecord> {
+  let services = snapshot.services
+  for (const [name, record] of Object.entries(snapshot.services)) {
+    const bounds = record.spec.autoscale
+    const status = snapshot.autoscale[name]
+    if (bounds === undefined || status === undefined || status.serviceCreatedAt !== record.createdAt) continue
+    const replicas = Math.min(bounds.max, Math.max(bounds.min, status.desired))
+    if (replicas === record.spec.replicas) continue
+    if (services === snapshot.services) services = { ...snapshot.services }
+    services[name] = { ...record, spec: { ...record.spec, replicas } }
+  }
+  return services
 }
 
 /** A member's state in the view: itself alive, a member the view never heard of dead. */

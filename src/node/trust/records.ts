@@ -23,6 +23,8 @@ const stored = { name: label, version: count(2 ** 31).min(1), size: count(MAX_ST
 // Base64 of the largest content, sealed (its tag) and padded.
 const STORED_BASE64 = Math.ceil((MAX_STORED_BYTES + 16) / 3) * 4
 const base64 = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9+/]*={0,2}$/)
+const decision = z.object({ at: time, from: count(MAX_REPLICAS), to: count(MAX_REPLICAS), reason: text(1024) })
+const figure = z.number().finite().nonnegative().optional()
 
 const schemas = {
   nodes: z.object({
@@ -97,20 +99,18 @@ const schemas = {
     instances: z.array(z.object({ labels: z.record(text(64), text(256)), value: z.number().finite().optional() })).max(256).optional(),
     notice: z.object({ id: text(128), status: z.enum(['firing', 'resolved']), phase: z.enum(NOTICE_PHASES), by: text(128), at: time, attempts: count(100), error: text(1024).optional() }).optional(),
     updatedAt: time
+  }),
+  autoscale: z.object({
+    ...sealed,
+    serviceCreatedAt: time,
+    desired: count(MAX_REPLICAS),
+    metrics: z.object({ running: count(MAX_REPLICAS * 4), cpu: figure, connections: figure, requestsPerSecond: figure, at: time }),
+    lastDecision: decision.optional(),
+    decisions: z.array(decision).max(32),
+    recommendations: z.array(z.object({ at: time, replicas: count(MAX_REPLICAS) })).max(256),
+    updatedAt: time
   })
 } as const
-
-const decision = z.object({ at: time, from: count(MAX_REPLICAS), to: count(MAX_REPLICAS), reason: text(1024) })
-const figure = z.number().finite().nonnegative().optional()
-const autoscaleStatus = z.object({
-  desired: count(MAX_REPLICAS),
-  metrics: z.object({ running: count(MAX_REPLICAS * 4), cpu: figure, connections: figure, requestsPerSecond: figure, at: time }),
-  lastDecision: decision.optional(),
-  decisions: z.array(decision).max(32),
-  recommendations: z.array(z.object({ at: time, replicas: count(MAX_REPLICAS) })).max(256),
-  by: text(128).optional(),
-  updatedAt: time
-})
 
 const serviceRecord = z.object({
   ...sealed,
@@ -119,7 +119,6 @@ const serviceRecord = z.object({
   previous: z.object({ spec: z.unknown(), generation, imageId: text(128).optional() }).optional(),
   imageId: text(128).optional(),
   addressIndex: count(2 ** 16).optional(),
-  autoscale: autoscaleStatus.optional(),
   createdAt: time,
   updatedAt: time
 })

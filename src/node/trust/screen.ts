@@ -1,6 +1,6 @@
 // Which records of a document snapshot this node believes: each must have the right
 // shape, and a seal by the member allowed to write it — a node's own record and its
-// replica records by that node; services, rollouts, drains, tokens, secrets and configs by a current
+// replica records by that node; services, rollouts, autoscale, drains, tokens, secrets and configs by a current
 // member (or by a removed one before its removal). Members that were removed are left
 // out with everything they own. The rest is listed as problems.
 
@@ -33,7 +33,7 @@ export interface StoredRecords { secrets: Record<string, SecretRecord>, configs:
 /** The alert rules of a document and their states, by name. */
 export interface AlertRecords { alerts: Record<string, AlertRecord>, alertStates: Record<string, AlertStateRecord> }
 
-type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens' | 'secrets' | 'configs' | 'alerts' | 'alertStates'
+type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens' | 'secrets' | 'configs' | 'alerts' | 'alertStates' | 'autoscale'
 type Record0 = Record<string, unknown> & { by?: string, updatedAt?: number, createdAt?: number }
 
 /** The believable part of `raw` (and `tokens`), and why the rest is not. */
@@ -92,7 +92,8 @@ export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecor
       replicas,
       rollouts: shared('rollouts', raw.rollouts),
       drains: shared('drains', raw.drains),
-      removals
+      removals,
+      autoscale: shared('autoscale', raw.autoscale)
     },
     tokens: shared('tokens', tokens),
     secrets: shared('secrets', stored.secrets),

@@ -124,8 +124,10 @@ describe('autoscaling and alerts on three real nodes', () => {
 
   it('scales a replica burning its 0.2-CPU limit with a cpu target of 50 %', async () => {
     const v = await waitFor(async () => { const b = await view('burner'); return b.spec.replicas >= 2 ? b : undefined }, { timeoutMs: 30_000, intervalMs: 250, what: 'burner to be scaled up' })
-    console.log(`burner: ${v.autoscale?.lastDecision?.reason}`)
-    expect(v.autoscale!.metrics.cpu).toBeGreaterThan(50)
+    const reason = v.autoscale!.lastDecision!.reason
+    console.log(`burner: ${reason}`)
+    // Decided on its CPU above the target (the figures since may be lower: two replicas share the machine's cores).
+    expect(Number(/^cpu ([\d.]+)% per replica/.exec(reason)?.[1])).toBeGreaterThan(50)
     await api(nodes[0]!.api, 'DELETE', '/v1/services/burner')
   })
 

@@ -21,7 +21,8 @@ function view (replicas: ReplicaEntry[], dead: string[] = [], now = 100_000) {
     replicas,
     rollouts: {},
     drains: {},
-    removals: {}
+    removals: {},
+    autoscale: {}
   }, 'a', (id) => dead.includes(id) ? 'dead' : 'alive', now)
 }
 

@@ -77,7 +77,7 @@ describe('an alert\'s state', () => {
 
 describe('taking over a notice', () => {
   const nodes = Object.fromEntries(['a', 'b'].map((id) => [id, { name: id, host: '127.0.0.1', apiPort: 1, p2pPort: 2, labels: {}, draining: false, startedAt: 0 }]))
-  const view = (dead: string[]) => clusterView({ services: {}, nodes, replicas: [], rollouts: {}, drains: {}, removals: {} }, 'b', (id) => dead.includes(id) ? 'dead' : 'alive', 9000)
+  const view = (dead: string[]) => clusterView({ services: {}, nodes, replicas: [], rollouts: {}, drains: {}, removals: {}, autoscale: {} }, 'b', (id) => dead.includes(id) ? 'dead' : 'alive', 9000)
   const claimed = nextState(undefined, RULE, active(), 1000, 'a')!
 
   it('leaves a live sender\'s notice alone', () => {

@@ -1,6 +1,7 @@
 // The autoscaler loop against an in-memory document and made-up member samples: the
-// figures from counter deltas, the writes (count, status, decisions), the event, and a
-// new coordinator that keeps the scale-down window from the document.
+// figures from counter deltas, the writes (count, status, decisions) into autoscale[web]
+// and never into the service record, the count every view takes from it, the event, and
+// a new coordinator that keeps the scale-down window from the document.
 
 import { describe, expect, it } from 'vitest'
 import { ClusterDocument } from '../../../src/crdt/index.ts'
@@ -33,91 +34,106 @@ function cluster (self = 'node-a') {
   const report = (slot: number, state: ReplicaRecord['state'] = 'healthy') => {
     document.putReplica(self, `web#${slot}`, { service: 'web', slot, generation: 1, node: 'a', container: `c${slot}`, endpoint: '', ports: [], state, updatedAt: now })
   }
-  return { document, round, report, events, view }
+  /** The count every view has for web (the autoscaler's, within the spec's bounds), and the autoscaler's record. */
+  const count = (): number | undefined => view().services.web?.spec.replicas
+  const status = () => document.autoscale().web
+  return { document, round, report, events, view, count, status }
 }
 
 const web = (autoscale: object, fields: object = {}) => parseServiceSpec({ name: 'web', image: 'meshd/busybox:latest', autoscale, ...fields })
 
 describe('Autoscaler', () => {
   it('scales on new connections per second, then back after the scale-down window, each decision with its reason', async () => {
-    const { document, round, report, events } = cluster()
+    const { document, round, report, events, count, status } = cluster()
     writeService(document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '10s' } }), T0 - 10_000)
+    const written = document.service('web')!
     report(0)
     await round(T0, { mesh: [{ service: 'web', total: 0, active: 0 }] })
-    expect(document.service('web')!.spec.replicas).toBe(1)
+    expect(count()).toBe(1)
     await round(T0 + 2000, { mesh: [{ service: 'web', total: 400, active: 3 }] })
-    const up = document.service('web')!
-    expect(up.spec.replicas).toBe(4)
-    expect(up.generation).toBe(1)
-    expect(up.autoscale).toMatchObject({ desired: 4, metrics: { running: 1, requestsPerSecond: 200, connections: 3 }, lastDecision: { from: 1, to: 4 } })
-    expect(up.autoscale!.lastDecision!.reason).toBe('requestsPerSecond 200 (target 50 per replica) → 4')
+    expect(count()).toBe(4)
+    // The service record is the user's: neither its count nor its generation moved.
+    expect(document.service('web')).toEqual(written)
+    expect(status()).toMatchObject({ serviceCreatedAt: written.createdAt, desired: 4, metrics: { running: 1, requestsPerSecond: 200, connections: 3 }, lastDecision: { from: 1, to: 4 } })
+    expect(status()!.lastDecision!.reason).toBe('requestsPerSecond 200 (target 50 per replica) → 4')
     expect(events.recent().filter((e) => e.kind === 'service.autoscaled')).toMatchObject([{ service: 'web', replicas: 4, previous: 1 }])
     let total = 400
     // The last recommendation of 4 was at 2 s: a 10 s window holds it until 12 s.
     for (let at = T0 + 4000; at <= T0 + 12_000; at += 2000) {
       await round(at, { mesh: [{ service: 'web', total, active: 0 }] })
-      expect(document.service('web')!.spec.replicas).toBe(4)
+      expect(count()).toBe(4)
     }
     total += 2
     await round(T0 + 14_000, { mesh: [{ service: 'web', total, active: 0 }] })
-    const down = document.service('web')!
-    expect(down.spec.replicas).toBe(1)
-    expect(down.autoscale!.decisions.map((d) => `${d.from}→${d.to}`)).toEqual(['1→4', '4→1'])
-    expect(down.autoscale!.lastDecision!.reason).toContain('10s scale-down window')
+    expect(count()).toBe(1)
+    expect(status()!.decisions.map((d) => `${d.from}→${d.to}`)).toEqual(['1→4', '4→1'])
+    expect(status()!.lastDecision!.reason).toContain('10s scale-down window')
   })
 
-  it('keeps the count of an autoscaled service on redeploy, and refuses a manual scale', () => {
-    const { document } = cluster()
+  it('keeps the count of an autoscaled service on redeploy, within the new bounds; not for a service made anew; refuses a manual scale', () => {
+    const { document, count } = cluster()
     writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 - 10_000)
-    document.putService('web', { ...document.service('web')!, spec: { ...document.service('web')!.spec, replicas: 3 } })
+    const created = document.service('web')!.createdAt
+    const decided = { serviceCreatedAt: created, desired: 3, metrics: { running: 1, at: T0 }, decisions: [], recommendations: [], updatedAt: T0 }
+    document.putAutoscale('web', decided)
+    expect(count()).toBe(3)
     writeService(document, web({ min: 1, max: 5, connections: 10 }, { env: { A: '1' } }), T0 + 1)
-    expect(document.service('web')!.spec.replicas).toBe(3)
+    expect(count()).toBe(3)
+    expect(document.service('web')!.spec.replicas).toBe(1) // where autoscaling starts, as written
     writeService(document, web({ min: 1, max: 2, connections: 10 }, { env: { A: '1' } }), T0 + 2)
-    expect(document.service('web')!.spec.replicas).toBe(2)
+    expect(count()).toBe(2)
     expect(() => scaleService(document, 'web', 4)).toThrow(/autoscaled between 1 and 2 replicas: change autoscale.min and autoscale.max/)
+    // Without autoscale, the spec's count again.
+    writeService(document, parseServiceSpec({ name: 'web', image: 'meshd/busybox:latest', env: { A: '1' }, replicas: 2 }), T0 + 3)
+    expect(count()).toBe(2)
+    // A service of the same name made anew (the record of the old one still there): its own count.
+    document.deleteService('web')
+    writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 + 4)
+    expect(count()).toBe(1)
   })
 
   it('scales on CPU as a share of the limit', async () => {
-    const { document, round, report } = cluster()
+    const { document, round, report, count, status } = cluster()
     writeService(document, web({ min: 1, max: 4, cpu: 50 }, { resources: { limits: { cpus: 0.2 } } }), T0 - 10_000)
     report(0)
     await round(T0, { replicas: [{ service: 'web', container: 'c0', cpuSeconds: 10 }] })
     // 0.38 s of CPU in 2 s under a 0.2 limit: 95 % of it.
     await round(T0 + 2000, { replicas: [{ service: 'web', container: 'c0', cpuSeconds: 10.38 }] })
-    expect(document.service('web')!.autoscale!.metrics.cpu).toBe(95)
-    expect(document.service('web')!.spec.replicas).toBe(2)
+    expect(status()!.metrics.cpu).toBe(95)
+    expect(count()).toBe(2)
   })
 
   it('wakes a service at zero when a connection waits', async () => {
-    const { document, round } = cluster()
+    const { document, round, count, status } = cluster()
     writeService(document, web({ min: 0, max: 3, requestsPerSecond: 50, scaleDown: { window: '0s' } }, { replicas: 0 }), T0 - 10_000)
     await round(T0, {})
     await round(T0 + 2000, {})
-    expect(document.service('web')!.spec.replicas).toBe(0)
+    expect(count()).toBe(0)
     await round(T0 + 4000, { waiting: [{ service: 'web', since: T0 + 3900 }], mesh: [{ service: 'web', total: 1, active: 1 }] })
-    expect(document.service('web')!.spec.replicas).toBe(1)
-    expect(document.service('web')!.autoscale!.lastDecision!.reason).toBe('a connection waits for a replica')
+    expect(count()).toBe(1)
+    expect(status()!.lastDecision!.reason).toBe('a connection waits for a replica')
   })
 
   it('rewrites an unchanged status only every minute', async () => {
-    const { document, round } = cluster()
+    const { document, round, status } = cluster()
     writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 - 10_000)
     const writes: number[] = []
     for (let at = T0; at <= T0 + 70_000; at += 2000) {
       await round(at, { mesh: [{ service: 'web', total: 0, active: 10 }] })
-      const updated = document.service('web')!.autoscale?.updatedAt
+      const updated = status()?.updatedAt
       if (updated !== undefined && writes.at(-1) !== updated) writes.push(updated)
     }
     expect(writes.map((at) => at - T0)).toEqual([0, 60_000])
   })
 
-  it('leaves a record another member wrote in the last 5 s alone', async () => {
-    const { document, round } = cluster()
+  it('never writes the service record: a user\'s write made meanwhile stands', async () => {
+    const { document, round, count } = cluster()
     writeService(document, web({ min: 1, max: 5, connections: 10 }), T0 - 1000)
     await round(T0, { mesh: [{ service: 'web', total: 0, active: 100 }] })
-    expect(document.service('web')!.spec.replicas).toBe(1)
-    await round(T0 + 4000, { mesh: [{ service: 'web', total: 0, active: 100 }] })
-    expect(document.service('web')!.spec.replicas).toBe(5)
+    writeService(document, web({ min: 1, max: 5, connections: 10 }, { env: { B: '2' } }), T0 + 1000)
+    await round(T0 + 2000, { mesh: [{ service: 'web', total: 0, active: 100 }] })
+    expect(count()).toBe(5)
+    expect(document.service('web')!.spec.env).toEqual({ B: '2' })
   })
 
   it('leaves a service it does not coordinate alone', async () => {
@@ -128,7 +144,7 @@ describe('Autoscaler', () => {
     const other = cluster('node-b')
     expect(other).toBeDefined()
     await round(T0, { mesh: [{ service: 'web', total: 0, active: 100 }] })
-    const scaled = document.service('web')!.spec.replicas !== 1
+    const scaled = document.autoscale().web !== undefined
     const { coordinatorOf } = await import('../../../src/node/cluster/index.ts')
     const view = clusterView(document.snapshot(), 'node-a', () => 'alive', T0)
     expect(scaled).toBe(coordinatorOf(view, 'web') === 'node-a')
@@ -139,20 +155,19 @@ describe('Autoscaler', () => {
     writeService(first.document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '20s' } }), T0 - 10_000)
     await first.round(T0, { mesh: [{ service: 'web', total: 0, active: 0 }] })
     await first.round(T0 + 2000, { mesh: [{ service: 'web', total: 400, active: 0 }] })
-    expect(first.document.service('web')!.spec.replicas).toBe(4)
-    const status = first.document.service('web')!.autoscale!
-    // Another node takes over with the same record: idle now, but the window still holds 4.
+    expect(first.count()).toBe(4)
+    // Another node takes over with the same records: idle now, but the window still holds 4.
     const second = cluster('node-c')
     writeService(second.document, web({ min: 1, max: 5, requestsPerSecond: 50, scaleDown: { window: '20s' } }), T0 - 10_000)
-    second.document.putService('web', { ...second.document.service('web')!, spec: { ...second.document.service('web')!.spec, replicas: 4 }, autoscale: status })
+    second.document.putAutoscale('web', first.status()!)
     await second.round(T0 + 4000, { mesh: [{ service: 'web', total: 0, active: 0 }] })
     await second.round(T0 + 6000, { mesh: [{ service: 'web', total: 0, active: 0 }] })
-    expect(second.document.service('web')!.spec.replicas).toBe(4)
+    expect(second.count()).toBe(4)
     // The first coordinator's 4 at 2 s holds until 22 s (its first round measures nothing: no delta yet).
     await second.round(T0 + 22_000, { mesh: [{ service: 'web', total: 0, active: 0 }] })
-    expect(second.document.service('web')!.spec.replicas).toBe(4)
+    expect(second.count()).toBe(4)
     await second.round(T0 + 24_000, { mesh: [{ service: 'web', total: 0, active: 0 }] })
-    expect(second.document.service('web')!.spec.replicas).toBe(1)
+    expect(second.count()).toBe(1)
   })
 })
 

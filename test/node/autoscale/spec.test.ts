@@ -53,7 +53,7 @@ describe('spec.autoscale', () => {
     expect(containerPart(a)).toEqual(containerPart(parseServiceSpec(base)))
   })
 
-  it('passes the peer trust check, with the coordinator status beside the spec', () => {
+  it('passes the peer trust check; the coordinator\'s status is a record of its own', () => {
     const spec = parseServiceSpec({ ...base, autoscale: { min: 1, max: 5, connections: 5 } })
     const status = {
       desired: 2,
@@ -63,7 +63,9 @@ describe('spec.autoscale', () => {
       recommendations: [{ at: 1, replicas: 2 }],
       updatedAt: 1
     }
-    expect(recordProblem('services', 'web', { spec, generation: 1, autoscale: status, createdAt: 1, updatedAt: 1 })).toBeUndefined()
-    expect(recordProblem('services', 'web', { spec, generation: 1, autoscale: { ...status, desired: -1 }, createdAt: 1, updatedAt: 1 })).toContain('autoscale.desired')
+    expect(recordProblem('services', 'web', { spec, generation: 1, createdAt: 1, updatedAt: 1 })).toBeUndefined()
+    expect(recordProblem('autoscale', 'web', { ...status, serviceCreatedAt: 1 })).toBeUndefined()
+    expect(recordProblem('autoscale', 'web', { ...status, serviceCreatedAt: 1, desired: -1 })).toContain('desired')
+    expect(recordProblem('autoscale', 'web', status)).toContain('serviceCreatedAt')
   })
 })

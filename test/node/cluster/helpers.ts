@@ -54,6 +54,7 @@ export function view (init: ViewInit = {}): ClusterView {
     replicas,
     rollouts: init.rollouts ?? {},
     drains: init.drains ?? {},
-    removals: init.removals ?? {}
+    removals: init.removals ?? {},
+    autoscale: {}
   }
 }

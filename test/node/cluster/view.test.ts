@@ -11,7 +11,8 @@ describe('clusterView', () => {
     replicas: [{ nodeId: 'c', key: 'web#0', replica: replica('web', 0) }],
     rollouts: {},
     drains: {},
-    removals: {}
+    removals: {},
+    autoscale: {}
   }
 
   it('asks the failure detector about every member and every node filing replicas, once', () => {
