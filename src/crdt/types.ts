@@ -84,6 +84,18 @@ export interface ServiceSpec {
   dependsOn?: ServiceDependency[]
   /** Replicas between min and max, from the mesh's numbers (decided by the service's coordinator). */
   autoscale?: AutoscaleSpec
+  /** HTTP(S) routes every node's ingress sends to one of the service's ports (target). */
+  ingress?: IngressRule[]
+}
+
+/** One ingress route: requests for `host` (exact or "*.domain") under `path` go to the replicas' `port`. */
+export interface IngressRule {
+  host: string
+  /** A path prefix, matched on segment boundaries; "/" matches everything. */
+  path: string
+  port: number
+  /** Served over HTTPS; a request over plain HTTP is redirected (308). */
+  tls?: true
 }
 
 /** One entry of dependsOn: a full service name and what it must reach. */
