@@ -48,14 +48,17 @@ export function normalisePath (path: string | undefined): string {
 }
 
 /** Why a spec's ingress breaks a rule across fields (a port the service lacks, a route given twice), or undefined. */
-export function ingressProblem (ingress: IngressInput | undefined, ports: ReadonlyArray<{ target: number }>): SpecProblem | undefined {
+export function ingressProblem (ingress: IngressInput | undefined, ports: ReadonlyArray<{ target: number, proxyProtocol?: boolean }>): SpecProblem | undefined {
   const targets = new Set(ports.map((p) => p.target))
+  const proxied = new Set(ports.filter((p) => p.proxyProtocol === true).map((p) => p.target))
   const seen = new Map<string, number>()
   for (const [index, rule] of (ingress ?? []).entries()) {
     if (!targets.has(rule.port)) {
       const known = targets.size === 0 ? 'the service has no ports: add one to ports' : `one of ports[].target (${[...targets].join(', ')})`
       return { path: ['ingress', index, 'port'], message: `expected ${known}, got ${rule.port}` }
     }
+    // Pooled upstream connections carry many clients' requests: the client is in X-Forwarded-For, not a PROXY header.
+    if (proxied.has(rule.port)) return { path: ['ingress', index, 'port'], message: `expected a port without proxyProtocol (the ingress tells the client in X-Forwarded-For), got ${rule.port}` }
     const key = `${rule.host}${normalisePath(rule.path)}`
     const earlier = seen.get(key)
     if (earlier !== undefined) return { path: ['ingress', index, 'path'], message: `expected a host and path not already routed by ingress[${earlier}], got ${JSON.stringify(key)}` }
