@@ -1,5 +1,6 @@
 import type { Sealed } from './sealed.ts'
 import type { AutoscaleSpec, AutoscaleStatus } from './autoscale-types.ts'
+import type { IngressRule } from './ingress-types.ts'
 import type { ConfigRef, SecretRef } from './stored-types.ts'
 import type { BackupEntry, BackupSpec, TmpfsSpec, VolumeHold, VolumeSpec } from './volume-types.ts'
 
@@ -86,16 +87,6 @@ export interface ServiceSpec {
   autoscale?: AutoscaleSpec
   /** HTTP(S) routes every node's ingress sends to one of the service's ports (target). */
   ingress?: IngressRule[]
-}
-
-/** One ingress route: requests for `host` (exact or "*.domain") under `path` go to the replicas' `port`. */
-export interface IngressRule {
-  host: string
-  /** A path prefix, matched on segment boundaries; "/" matches everything. */
-  path: string
-  port: number
-  /** Served over HTTPS; a request over plain HTTP is redirected (308). */
-  tls?: true
 }
 
 /** One entry of dependsOn: a full service name and what it must reach. */
