@@ -40,6 +40,7 @@ export function forward (req: IncomingMessage, res: ServerResponse, ctx: Forward
   const headers = upstreamHeaders(req.headers, ctx.forwarding)
   const retry = replayable(req.method, req.headers)
   const tried = new Set<string>()
+  let lastError = ''
   req.on('data', (chunk: Buffer) => { ctx.stats.bytesIn += chunk.byteLength })
 
   const attempt = (n: number): void => {
@@ -48,7 +49,7 @@ export function forward (req: IncomingMessage, res: ServerResponse, ctx: Forward
     const endpoint = ctx.upstreams.pick(route.endpoints, tried)
     const agent = endpoint === undefined ? undefined : ctx.upstreams.agent(endpoint)
     if (endpoint === undefined || agent === undefined) {
-      answer(res, route.endpoints.length === 0 ? 503 : 502, route.endpoints.length === 0 ? `no healthy replica of service ${route.service}\n` : `no replica of service ${route.service} answered\n`)
+      answer(res, route.endpoints.length === 0 ? 503 : 502, route.endpoints.length === 0 ? `no healthy replica of service ${route.service}\n` : `no replica of service ${route.service} answered${lastError === '' ? '' : `: ${lastError}`}\n`)
       return
     }
     tried.add(endpoint)
@@ -73,10 +74,12 @@ export function forward (req: IncomingMessage, res: ServerResponse, ctx: Forward
     up.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer)
       release()
+      lastError = err.code ?? err.message
       if (res.headersSent || res.destroyed) { res.destroy(); return }
       // A pooled connection the replica had closed says nothing about the replica.
       if (!up.reusedSocket) ctx.upstreams.markDown(endpoint)
-      if (retry && n < MAX_ATTEMPTS && !req.destroyed) {
+      // Not req.destroyed: a request without a body is destroyed once read; the client's socket tells whether it still waits.
+      if (retry && n < MAX_ATTEMPTS && !req.socket.destroyed) {
         ctx.stats.retries++
         setTimeout(() => { attempt(n + 1) }, (n - 1) * RETRY_STEP_MS)
         return

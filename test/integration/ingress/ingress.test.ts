@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { Agent, request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { api, cleanupAll, IMAGE, waitFor } from '../../support/daemon.ts'
+import { api, cleanupAll, IMAGE, tokenOf, waitFor } from '../../support/daemon.ts'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
 
@@ -55,9 +55,9 @@ function web (name: string, v: string, ingress: unknown[], extra: Record<string,
 interface Answer { status: number, body: string, headers: Record<string, string | string[] | undefined> }
 
 /** One request to a node's ingress with a Host header. */
-async function through (node: string, host: string, path: string, opts: { agent?: Agent, headers?: Record<string, string> } = {}): Promise<Answer> {
+async function through (node: string, host: string, path: string, opts: { agent?: Agent, headers?: Record<string, string>, from?: string } = {}): Promise<Answer> {
   return await new Promise((resolve, reject) => {
-    const req = request({ host: node, port: HTTP_PORT, path, headers: { host, ...opts.headers }, agent: opts.agent ?? false, timeout: 5000 }, (res) => {
+    const req = request({ host: node, port: HTTP_PORT, path, headers: { host, ...opts.headers }, agent: opts.agent ?? false, timeout: 5000, ...(opts.from === undefined ? {} : { localAddress: opts.from }) }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }) })
@@ -109,12 +109,14 @@ describe('the HTTP ingress on three real nodes', () => {
   })
 
   it('passes X-Forwarded-For, -Proto, -Host and the request id (acceptance 3)', async () => {
-    const answer = await through(HOSTS[1]!, 'a.test', '/cgi-bin/env', { headers: { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'req-42' } })
+    // The client connects from an address of its own, so that X-Forwarded-For shows it and not a node's.
+    const client = '127.0.0.199'
+    const answer = await through(HOSTS[1]!, 'a.test', '/cgi-bin/env', { from: client, headers: { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'req-42' } })
     expect(answer.status).toBe(200)
-    expect(answer.body).toBe(`203.0.113.9, ${HOSTS[1]}|http|a.test|req-42`)
+    expect(answer.body).toBe(`203.0.113.9, ${client}|http|a.test|req-42`)
     expect(answer.headers['x-request-id']).toBe('req-42')
-    const fresh = await through(HOSTS[0]!, 'a.test', '/cgi-bin/env')
-    expect(fresh.body.split('|')[0]).toBe(HOSTS[0])
+    const fresh = await through(HOSTS[0]!, 'a.test', '/cgi-bin/env', { from: client })
+    expect(fresh.body.split('|')[0]).toBe(client)
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
     expect(fresh.body.split('|')[3]).toBe(fresh.headers['x-request-id'])
   })
@@ -203,7 +205,7 @@ describe('the HTTP ingress on three real nodes', () => {
     expect(a.requests['2xx']).toBeGreaterThan(0)
     expect(a.bytesOut).toBeGreaterThan(0)
     expect(body.ingress.unrouted).toBeGreaterThan(0)
-    const metrics = await api(nodes[0]!.api, 'GET', '/metrics')
-    expect(String(metrics.body)).toMatch(/meshd_ingress_requests_total\{host="a\.test",path="\/",service="a",code="2xx"\} \d+/)
+    const metrics = await (await fetch(`${nodes[0]!.api}/metrics`, { headers: { authorization: `Bearer ${tokenOf(nodes[0]!)}` } })).text()
+    expect(metrics).toMatch(/meshd_ingress_requests_total\{host="a\.test",path="\/",service="a",code="2xx"\} \d+/)
   })
 })
