@@ -107,7 +107,11 @@ export class Ingress {
   private front (proto: Proto, port: number, server: Server): Front {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => { this.request(proto, req, res) })
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.upgrade(proto, req, socket, head) })
-    server.on('clientError', (_err, socket: Duplex) => { socket.destroy() })
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      // A malformed request gets a 400, as Node's default would; a reset or a timed-out one just goes.
+      if (err.code === 'ECONNRESET' || !socket.writable) socket.destroy()
+      else socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+    })
     return { proto, port, server, listening: false }
   }
 
