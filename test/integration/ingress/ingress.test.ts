@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { Agent, request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { api, cleanupAll, IMAGE, tokenOf, waitFor } from '../../support/daemon.ts'
+import { api, cleanupAll, containersOf, IMAGE, tokenOf, waitFor } from '../../support/daemon.ts'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
 import type { ClusterNode } from '../../support/cluster.ts'
 
@@ -170,7 +170,8 @@ describe('the HTTP ingress on three real nodes', () => {
     expect((await api(nodes[1]!.api, 'GET', '/v1/services/c')).status).toBe(404)
   })
 
-  it('loses no request of a keep-alive loop during a rolling update (acceptance 4)', async () => {
+  /** Keep-alive GET /id loops through every node's ingress (two each) until stopped. */
+  const requestLoops = () => {
     const agents = HOSTS.map(() => new Agent({ keepAlive: true, maxSockets: 2 }))
     let running = true
     let total = 0
@@ -184,19 +185,47 @@ describe('the HTTP ingress on three real nodes', () => {
         else bodies.set(answer.body, (bodies.get(answer.body) ?? 0) + 1)
       }
     }))
+    return {
+      stop: async () => {
+        running = false
+        await Promise.all(loops)
+        for (const agent of agents) agent.destroy()
+        return { total, failures, bodies }
+      }
+    }
+  }
+  const retries = async (): Promise<number> => (await Promise.all(nodes.map(async (n) => (await api(n.api, 'GET', '/v1/mesh')).body.ingress.routes as Array<{ host: string, retries: number }>)))
+    .flat().filter((r) => r.host === 'a.test').reduce((sum, r) => sum + r.retries, 0)
+
+  it('loses no request of a keep-alive loop during a rolling update (acceptance 4)', async () => {
+    const loop = requestLoops()
+    const before = await retries()
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect((await api(nodes[2]!.api, 'PUT', '/v1/services/a', web('a', 'two', [{ host: 'a.test', port: 8080 }, { host: 'ws.test', port: 8081 }]))).status).toBe(200)
     await settled('a', 'two', 2)
-    running = false
-    await Promise.all(loops)
-    for (const agent of agents) agent.destroy()
-    const retries = (await Promise.all(nodes.map(async (n) => (await api(n.api, 'GET', '/v1/mesh')).body.ingress.routes as Array<{ host: string, retries: number }>)))
-      .flat().filter((r) => r.host === 'a.test').reduce((sum, r) => sum + r.retries, 0)
-    console.log(`rolling update through the ingress: ${total} requests, ${failures.length} failed, ${retries} retried; bodies ${JSON.stringify(Object.fromEntries(bodies))}`)
+    const { total, failures, bodies } = await loop.stop()
+    console.log(`rolling update through the ingress: ${total} requests, ${failures.length} failed, ${await retries() - before} retried; bodies ${JSON.stringify(Object.fromEntries(bodies))}`)
     expect(failures).toEqual([])
     expect(bodies.get('one')).toBeGreaterThan(0)
     expect(bodies.get('two')).toBeGreaterThan(0)
   }, 150_000)
+
+  it('loses no request when a replica is killed under the loop', async () => {
+    const loop = requestLoops()
+    const before = await retries()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const [victim] = containersOf(NAMES[1]!, 'a')
+    execFileSync('docker', ['kill', victim!], { stdio: 'ignore' })
+    // Until the replica is replaced and healthy again everywhere (restart policy: any).
+    await waitFor(async () => {
+      const { body } = await api(nodes[0]!.api, 'GET', '/v1/services/a')
+      return body.replicas?.length === 3 && body.replicas.every((r: { state: string, container: string }) => r.state === 'healthy' && !victim!.startsWith(r.container))
+    }, { timeoutMs: 60_000, intervalMs: 200, what: 'a replaced replica of a, healthy' })
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const { total, failures } = await loop.stop()
+    console.log(`replica killed under the ingress: ${total} requests, ${failures.length} failed, ${await retries() - before} retried`)
+    expect(failures).toEqual([])
+  }, 90_000)
 
   it('counts requests per route in GET /v1/mesh and /metrics', async () => {
     const { body } = await api(nodes[0]!.api, 'GET', '/v1/mesh')
