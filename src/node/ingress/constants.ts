@@ -18,6 +18,13 @@ export const ENDPOINT_DOWN_MS = 2000
 /** Idle pooled connections kept per upstream. */
 export const MAX_FREE_SOCKETS = 32
 
+/**
+ * A pooled connection idle this long is closed by the ingress: before the upstream's own
+ * keep-alive timeout (Node's default is 5 s) closes it under a request being sent. A
+ * `Keep-Alive: timeout=N` of the upstream shortens it (node:http's agent honours it).
+ */
+export const FREE_SOCKET_TIMEOUT_MS = 4000
+
 /** An upstream that left every route keeps its busy connections this long, then they are closed. */
 export const DRAIN_MS = 30_000
 

@@ -10,7 +10,7 @@ import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { encodeMeshHeader } from '../../proxy/index.ts'
-import { DRAIN_MS, ENDPOINT_DOWN_MS, MAX_FREE_SOCKETS } from './constants.ts'
+import { DRAIN_MS, ENDPOINT_DOWN_MS, FREE_SOCKET_TIMEOUT_MS, MAX_FREE_SOCKETS } from './constants.ts'
 
 interface Target { host: string, port: number, via?: { service: string, slot?: number, port: number } }
 
@@ -32,7 +32,7 @@ class UpstreamAgent extends Agent {
   private readonly dial: (target: Target) => Socket
 
   constructor (target: Target, dial: (target: Target) => Socket) {
-    super({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo' })
+    super({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo', timeout: FREE_SOCKET_TIMEOUT_MS })
     this.target = target
     this.dial = dial
   }
