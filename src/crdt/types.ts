@@ -1,5 +1,6 @@
 import type { Sealed } from './sealed.ts'
 import type { AutoscaleRecord, AutoscaleSpec } from './autoscale-types.ts'
+import type { IngressRule } from './ingress-types.ts'
 import type { ConfigRef, SecretRef } from './stored-types.ts'
 import type { BackupEntry, BackupSpec, TmpfsSpec, VolumeHold, VolumeSpec } from './volume-types.ts'
 
@@ -84,6 +85,8 @@ export interface ServiceSpec {
   dependsOn?: ServiceDependency[]
   /** Replicas between min and max, from the mesh's numbers (decided by the service's coordinator). */
   autoscale?: AutoscaleSpec
+  /** HTTP(S) routes every node's ingress sends to one of the service's ports (target). */
+  ingress?: IngressRule[]
 }
 
 /** One entry of dependsOn: a full service name and what it must reach. */

@@ -6,7 +6,7 @@ import { availableParallelism, homedir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { NodeRecord } from '../crdt/index.ts'
 import { constants as proxyConstants } from '../proxy/index.ts'
-import { DEFAULT_API_PORT, DEFAULT_MESH_PORT, DEFAULT_P2P_PORT } from './constants.ts'
+import { DEFAULT_API_PORT, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MESH_PORT, DEFAULT_P2P_PORT } from './constants.ts'
 import { REAP_AFTER_MS } from './cluster/index.ts'
 import { parseDuration } from './spec/index.ts'
 
@@ -41,6 +41,9 @@ export interface DaemonConfig {
   reapAfterMs: number
   /** Where other nodes' meshes reach this node's replicas. */
   meshPort: number
+  /** The ingress's HTTP and HTTPS ports on host; 0: that server is off. */
+  httpPort: number
+  httpsPort: number
   /** The replica network's subnet (an IPv4 /20 or larger); chosen by the node when absent. */
   replicaSubnet?: string
   /** Resolvers the node's DNS forwards names outside meshd to; default the host's. */
@@ -70,6 +73,8 @@ export interface RawDaemonOptions {
   metricsPublic?: boolean
   reapAfter?: string
   meshPort?: string | number
+  httpPort?: string | number
+  httpsPort?: string | number
   replicaSubnet?: string
   dnsForward?: string[]
 }
@@ -107,6 +112,8 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     metricsPublic: raw.metricsPublic === true,
     reapAfterMs: durationOption('--reap-after', raw.reapAfter, REAP_AFTER_MS),
     meshPort: port('--mesh-port', raw.meshPort ?? DEFAULT_MESH_PORT),
+    httpPort: ingressPort('--http-port', raw.httpPort ?? DEFAULT_HTTP_PORT),
+    httpsPort: ingressPort('--https-port', raw.httpsPort ?? DEFAULT_HTTPS_PORT),
     ...(raw.replicaSubnet === undefined ? {} : { replicaSubnet: subnet(raw.replicaSubnet) }),
     ...(raw.dnsForward === undefined ? {} : { dnsForward: raw.dnsForward.map(resolverAddress) })
   }
@@ -223,6 +230,11 @@ function secretOption (raw: RawDaemonOptions): { secret?: string } {
   }
   const secret = raw.secret ?? process.env.MESHD_SECRET
   return secret === undefined || secret.trim() === '' ? {} : { secret: secret.trim() }
+}
+
+/** A port, or 0 for none. */
+function ingressPort (option: string, value: string | number): number {
+  return Number(value) === 0 && String(value).trim() !== '' ? 0 : port(option, value)
 }
 
 function port (option: string, value: string | number): number {

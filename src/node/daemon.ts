@@ -19,6 +19,7 @@ import { Lifecycle } from './lifecycle.ts'
 import { MemberJanitor } from './membership/index.ts'
 import { ReplicaNames, ReplicaNet } from './network/index.ts'
 import { Mesh } from './mesh/index.ts'
+import { Ingress } from './ingress/index.ts'
 import { Buckets, constants as metricsConstants, documentSize, NodeMetrics, ReplicaStatsService } from './metrics/index.ts'
 import { Reconciler } from './reconciler/index.ts'
 import { RolloutDriver } from './rollout/index.ts'
@@ -120,6 +121,8 @@ export class Daemon {
       meshPort: config.meshPort, meshKey: meshKeyOf(psk),
       network: () => replicaNet.local(), addresses: async (wanted) => { await replicaNet.addresses(wanted) }
     })
+    // certificates: node/certs/ (issue 19, part B) plugs in here.
+    const ingress = new Ingress({ host: config.host, httpPort: config.httpPort, httpsPort: config.httpsPort, document, view, log: part('ingress'), meshKey: meshKeyOf(psk), certificates: undefined })
     // Before the reconciler and the mesh start, so that no verdict in between is missed.
     const onMember = Object.entries(MEMBER_EVENTS).map(([event, state]) => [event as keyof typeof MEMBER_EVENTS, ({ id }: { id: string }): void => {
       const node = document.node(id)
@@ -127,6 +130,7 @@ export class Daemon {
       events.emit(memberEvent(state, node?.name ?? id, node?.startedAt))
       reconciler.markDirty()
       mesh.refresh()
+      ingress.refresh()
     }] as const)
     await parts.start({
       start: () => { for (const [event, listener] of onMember) members.on(event, listener) },
@@ -142,13 +146,13 @@ export class Daemon {
     }
     // Read when scraped (and prom-client loaded then): nothing runs for metrics between scrapes.
     const metrics = new NodeMetrics({
-      view, mesh: () => mesh.stats(), gossip: () => members.stats(), documentBytes: documentSize(document),
+      view, mesh: () => mesh.stats(), ingress: () => ingress.stats(), gossip: () => members.stats(), documentBytes: documentSize(document),
       failures: () => reconciler.failuresByService(), reconcile: reconcileTimes
     })
     const stats = new ReplicaStatsService({ self: { id: this.id, name: config.name }, view, key: transferKeyOf(psk), tls: config.apiTls !== undefined, ...ownAddress(config.host), mesh: () => mesh.stats(), waiting: () => mesh.waiting() })
     await parts.start(new ApiServer({
       host: config.host, port: config.apiPort, node: { id: this.id, name: config.name },
-      document, view, mesh, log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
+      document, view, mesh, ingress: () => ingress.stats(), log: part('api'), front, tokens, audit, allowLowPorts: config.allowLowPorts, problems: () => trust.problems(),
       resolveImage: async (image, opts) => await runtime.imageId(image, opts),
       addresses: (services) => replicaNet.serviceAddresses(services), secretsKey, stored, transfer, volumeArchives: stateful.archives,
       backupKey: backupKeyOf(psk), clusterId: () => cluster.id(), logs,
@@ -161,6 +165,8 @@ export class Daemon {
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)
+    // After the mesh, like it: a port it cannot bind is retried, never a failed start.
+    await parts.start(ingress)
     await parts.start(new ReplicaNames({ document, view, network: replicaNet, log: part('dns'), ...(config.dnsForward === undefined ? {} : { upstreams: config.dnsForward }) }))
     await parts.start(new RolloutDriver({ document, view, log: part('rollout'), events }))
     await parts.start(new Autoscaler({ document, view, samples: async () => await stats.samples(), log: part('autoscale'), events }))

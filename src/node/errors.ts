@@ -8,6 +8,7 @@ export const ERRORS = {
   MESHD_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The request body is not application/json.' },
   MESHD_NAME_MISMATCH: { status: 400, doc: 'The name in the URL and the name in the spec differ.' },
   MESHD_PORT_CONFLICT: { status: 409, doc: 'A published port is already used by another service.' },
+  MESHD_INGRESS_TAKEN: { status: 409, doc: 'An ingress host and path is already routed to another service; the message names it.' },
   MESHD_NO_PREVIOUS_SPEC: { status: 409, doc: 'A rollback was asked for a service that was never updated.' },
   MESHD_SERVICE_NOT_FOUND: { status: 404, doc: 'No service has that name.' },
   MESHD_STACK_NOT_FOUND: { status: 404, doc: 'No service, secret or config belongs to a stack of that name.' },

@@ -31,5 +31,7 @@ export function proxy (init: ProxyInit): Proxy {
 
 export { Proxy }
 export { proxyHeader } from './proxy-protocol.ts'
+export { encodeMeshHeader } from './mesh-header.ts'
+export type { MeshRequest } from './mesh-header.ts'
 export type { EndpointStats, ProxyInit, ProxyStats, Route, RouteProblem, ServiceStats } from './types.ts'
 export * as constants from './constants.ts'

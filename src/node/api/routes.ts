@@ -106,8 +106,11 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   // Records of the document this node ignores, and why.
   app.get('/v1/problems', async () => init.problems?.() ?? { total: 0, problems: [] })
 
-  // This node's routing mesh: open connections, per-service and per-endpoint counters, listener problems.
-  app.get('/v1/mesh', async () => init.mesh?.stats() ?? { connections: { active: 0, max: 0 }, services: [], problems: [] })
+  // This node's routing mesh: open connections, per-service and per-endpoint counters, listener problems; its ingress's per-route counters.
+  app.get('/v1/mesh', async () => ({
+    ...(init.mesh?.stats() ?? { connections: { active: 0, max: 0 }, services: [], problems: [] }),
+    ...(init.ingress === undefined ? {} : { ingress: init.ingress() })
+  }))
 
   // The digest of the encoded document: equal digests mean byte-identical state.
   app.get('/v1/debug/document', async () => {

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/index.ts'
 import { MeshdError } from '../errors.ts'
 import { LOW_PORTS } from './constants.ts'
+import { assertIngressFree } from './ingress-claims.ts'
 import { containerPart, inProgress, newRollout, nextAddressIndex, rollbackOf } from '../cluster/index.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
@@ -24,6 +25,7 @@ export interface WriteOptions {
  */
 export function writeService (document: ClusterDocument, written: ServiceSpec, now = Date.now(), opts: WriteOptions = {}): WriteResult {
   assertPortsFree(document, written, opts)
+  assertIngressFree(document, written)
   const existing = document.service(written.name)
   const spec = written
   const outcome = writeOutcome(existing, spec, opts.imageId)

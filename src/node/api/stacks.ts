@@ -11,6 +11,7 @@ import { parseSource } from '../spec/index.ts'
 import { openContent } from '../stored/index.ts'
 import type { StackFile, StackRequest } from './stack-body.ts'
 import { within } from './stack-body.ts'
+import { assertIngressFree, assertOwnIngressDistinct } from './ingress-claims.ts'
 import { assertPortsFree, writeOutcome, writeService } from './services.ts'
 import { dropUnusedVersions, followsLatest, putVersion, refsOf, resolveRefsIn, rollFollowers, storeOf, versionsByName } from './stored.ts'
 import type { StoredKind, StoredRecord } from './stored.ts'
@@ -48,6 +49,7 @@ export function planStack (document: ClusterDocument, request: StackRequest, opt
   const named = new Set(services.map((s) => s.name))
   const removed = request.prune ? stackServices(document.services(), stack).map((r) => r.spec.name).filter((name) => !named.has(name)) : []
   assertOwnPortsDistinct(services)
+  assertOwnIngressDistinct(services)
   assertDependenciesKnown(document, services, new Set(removed))
   const skip = new Set([...named, ...removed])
   const rolled = new Set<string>()
@@ -184,6 +186,7 @@ function planService (document: ClusterDocument, stack: string, parsed: ServiceS
   }
   const spec = within(at, () => resolveRefsIn(parsed, versionsOf))
   within(at, () => { assertPortsFree(document, spec, { allowLowPorts: opts.allowLowPorts }) })
+  within(at, () => { assertIngressFree(document, spec) })
   const image = opts.images?.get(spec.name) ?? {}
   const outcome = writeOutcome(existing, spec, image.imageId)
   return {

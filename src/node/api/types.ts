@@ -12,6 +12,7 @@ import type { LogQuery } from '../logs/index.ts'
 import type { ListedProblem, StoredRecords } from '../trust/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
 import type { EventService } from '../events/index.ts'
+import type { IngressStats } from '../ingress/index.ts'
 import type { NodeMetrics, ReplicaStatsService } from '../metrics/index.ts'
 import type { FrontDoorInit } from './front-door.ts'
 import type { ResolveImage } from './images.ts'
@@ -26,6 +27,8 @@ export interface ApiInit {
   view: () => ClusterView
   /** This node's routing mesh: counters and listener problems. */
   mesh?: MeshStatus
+  /** This node's HTTP ingress counters (in GET /v1/mesh). */
+  ingress?: () => IngressStats
   log: Logger
   /** Timeouts, Host/Origin rules and TLS of the listening server. */
   front: FrontDoorInit

@@ -40,6 +40,8 @@ function startOptions (command: Command): Command {
     .option('--api-tls-cert <file>', 'serve the API over HTTPS with this PEM certificate (with --api-tls-key)')
     .option('--api-tls-key <file>', 'the PEM key of --api-tls-cert')
     .option('--mesh-port <port>', 'where other nodes\' meshes reach this node\'s replicas (default 7702)')
+    .option('--http-port <port>', 'the HTTP ingress port (default 80; 0: no HTTP ingress)')
+    .option('--https-port <port>', 'the HTTPS ingress port (default 443; 0: no HTTPS ingress)')
     .option('--replica-subnet <cidr>', 'the subnet of this node\'s replica network (default: one the node chooses in 10.208.0.0/12)')
     .option('--dns-forward <ip[:port]>', 'a resolver for names outside meshd, for the replicas (repeatable; default: the host\'s)', collect)
     .option('--reap-after <duration>', 'remove a member for good once it has been dead this long (default 24h)')

@@ -15,15 +15,12 @@ import type { ClusterView } from './view.ts'
 /** What of this node the routes need: its replica network's service range, once known. */
 export interface LocalNetwork { range: ServiceRange }
 
-interface Serving { nodeId: string, replica: ReplicaRecord }
+/** A healthy replica on a member not dead: what a route may send to. */
+export interface Serving { nodeId: string, replica: ReplicaRecord }
 
 /** Every route of this node, in service name order. */
 export function meshRoutes (view: ClusterView, local?: LocalNetwork): Route[] {
-  const serving = new Map<string, Serving[]>()
-  for (const { nodeId, replica } of view.replicas) {
-    if (replica.state !== 'healthy' || !notDead(view, nodeId)) continue
-    serving.set(replica.service, [...(serving.get(replica.service) ?? []), { nodeId, replica }])
-  }
+  const serving = servingReplicas(view)
   const addresses = local === undefined ? new Map<string, ServiceAddresses>() : serviceAddresses(view.services, local.range)
   const routes: Route[] = []
   for (const record of Object.values(view.services).sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))) {
@@ -58,8 +55,18 @@ function routesOf (view: ClusterView, record: ServiceRecord, serving: Serving[],
   return routes
 }
 
+/** Service → its healthy replicas on members not dead. */
+export function servingReplicas (view: ClusterView): Map<string, Serving[]> {
+  const serving = new Map<string, Serving[]>()
+  for (const { nodeId, replica } of view.replicas) {
+    if (replica.state !== 'healthy' || !notDead(view, nodeId)) continue
+    serving.set(replica.service, [...(serving.get(replica.service) ?? []), { nodeId, replica }])
+  }
+  return serving
+}
+
 /** Where this node reaches a replica's port: directly when it is its own, else through the replica's node's mesh port. */
-function endpointOf (view: ClusterView, { nodeId, replica }: Serving, target: number): string | undefined {
+export function endpointOf (view: ClusterView, { nodeId, replica }: Serving, target: number): string | undefined {
   const own = replica.ports.find((p) => p.target === target)?.endpoint
   if (nodeId === view.self) return own === '' ? undefined : own
   const node: NodeRecord | undefined = view.nodes[nodeId]

@@ -16,11 +16,11 @@ export function specHash (spec: ServiceSpec): string {
  * The spec less what changes no container: the replica count, the update pace, the
  * network policy (the mesh applies it), the backup schedule, what a slot does when
  * its node is lost, the stack it is filed under and the order of first starts
- * (dependsOn), the autoscaler's bounds and targets. A scale or a policy change must not replace replicas; writeService
+ * (dependsOn), the autoscaler's bounds and targets, the ingress routes. A scale or a policy change must not replace replicas; writeService
  * gives them no new generation either.
  */
-export function containerPart (spec: ServiceSpec): Omit<ServiceSpec, 'replicas' | 'update' | 'allowFrom' | 'policy' | 'backup' | 'stack' | 'dependsOn' | 'autoscale'> {
-  const { replicas: _r, update: _u, allowFrom: _a, policy: _p, backup: _b, stack: _s, dependsOn: _d, autoscale: _as, ...rest } = spec
+export function containerPart (spec: ServiceSpec): Omit<ServiceSpec, 'replicas' | 'update' | 'allowFrom' | 'policy' | 'backup' | 'stack' | 'dependsOn' | 'autoscale' | 'ingress'> {
+  const { replicas: _r, update: _u, allowFrom: _a, policy: _p, backup: _b, stack: _s, dependsOn: _d, autoscale: _as, ingress: _i, ...rest } = spec
   if (rest.volumes === undefined) return rest
   return { ...rest, volumes: rest.volumes.map(({ onNodeLoss: _l, ...volume }) => volume) }
 }

@@ -61,6 +61,17 @@ export function registerFamilies (prom: PromClasses, registry: Registry, current
     (s) => mesh(s).map((x) => [{ service: x.service }, x.refused]))
   counter('meshd_mesh_denied_total', 'Connections the service\'s allowFrom policy refused, by source service ("external" from outside).', ['service', 'source'],
     (s) => mesh(s).flatMap((x) => Object.entries(x.denied).map(([source, n]) => [{ service: x.service, source }, n] as const)))
+  const routes = (s: Scrape) => s.ingress.routes
+  const routeOf = (r: { host: string, path: string, service: string }) => ({ host: r.host, path: r.path, service: r.service })
+  counter('meshd_ingress_requests_total', 'Requests this node\'s ingress answered for the route, by status class ("2xx"); upgrades count as 1xx.', ['host', 'path', 'service', 'code'],
+    (s) => routes(s).flatMap((r) => Object.entries(r.requests).map(([code, n]) => [{ ...routeOf(r), code }, n] as const)))
+  counter('meshd_ingress_received_bytes_total', 'Request body bytes from clients of the route through this node\'s ingress.', ['host', 'path', 'service'],
+    (s) => routes(s).map((r) => [routeOf(r), r.bytesIn]))
+  counter('meshd_ingress_sent_bytes_total', 'Response body bytes to clients of the route through this node\'s ingress.', ['host', 'path', 'service'],
+    (s) => routes(s).map((r) => [routeOf(r), r.bytesOut]))
+  counter('meshd_ingress_retries_total', 'Requests of the route this node\'s ingress sent again after a connection failed before any response byte.', ['host', 'path', 'service'],
+    (s) => routes(s).map((r) => [routeOf(r), r.retries]))
+  counter('meshd_ingress_unrouted_total', 'Requests this node\'s ingress answered 404: no route for their host and path.', [], (s) => [[{}, s.ingress.unrouted]])
   histogram('meshd_mesh_connect_duration_seconds', 'Time from dialling a replica (or another node\'s mesh port) to the connection being open.',
     (s) => mesh(s).map((x) => ({ labels: { service: x.service }, bounds: x.connect.boundsMs.map((ms) => ms / 1000), counts: x.connect.counts, sum: x.connect.sumMs / 1000 })))
 

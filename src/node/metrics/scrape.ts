@@ -7,6 +7,7 @@ import type { GossipStats, MemberState } from '../../gossip/index.ts'
 import type { ServiceStats } from '../../proxy/index.ts'
 import { notDead, placeCluster, stateOf } from '../cluster/index.ts'
 import type { ClusterView } from '../cluster/index.ts'
+import type { IngressRouteStats, IngressStats } from '../ingress/index.ts'
 import type { Buckets } from './buckets.ts'
 import { readUsage } from './usage.ts'
 
@@ -34,6 +35,8 @@ export interface ReplicaSample {
 export interface Scrape {
   services: ServiceSample[]
   mesh: ServiceStats[]
+  /** This node's ingress: per-route counters, and requests no route matched. */
+  ingress: { routes: IngressRouteStats[], unrouted: number }
   members: Record<MemberState, number>
   gossip: GossipStats
   documentBytes: number
@@ -46,6 +49,8 @@ export interface MetricsSources {
   view: () => ClusterView
   /** This node's mesh counters per service (the proxy's stats). */
   mesh: () => { services: ServiceStats[] }
+  /** This node's ingress counters; absent: none. */
+  ingress?: () => Pick<IngressStats, 'routes' | 'unrouted'>
   gossip: () => GossipStats
   /** The encoded size of the cluster document. */
   documentBytes: () => number
@@ -100,6 +105,7 @@ export async function scrape (sources: MetricsSources): Promise<Scrape> {
   return {
     services: serviceSamples(view, sources.failures()),
     mesh: sources.mesh().services,
+    ingress: sources.ingress?.() ?? { routes: [], unrouted: 0 },
     members: memberCounts(view),
     gossip: sources.gossip(),
     documentBytes: sources.documentBytes(),

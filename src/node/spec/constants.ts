@@ -111,3 +111,9 @@ export const MAX_AUTOSCALE_CONNECTIONS = 1_000_000
 export const MAX_AUTOSCALE_RPS = 1_000_000
 /** The longest scale-up or scale-down window: one hour (the scale-down history is kept that long). */
 export const MAX_AUTOSCALE_WINDOW_MS = 3_600_000
+
+/** Ingress routes (host and path) one service may claim. */
+export const MAX_INGRESS_RULES = 32
+
+/** The longest ingress path prefix. */
+export const MAX_INGRESS_PATH_LENGTH = 1024

@@ -7,6 +7,7 @@ import type { ServiceSpecInput } from './schema.ts'
 import { normaliseAutoscale, startingReplicas } from './autoscale.ts'
 import { DEFAULT_REPLICAS } from './constants.ts'
 import { normaliseConfigs, normaliseSecrets } from './files.ts'
+import { normaliseIngress } from './ingress.ts'
 import { normaliseDependsOn } from './stack.ts'
 import { normaliseBackup, normaliseTmpfs, normaliseVolumes } from './volumes.ts'
 
@@ -43,7 +44,8 @@ export function normaliseSpec (input: ServiceSpecInput): ServiceSpec {
     ...(input.backup === undefined ? {} : { backup: normaliseBackup(input.backup) }),
     ...(input.stack === undefined ? {} : { stack: input.stack }),
     ...(input.dependsOn === undefined || input.dependsOn.length === 0 ? {} : { dependsOn: normaliseDependsOn(input.dependsOn) }),
-    ...(input.autoscale === undefined ? {} : { autoscale: normaliseAutoscale(input.autoscale) })
+    ...(input.autoscale === undefined ? {} : { autoscale: normaliseAutoscale(input.autoscale) }),
+    ...(input.ingress === undefined || input.ingress.length === 0 ? {} : { ingress: normaliseIngress(input.ingress) })
   }
 }
 

@@ -6,6 +6,7 @@ import type { HealthSpec, PortSpec } from '../../crdt/index.ts'
 import { autoscaleProblem } from './autoscale.ts'
 import { MAX_PORT, MIN_PORT } from './constants.ts'
 import { normaliseConfigs, normaliseSecrets } from './files.ts'
+import { ingressProblem } from './ingress.ts'
 import type { SpecProblem } from './issues.ts'
 import type { ServiceSpecInput } from './schema.ts'
 import { stackProblem } from './stack.ts'
@@ -22,6 +23,7 @@ export function crossFieldProblem (spec: ServiceSpecInput): SpecProblem | undefi
     volumeProblem(spec.volumes ?? [], spec.backup) ??
     stackProblem(spec) ??
     autoscaleProblem(spec) ??
+    ingressProblem(spec.ingress, ports) ??
     (spec.policy !== undefined && spec.allowFrom === undefined ? { path: ['policy'], message: 'only with allowFrom, expected allowFrom to say who is allowed' } : undefined)
 }
 

@@ -14,6 +14,7 @@ import {
 import { autoscaleSchema } from './autoscale.ts'
 import { configRefs, secretRefs } from './files.ts'
 import { imageReferenceProblem } from './image.ts'
+import { ingressSchema } from './ingress.ts'
 import { processFields } from './process.ts'
 import { duration, integer, memorySize, strictObject } from './shapes.ts'
 import { stackFields } from './stack.ts'
@@ -157,8 +158,9 @@ export const serviceSpecSchema = strictObject({
   tmpfs: tmpfsSchema.optional(),
   backup: backupSchema.optional(),
   ...stackFields,
-  autoscale: autoscaleSchema.optional()
-}, 'an object with the service spec: {name, image, command, entrypoint, user, workingDir, stopSignal, stopGracePeriod, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs, volumes, tmpfs, backup, stack, dependsOn, autoscale}')
+  autoscale: autoscaleSchema.optional(),
+  ingress: ingressSchema.optional()
+}, 'an object with the service spec: {name, image, command, entrypoint, user, workingDir, stopSignal, stopGracePeriod, env, replicas, ports, health, labels, mode, constraints, maxPerNode, resources, update, restart, allowFrom, policy, secrets, configs, volumes, tmpfs, backup, stack, dependsOn, autoscale, ingress}')
 
 /** The body of `POST /v1/services/NAME/scale`. */
 export const scaleRequestSchema = strictObject({ replicas }, 'an object {"replicas": n}')

@@ -2,6 +2,7 @@
 // does not honour, each noted at its line with the reason.
 
 import { describe, expect, it } from 'vitest'
+import { parseServiceSpec } from '../../../src/node/spec/index.ts'
 import { compose, problems, service, where } from './helpers.ts'
 
 /** The spec of service "web" whose keys are `body` (indented under it). */
@@ -191,6 +192,12 @@ describe('x-meshd and depends_on', () => {
     const spec = service(compose('services:\n  api:\n    image: api\n  web:\n    image: nginx\n    deploy: {replicas: 2}\n    x-meshd:\n      replicas: 4\n      allowFrom: [api, external]\n      policy: observe\n'), 'web')
     expect(spec).toMatchObject({ replicas: 4, allowFrom: ['shop-api', 'external'], policy: 'observe' })
     expect(problems('services:\n  web:\n    image: nginx\n    x-meshd:\n      name: other\n')).toMatchObject([{ line: 5, column: 7, path: 'services.web.x-meshd.name' }])
+  })
+
+  it('passes x-meshd ingress through as the spec field', () => {
+    const spec = service(compose('services:\n  web:\n    image: nginx\n    ports: ["80"]\n    x-meshd:\n      ingress: [{host: Shop.test, path: /api, port: 80, tls: true}]\n'), 'web')
+    expect(spec.ingress).toEqual([{ host: 'Shop.test', path: '/api', port: 80, tls: true }])
+    expect(parseServiceSpec(spec).ingress).toEqual([{ host: 'shop.test', path: '/api', port: 80, tls: true }])
   })
 
   it('maps depends_on short and long syntax to full names and conditions', () => {

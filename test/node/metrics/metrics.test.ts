@@ -49,6 +49,7 @@ reconcile.observe(20)
 const failures = new Map([['web', 2]])
 const metrics = new NodeMetrics({
   view: () => clusterView, mesh: () => ({ services: [mesh] }), gossip: () => gossip, documentBytes: () => 4096,
+  ingress: () => ({ routes: [{ host: 'a.test', path: '/api', service: 'web', requests: { '2xx': 40, '5xx': 2 }, bytesIn: 10, bytesOut: 900, retries: 3 }], unrouted: 5 }),
   failures: () => failures, reconcile, cgroupRoot: root
 })
 
@@ -95,6 +96,17 @@ describe('GET /metrics text', () => {
     expect(valueOf(families, 'meshd_gossip_pulses_received_total')).toBe(8)
     expect(valueOf(families, 'meshd_gossip_sync_received_bytes_total')).toBe(300)
     expect(valueOf(families, 'meshd_document_bytes')).toBe(4096)
+  })
+
+  it('reports the ingress per route: requests by status class, bytes, retries, and the unrouted', async () => {
+    const families = parseMetrics(await metrics.render())
+    const route = { host: 'a.test', path: '/api', service: 'web' }
+    expect(valueOf(families, 'meshd_ingress_requests_total', { ...route, code: '2xx' })).toBe(40)
+    expect(valueOf(families, 'meshd_ingress_requests_total', { ...route, code: '5xx' })).toBe(2)
+    expect(valueOf(families, 'meshd_ingress_received_bytes_total', route)).toBe(10)
+    expect(valueOf(families, 'meshd_ingress_sent_bytes_total', route)).toBe(900)
+    expect(valueOf(families, 'meshd_ingress_retries_total', route)).toBe(3)
+    expect(valueOf(families, 'meshd_ingress_unrouted_total')).toBe(5)
   })
 
   it('renders histograms with cumulative buckets, +Inf equal to the count, sums in seconds', async () => {
