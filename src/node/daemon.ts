@@ -34,6 +34,8 @@ import { backupKeyOf } from './backup/index.ts'
 import { EventBus, EventService, memberEvent, memberPeers } from './events/index.ts'
 import { ClusterLogs } from './logs/index.ts'
 import { AlertDriver } from './alerts/index.ts'
+import { CertDriver, CertificateContexts } from './certs/index.ts'
+import type { IngressCertificates } from './certs/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -45,6 +47,7 @@ export class Daemon {
   private readonly parts = new Lifecycle()
   private id = ''
   private transferService: TransferService | undefined
+  private certificates: CertificateContexts | undefined
 
   constructor (config: DaemonConfig) {
     this.config = config
@@ -56,6 +59,9 @@ export class Daemon {
 
   /** The node-to-node transfer channel (pull/push of archives, handlers per resource kind), known after start(). */
   get transfer (): TransferService | undefined { return this.transferService }
+
+  /** The ingress' TLS contexts and ACME challenge answers, built from the document; known after start(). */
+  get ingressCertificates (): IngressCertificates | undefined { return this.certificates }
 
   /** The API's base URL. */
   get url (): string { return `${this.config.apiTls === undefined ? 'http' : 'https'}://${this.config.host}:${this.config.apiPort}` }
@@ -103,6 +109,8 @@ export class Daemon {
     const transfer = new TransferService({ key: transferKeyOf(psk), self: this.id, log: part('transfer'), ...ownAddress(config.host) })
     this.transferService = transfer
     const stored = () => ({ secrets: trust.secrets(), configs: trust.configs() })
+    const certs = { certs: () => trust.certs(), acme: () => trust.acme() }
+    this.certificates = new CertificateContexts({ ...certs, secretsKey, log: part('certs') })
     const stateful = statefulParts({
       nodeId: this.id, nodeName: config.name, dataDir: config.dataDir, secret: psk, document, runtime, transfer, view,
       service: (name) => trust.service(name), containerOf: (key) => reconciler.containerOf(key), wake: () => { reconciler.markDirty() },
@@ -157,7 +165,7 @@ export class Daemon {
         bus: events, key: transferKeyOf(psk), self: this.id, log: part('events'), ...ownAddress(config.host),
         members: () => memberPeers(trust.snapshot().nodes, this.id, config.apiTls !== undefined, (id) => trust.snapshot().removals[id] !== undefined)
       }),
-      metrics, metricsPublic: config.metricsPublic, stats, alerts: { rules: () => trust.alerts(), states: () => trust.alertStates() }
+      metrics, metricsPublic: config.metricsPublic, stats, alerts: { rules: () => trust.alerts(), states: () => trust.alertStates() }, certs
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)
@@ -169,6 +177,7 @@ export class Daemon {
       cpu: async () => (await stats.gather()).replicas,
       traffic: () => mesh.stats().services.map((s) => ({ service: s.service, connections: s.connections.total, errors: s.errors }))
     }))
+    await parts.start(new CertDriver({ document, view, ...certs, secretsKey, log: part('certs'), events, ...(config.acme === undefined ? {} : { settings: config.acme }) }))
     await parts.start(stateful.backups)
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')
@@ -180,6 +189,7 @@ export class Daemon {
     if (this.id !== '') this.log.info('meshd stopped')
     this.id = ''
     this.transferService = undefined
+    this.certificates = undefined
   }
 }
 
