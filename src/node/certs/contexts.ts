@@ -51,8 +51,8 @@ export class CertificateContexts implements IngressCertificates {
     if (!TOKEN.test(token)) return undefined
     for (const [host, record] of Object.entries(this.init.acme())) {
       if (host === ACME_ACCOUNT_KEY) continue
-      const answer = (record as AcmeRecord).challenges?.[token]
-      if (answer !== undefined) return answer
+      const challenges = (record as AcmeRecord).challenges
+      if (challenges !== undefined && Object.hasOwn(challenges, token)) return challenges[token]
     }
     return undefined
   }

@@ -132,7 +132,8 @@ export class CertDriver {
       } else {
         const error = errorText(err)
         const next = attempts + 1
-        this.write(host, { attempts: next, lastError: error, nextAttemptAt: Date.now() + backoffMs(next) })
+        const now = Date.now()
+        this.write(host, { attempts: next, lastError: error, nextAttemptAt: now + backoffMs(next) }, now)
         log.warn({ host, attempts: next, err: error }, 'certificate issuance failed; retrying after a backoff')
         this.emit('cert.failed', host, `certificate for ${host} failed (attempt ${next}): ${error}`, { attempts: next })
       }
@@ -151,9 +152,9 @@ export class CertDriver {
     return lease?.node === self && lease.until > Date.now()
   }
 
-  private write (host: string, record: Omit<AcmeRecord, 'updatedAt'>): void {
+  private write (host: string, record: Omit<AcmeRecord, 'updatedAt'>, now = Date.now()): void {
     const { by: _by, sig: _sig, updatedAt: _at, ...content } = record as AcmeRecord
-    this.init.document.putAcme(host, { ...content, updatedAt: Date.now() })
+    this.init.document.putAcme(host, { ...content, updatedAt: now })
   }
 
   /** The cluster's account key: the document's, or a new one written there for every node to go on with. */

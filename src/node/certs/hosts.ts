@@ -54,7 +54,7 @@ export function servicesOf (services: Record<string, ServiceRecord>, host: strin
 /** The certificate served for `host`: its own, else its wildcard's, when not expired. */
 export function certificateFor (certs: Record<string, CertRecord>, host: string, now: number): { host: string, cert: CertRecord } | undefined {
   for (const name of [host, wildcardOf(host)]) {
-    if (name === undefined) continue
+    if (name === undefined || !Object.hasOwn(certs, name)) continue
     const cert = certs[name]
     if (cert !== undefined && cert.notAfter > now) return { host: name, cert }
   }

@@ -74,7 +74,7 @@ function parseKey (pem: string): KeyObject {
   try {
     key = createPrivateKey({ key: pem, format: 'pem' })
   } catch (err) {
-    const why = /passphrase/i.test((err as Error).message) ? 'is encrypted: give it without a passphrase (it is sealed in the document)' : 'is not a PEM private key'
+    const why = /ENCRYPTED|Proc-Type: 4,ENCRYPTED/.test(pem) || /passphrase/i.test((err as Error).message) ? 'is encrypted: give it without a passphrase (it is sealed in the document)' : 'is not a PEM private key'
     throw invalid('key', why)
   }
   // A public key or certificate given as the key is refused above; check it can sign at all.
