@@ -15,7 +15,7 @@ export interface DnsAnswers {
   /** Queries for `name` wait (unanswered) until release(name). */
   hold: (name: string) => void
   release: (name: string) => void
-  /** The names asked so far, in order (A queries). */
+  /** The names asked so far, in order (any type). */
   asked: string[]
   close: () => Promise<void>
 }
@@ -37,7 +37,7 @@ export async function startDns (address: string, port: number): Promise<DnsAnswe
       const reply = encode({ id: query.id, type: 'response', flags: (1 << 10) | (addresses === undefined ? 3 : 0), questions: [question], answers })
       socket.send(reply, peer.port, peer.address)
     }
-    if (question.type === 'A') asked.push(name)
+    asked.push(name)
     const waiting = held.get(name)
     if (waiting !== undefined) waiting.push(answer)
     else answer()

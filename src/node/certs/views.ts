@@ -21,7 +21,15 @@ export interface CertView {
    * no lease (next tick, or after the backoff); failed: the last attempt failed.
    */
   state: 'valid' | 'issuing' | 'renewing' | 'waiting' | 'failed' | 'expired'
-  issuer?: { node?: string, lease?: { node: string, until: number }, attempts: number, lastError?: string, nextAttemptAt?: number, challenges?: number }
+  issuer?: {
+    node?: string
+    lease?: { node: string, until: number }
+    attempts: number
+    lastError?: string
+    nextAttemptAt?: number
+    /** token → key authorization being answered at /.well-known/acme-challenge/ (public by design: the CA reads them over plain HTTP). */
+    challenges?: Record<string, string>
+  }
 }
 
 /** Every host with a certificate, an issuance record or a TLS route, sorted. */
@@ -54,7 +62,7 @@ export function certView (view: ClusterView, host: string, certs: Record<string,
             attempts: record.attempts,
             ...(record.lastError === undefined ? {} : { lastError: record.lastError }),
             ...(record.nextAttemptAt === undefined ? {} : { nextAttemptAt: record.nextAttemptAt }),
-            ...(record.challenges === undefined ? {} : { challenges: Object.keys(record.challenges).length })
+            ...(record.challenges === undefined ? {} : { challenges: record.challenges })
           }
         })
   }
