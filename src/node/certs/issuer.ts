@@ -5,8 +5,13 @@
 
 import { Agent } from 'node:https'
 import { rootCertificates } from 'node:tls'
-import * as acme from 'acme-client'
+import type * as AcmeClient from 'acme-client'
 import type { AcmeSettings } from './types.ts'
+
+// Loaded on the first issuance (with axios and its x509 code): a node with no TLS route,
+// or no --acme-directory, never pays for it.
+let loaded: Promise<typeof AcmeClient> | undefined
+const acmeClient = async (): Promise<typeof AcmeClient> => await (loaded ??= import('acme-client'))
 
 export interface IssueRequest {
   host: string
@@ -27,7 +32,7 @@ let trustedCa: string | undefined
  * acme-client sends every request through one axios instance: the extra CA (pebble's)
  * is trusted there, next to the system's roots. One per process (the flag is per node).
  */
-function trustDirectoryCa (ca: string | undefined): void {
+function trustDirectoryCa (acme: typeof AcmeClient, ca: string | undefined): void {
   if (ca === undefined || ca === trustedCa) return
   trustedCa = ca
   acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ca], keepAlive: false })
@@ -35,13 +40,14 @@ function trustDirectoryCa (ca: string | undefined): void {
 
 /** A fresh account key (ECDSA P-256), PEM. */
 export async function newAccountKey (): Promise<string> {
-  return (await acme.crypto.createPrivateEcdsaKey()).toString()
+  return (await (await acmeClient()).crypto.createPrivateEcdsaKey()).toString()
 }
 
 /** Orders, validates and fetches a certificate for `request.host`; throws on any failure of the CA or the signal. */
 export async function issue (request: IssueRequest): Promise<Issued> {
   const { host, settings, signal } = request
-  trustDirectoryCa(settings.ca)
+  const acme = await acmeClient()
+  trustDirectoryCa(acme, settings.ca)
   const client = new acme.Client({ directoryUrl: settings.directory, accountKey: request.accountKey, backoffAttempts: 10, backoffMin: 1000, backoffMax: 10_000 })
   await client.createAccount({ termsOfServiceAgreed: true, ...(settings.email === undefined ? {} : { contact: [`mailto:${settings.email}`] }) })
   signal.throwIfAborted()

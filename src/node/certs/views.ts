@@ -67,3 +67,20 @@ export function certView (view: ClusterView, host: string, certs: Record<string,
         })
   }
 }
+
+/** The certificate of each TLS route of a service, as its view shows it: state, expiry, last error. */
+export interface ServiceCertificate { host: string, state: CertView['state'], fingerprint?: string, notAfter?: number, lastError?: string, nextAttemptAt?: number }
+
+export function serviceCertificates (view: ClusterView, service: string, certs: Record<string, CertRecord>, acme: Record<string, AcmeRecord | AcmeAccountRecord>): ServiceCertificate[] {
+  const hosts = tlsHosts(Object.hasOwn(view.services, service) ? { [service]: view.services[service]! } : {})
+  return hosts.map((host) => {
+    const full = certView(view, host, certs, acmeOf(acme, host))
+    return {
+      host,
+      state: full.state,
+      ...(full.fingerprint === undefined ? {} : { fingerprint: full.fingerprint, notAfter: full.notAfter! }),
+      ...(full.issuer?.lastError === undefined ? {} : { lastError: full.issuer.lastError }),
+      ...(full.issuer?.nextAttemptAt === undefined ? {} : { nextAttemptAt: full.issuer.nextAttemptAt })
+    }
+  })
+}

@@ -72,7 +72,7 @@ describe('certificate routes', () => {
     expect(openCertKey(secretsKey, 'a.test', stored.key)).toMatch(/^-----BEGIN PRIVATE KEY-----/)
     expect((await call('PUT', '/v1/certs/a.test', operator, given)).statusCode).toBe(200)
 
-    document.putService('shop', { spec: { name: 'shop', ingress: [{ host: 'shop.test', port: 80, tls: true }] }, generation: 1, createdAt: 0, updatedAt: 0 } as unknown as ServiceRecord)
+    document.putService('shop', { spec: { name: 'shop', image: 'meshd/busybox:latest', replicas: 0, env: {}, ports: [{ target: 80 }], labels: {}, ingress: [{ host: 'shop.test', port: 80, tls: true }] }, generation: 1, createdAt: 0, updatedAt: 0 } as unknown as ServiceRecord)
     const listed = await call('GET', '/v1/certs', viewer)
     expect(listed.statusCode).toBe(200)
     expect(listed.body).not.toContain('PRIVATE KEY')
@@ -83,6 +83,8 @@ describe('certificate routes', () => {
     ])
     expect((await call('GET', '/v1/certs/shop.test', viewer)).json()).toMatchObject({ host: 'shop.test', state: 'waiting' })
     expect((await call('GET', '/v1/certs/none.test', viewer)).json().error.code).toBe('MESHD_CERT_NOT_FOUND')
+    // The service view shows its TLS routes' certificates.
+    expect((await call('GET', '/v1/services/shop', viewer)).json().certificates).toEqual([{ host: 'shop.test', state: 'waiting' }])
   })
 
   it('remove a certificate (operators and admins), and say when there is none', async () => {
