@@ -11,7 +11,10 @@ import { ago, table } from './table.ts'
 
 interface AddFlags extends ClientFlags { cert: string, key: string }
 
-export function registerCertCommands (program: Command): void {
+/** Where the commands print and read stdin (tests give their own). */
+export interface CertIo { stdout: NodeJS.WritableStream, stdin: AsyncIterable<unknown> }
+
+export function registerCertCommands (program: Command, io: CertIo = { stdout: process.stdout, stdin: process.stdin }): void {
   const cert = program.command('cert').description('TLS certificates of the ingress: by hand, or issued by ACME (--acme-directory)')
 
   withClientOptions(cert.command('add').description('add or replace the certificate of a host (exact, or "*.example.com")')
@@ -20,16 +23,16 @@ export function registerCertCommands (program: Command): void {
     .requiredOption('--key <file>', 'its private key, PEM, unencrypted ("-": stdin); sealed in the cluster document'))
     .action(async (host: string, flags: AddFlags) => {
       if (flags.cert === '-' && flags.key === '-') throw new Error('--cert, --key: only one of them can be read from stdin')
-      const body = { certificate: await readPem('--cert', flags.cert), key: await readPem('--key', flags.key) }
+      const body = { certificate: await readPem('--cert', flags.cert, io.stdin), key: await readPem('--key', flags.key, io.stdin) }
       const added = await clientOf(flags).put<CertView>(`/v1/certs/${encodeURIComponent(host)}`, body)
-      process.stdout.write(flags.json === true ? `${JSON.stringify(added, null, 2)}\n` : `certificate ${added.host}: ${added.fingerprint ?? '-'} (expires ${isoDate(added.notAfter)})\n`)
+      io.stdout.write(flags.json === true ? `${JSON.stringify(added, null, 2)}\n` : `certificate ${added.host}: ${added.fingerprint ?? '-'} (expires ${isoDate(added.notAfter)})\n`)
     })
 
   withClientOptions(cert.command('ls').description('list certificates, the hosts of TLS routes and the state of their issuance'))
     .action(async (flags: ClientFlags) => {
       const certs = await clientOf(flags).get<CertView[]>('/v1/certs')
-      if (flags.json === true) { process.stdout.write(`${JSON.stringify(certs, null, 2)}\n`); return }
-      process.stdout.write(table(['HOST', 'STATE', 'SOURCE', 'EXPIRES', 'FINGERPRINT', 'ISSUER', 'LAST ERROR'], certs.map((c) => [
+      if (flags.json === true) { io.stdout.write(`${JSON.stringify(certs, null, 2)}\n`); return }
+      io.stdout.write(table(['HOST', 'STATE', 'SOURCE', 'EXPIRES', 'FINGERPRINT', 'ISSUER', 'LAST ERROR'], certs.map((c) => [
         c.host, c.state, c.source ?? '-', isoDate(c.notAfter), c.fingerprint === undefined ? '-' : `${c.fingerprint.slice(0, 23)}…`,
         c.issuer?.lease?.node ?? c.issuer?.node ?? '-',
         c.issuer?.lastError === undefined ? '-' : `${c.issuer.lastError.slice(0, 80)} (${c.issuer.attempts}×${c.issuer.nextAttemptAt === undefined ? '' : `, next ${inTime(c.issuer.nextAttemptAt)}`})`
@@ -39,15 +42,15 @@ export function registerCertCommands (program: Command): void {
   withClientOptions(cert.command('rm').description('remove a host\'s certificate (ACME issues a TLS route\'s again)').argument('<host>'))
     .action(async (host: string, flags: ClientFlags) => {
       const result = await clientOf(flags).delete<{ removed: string }>(`/v1/certs/${encodeURIComponent(host)}`)
-      process.stdout.write(flags.json === true ? `${JSON.stringify(result)}\n` : `removed ${result.removed}\n`)
+      io.stdout.write(flags.json === true ? `${JSON.stringify(result)}\n` : `removed ${result.removed}\n`)
     })
 }
 
-async function readPem (flag: string, path: string): Promise<string> {
+async function readPem (flag: string, path: string, stdin: AsyncIterable<unknown>): Promise<string> {
   try {
     if (path !== '-') return await readFile(path, 'utf8')
     let text = ''
-    for await (const chunk of process.stdin) text += String(chunk)
+    for await (const chunk of stdin) text += String(chunk)
     return text
   } catch (err) {
     throw new Error(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)

@@ -93,4 +93,11 @@ describe('certificate routes', () => {
     expect(document.certs()).toEqual({})
     expect((await call('DELETE', '/v1/certs/a.test', operator)).json().error.code).toBe('MESHD_CERT_NOT_FOUND')
   })
+
+  it('take a wildcard host', async () => {
+    const added = await call('PUT', '/v1/certs/*.w.test', operator, { certificate: fixture('wild.crt'), key: fixture('wild.key') })
+    expect(added.statusCode).toBe(201)
+    expect(added.json()).toMatchObject({ host: '*.w.test', source: 'manual', state: 'valid' })
+    expect(Object.keys(document.certs())).toEqual(['*.w.test'])
+  })
 })
