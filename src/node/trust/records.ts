@@ -167,6 +167,10 @@ export function recordProblem (kind: RecordKind, key: string, record: unknown): 
   if (kind === 'certs' || kind === 'acme') {
     const host = hostProblem(key)
     if (host !== undefined) return `record: filed under a name that is not a host (${host})`
+    // One writer at a time: a certificate by the node it names, challenges under the writer's own lease.
+    const { by, issuedBy, lease } = result.data as { by?: string, issuedBy?: string, lease?: { node: string } }
+    if (kind === 'certs' && by !== undefined && issuedBy !== by) return 'issuedBy: not the node that wrote it'
+    if (kind === 'acme' && by !== undefined && lease !== undefined && lease.node !== by) return 'lease: held by another node than the one that wrote it'
     if (kind === 'certs') return certificateProblem((result.data as { certificate: string }).certificate)
   }
   if (kind === 'alerts') return alertProblem(key, result.data as { when: string, for?: string, notify: { webhook: string } })

@@ -28,6 +28,14 @@ describe('certificate records from peers', () => {
     expect(recordProblem('acme', '@account', { key: fixture('a.key'), createdAt: 1, updatedAt: 1 })).toMatch(/^key: /)
   })
 
+  it('refuses a certificate or a lease written by another node than the one it names', () => {
+    expect(recordProblem('certs', 'a.test', { ...cert, by: 'n1', sig: 'x' })).toBeUndefined()
+    expect(recordProblem('certs', 'a.test', { ...cert, by: 'n2', sig: 'x' })).toMatch(/^issuedBy: /)
+    const acme = { lease: { node: 'n1', until: 5 }, challenges: { tok: `tok.${thumb}` }, attempts: 0, updatedAt: 1 }
+    expect(recordProblem('acme', 'a.test', { ...acme, by: 'n1', sig: 'x' })).toBeUndefined()
+    expect(recordProblem('acme', 'a.test', { ...acme, by: 'n2', sig: 'x' })).toMatch(/^lease: /)
+  })
+
   it('refuses records filed under no host, and malformed challenges or fields', () => {
     expect(recordProblem('certs', 'Not A Host', cert)).toMatch(/not a host/)
     expect(recordProblem('acme', 'a..test', { attempts: 0, updatedAt: 1 })).toMatch(/not a host/)
