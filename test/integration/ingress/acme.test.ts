@@ -108,6 +108,11 @@ describe('ACME certificates, issued once for the cluster', () => {
     expect(cert.source).toBe('acme')
     console.log(`one.test: issued by ${cert.issuedBy} in ${Date.now() - started} ms, the same ${cert.fingerprint!.slice(0, 23)}… on 3 nodes`)
     expect((pebble.output().match(/Issued certificate serial/g) ?? []).length).toBe(1)
+    // Every node believes every certificate and issuance record (trust/ screens peers' records).
+    for (const node of nodes) {
+      const { body } = await api<{ problems: Array<{ kind: string }> }>(node.api, 'GET', '/v1/problems')
+      expect(body.problems.filter((p) => p.kind === 'certs' || p.kind === 'acme')).toEqual([])
+    }
     if (INGRESS) {
       // PART A: every node's ingress serves that certificate.
       const root = await pebble.root()
