@@ -115,14 +115,7 @@ export class CertDriver {
         }
       })
       if (!this.holds(host, self)) throw new Error('another node took the lease over')
-      const leaf = new X509Certificate(issued.certificate)
-      const now = Date.now()
-      this.init.document.transact(() => {
-        this.init.document.putCert(host, { certificate: issued.certificate, key: sealCertKey(this.init.secretsKey, host, issued.keyPem), notAfter: Date.parse(leaf.validTo), fingerprint: leaf.fingerprint256, source: 'acme', issuedBy: self, updatedAt: now })
-        this.write(host, { attempts: 0 })
-      })
-      log.info({ host, fingerprint: leaf.fingerprint256, notAfter: leaf.validTo }, 'certificate issued')
-      this.emit('cert.issued', host, `certificate for ${host} issued by ACME (expires ${leaf.validTo})`, { fingerprint: leaf.fingerprint256 })
+      this.complete(host, self, issued)
     } catch (err) {
       if (!this.holds(host, self)) {
         log.info({ host, why: (err as Error).message }, 'certificate issuance left to another node')
@@ -130,17 +123,32 @@ export class CertDriver {
         // Stopping: the lease is given back, so the next node by rendezvous goes on at once.
         this.write(host, { attempts, ...(previous?.lastError === undefined ? {} : { lastError: previous.lastError }) })
       } else {
-        const error = errorText(err)
-        const next = attempts + 1
-        const now = Date.now()
-        this.write(host, { attempts: next, lastError: error, nextAttemptAt: now + backoffMs(next) }, now)
-        log.warn({ host, attempts: next, err: error }, 'certificate issuance failed; retrying after a backoff')
-        this.emit('cert.failed', host, `certificate for ${host} failed (attempt ${next}): ${error}`, { attempts: next })
+        this.fail(host, attempts + 1, errorText(err))
       }
     } finally {
       clearInterval(renew)
       clearInterval(watch)
     }
+  }
+
+  /** The chain and the sealed key, with the lease given back, in one transaction. */
+  private complete (host: string, self: string, issued: Issued): void {
+    const leaf = new X509Certificate(issued.certificate)
+    const now = Date.now()
+    this.init.document.transact(() => {
+      this.init.document.putCert(host, { certificate: issued.certificate, key: sealCertKey(this.init.secretsKey, host, issued.keyPem), notAfter: Date.parse(leaf.validTo), fingerprint: leaf.fingerprint256, source: 'acme', issuedBy: self, updatedAt: now })
+      this.write(host, { attempts: 0 }, now)
+    })
+    this.init.log.info({ host, fingerprint: leaf.fingerprint256, notAfter: leaf.validTo }, 'certificate issued')
+    this.emit('cert.issued', host, `certificate for ${host} issued by ACME (expires ${leaf.validTo})`, { fingerprint: leaf.fingerprint256 })
+  }
+
+  /** The failure and its backoff, with the lease given back. */
+  private fail (host: string, attempts: number, error: string): void {
+    const now = Date.now()
+    this.write(host, { attempts, lastError: error, nextAttemptAt: now + backoffMs(attempts) }, now)
+    this.init.log.warn({ host, attempts, err: error }, 'certificate issuance failed; retrying after a backoff')
+    this.emit('cert.failed', host, `certificate for ${host} failed (attempt ${attempts}): ${error}`, { attempts })
   }
 
   private record (host: string): AcmeRecord | undefined {
