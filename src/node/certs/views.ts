@@ -32,9 +32,10 @@ export interface CertView {
   }
 }
 
-/** Every host with a certificate, an issuance record or a TLS route, sorted. */
+/** Every host with a certificate, a TLS route or an issuance under way, sorted (a route removed leaves no line behind). */
 export function certViews (view: ClusterView, certs: Record<string, CertRecord>, acme: Record<string, AcmeRecord | AcmeAccountRecord>): CertView[] {
-  const hosts = new Set([...Object.keys(certs), ...Object.keys(acme).filter((key) => key !== ACME_ACCOUNT_KEY), ...tlsHosts(view.services)])
+  const issuing = Object.keys(acme).filter((key) => key !== ACME_ACCOUNT_KEY && leaseHolder(view, acmeOf(acme, key)) !== undefined)
+  const hosts = new Set([...Object.keys(certs), ...issuing, ...tlsHosts(view.services)])
   return [...hosts].sort().map((host) => certView(view, host, certs, acmeOf(acme, host)))
 }
 
