@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for meshd: Docker Engine, busybox, the local test images
 # (busybox, and PostgreSQL 15 from this machine's Debian packages), Debian's Chromium for
-# the dashboard's browser test, and the project's npm dependencies. Safe to run again;
+# the dashboard's browser test, Debian's pebble (an ACME CA) for the certificate tests, and the
+# project's npm dependencies. Safe to run again;
 # does only what is missing.
 set -euo pipefail
 
@@ -37,6 +38,13 @@ apt_install() {
 ensure_browser() {
   if [ -x /usr/bin/chromium ]; then return; fi
   apt_install --no-install-recommends chromium
+}
+
+# A real ACME CA for the certificate tests (Debian's pebble; the tests make its listener's
+# certificate themselves: the package ships none).
+ensure_pebble() {
+  if command -v pebble >/dev/null 2>&1; then return; fi
+  apt_install --no-install-recommends pebble
 }
 
 engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
@@ -185,6 +193,7 @@ ensure_node_modules() {
 
 ensure_packages
 ensure_browser
+ensure_pebble
 ensure_engine
 ensure_image
 ensure_postgres_image

@@ -18,10 +18,12 @@ import type { DocumentSnapshot, DrainRecord, NodeRecord, RemovalRecord, ReplicaE
 import type { ConfigRecord, SecretRecord } from './stored-types.ts'
 import type { AlertRecord, AlertStateRecord } from './alert-types.ts'
 import type { AutoscaleRecord } from './autoscale-types.ts'
+import type { AcmeAccountRecord, AcmeRecord, CertRecord } from './cert-types.ts'
+import { MAPS } from './maps.ts'
+import type { DocumentChange, MapName } from './maps.ts'
 
-/** The top-level maps of the document, one per kind of record; replicas live apart (replica-arrays.ts). */
-const MAPS = ['services', 'nodes', 'rollouts', 'drains', 'tokens', 'removals', 'secrets', 'configs', 'alerts', 'alertStates', 'autoscale'] as const
-type MapName = typeof MAPS[number]
+export type { DocumentChange } from './maps.ts'
+
 
 /** The origin of writes made on this node without an explicit origin. */
 export const LOCAL = Symbol('meshd:crdt:local')
@@ -37,17 +39,6 @@ export interface ClusterDocumentInit extends DiskOptions {
   /** Seals every record written on this node (its writer and signature). */
   seal?: RecordSeal
 }
-
-/**
- * One transaction's effect: which maps it touched, and whether this node made it.
- * A flag may be set for a map whose visible content did not change (a concurrent
- * write that lost): treat it as "look again", not as "differs".
- */
-export type DocumentChange = {
-  origin: unknown
-  /** True for writes made on this node, false for updates from peers (applyUpdate). */
-  local: boolean
-} & Record<MapName | 'replicas', boolean>
 
 interface DocumentEvents {
   change: [DocumentChange]
@@ -183,6 +174,12 @@ export class ClusterDocument extends EventEmitter<DocumentEvents> {
   deleteAlert (name: string): void { this.transact(() => { this.remove('alerts', name); this.remove('alertStates', name) }) }
   alertStates (): Record<string, AlertStateRecord> { return readRecords(this.maps.alertStates) }
   putAlertState (name: string, rec: AlertStateRecord): void { this.put('alertStates', name, rec) }
+  /** TLS certificates by host (key sealed), and their ACME issuance by host (and the account, ACME_ACCOUNT_KEY). */
+  certs (): Record<string, CertRecord> { return readRecords(this.maps.certs) }
+  putCert (host: string, rec: CertRecord): void { this.put('certs', host, rec) }
+  deleteCert (host: string): void { this.transact(() => { this.remove('certs', host); this.remove('acme', host) }) }
+  acme (): Record<string, AcmeRecord | AcmeAccountRecord> { return readRecords(this.maps.acme) }
+  putAcme (key: string, rec: AcmeRecord | AcmeAccountRecord): void { this.put('acme', key, rec) }
 
   /** Every record at once, as plain copies: the input of the cluster's decisions. */
   snapshot (): DocumentSnapshot {

@@ -48,6 +48,8 @@ export interface DaemonConfig {
   replicaSubnet?: string
   /** Resolvers the node's DNS forwards names outside meshd to; default the host's. */
   dnsForward?: Array<{ host: string, port: number }>
+  /** The ACME CA that issues the ingress' TLS certificates (--acme-directory, --acme-email, --acme-ca-file); none without it. */
+  acme?: { directory: string, email?: string, ca?: string }
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -77,6 +79,9 @@ export interface RawDaemonOptions {
   httpsPort?: string | number
   replicaSubnet?: string
   dnsForward?: string[]
+  acmeDirectory?: string
+  acmeEmail?: string
+  acmeCaFile?: string
 }
 
 /** Validates raw start options; throws an Error naming the bad option. */
@@ -115,8 +120,26 @@ export function parseDaemonConfig (raw: RawDaemonOptions): DaemonConfig {
     httpPort: ingressPort('--http-port', raw.httpPort ?? DEFAULT_HTTP_PORT),
     httpsPort: ingressPort('--https-port', raw.httpsPort ?? DEFAULT_HTTPS_PORT),
     ...(raw.replicaSubnet === undefined ? {} : { replicaSubnet: subnet(raw.replicaSubnet) }),
-    ...(raw.dnsForward === undefined ? {} : { dnsForward: raw.dnsForward.map(resolverAddress) })
+    ...(raw.dnsForward === undefined ? {} : { dnsForward: raw.dnsForward.map(resolverAddress) }),
+    ...acmeOption(raw)
   }
+}
+
+function acmeOption (raw: RawDaemonOptions): Pick<DaemonConfig, 'acme'> {
+  if (raw.acmeDirectory === undefined) {
+    if (raw.acmeEmail !== undefined || raw.acmeCaFile !== undefined) throw new Error('--acme-email, --acme-ca-file: need --acme-directory')
+    return {}
+  }
+  let url: URL | undefined
+  try { url = new URL(raw.acmeDirectory) } catch {}
+  if (url?.protocol !== 'https:') throw new Error(`--acme-directory: expected the https:// URL of an ACME directory, got "${raw.acmeDirectory}"`)
+  if (raw.acmeEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw.acmeEmail)) throw new Error(`--acme-email: expected an email address, got "${raw.acmeEmail}"`)
+  let ca: string | undefined
+  if (raw.acmeCaFile !== undefined) {
+    try { ca = readFileSync(raw.acmeCaFile, 'utf8') } catch (err) { throw new Error(`--acme-ca-file: cannot read ${raw.acmeCaFile}: ${(err as Error).message}`) }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--acme-ca-file: ${raw.acmeCaFile} holds no PEM certificate`)
+  }
+  return { acme: { directory: url.toString(), ...(raw.acmeEmail === undefined ? {} : { email: raw.acmeEmail }), ...(ca === undefined ? {} : { ca }) } }
 }
 
 function resolverAddress (text: string): { host: string, port: number } {

@@ -35,6 +35,8 @@ import { backupKeyOf } from './backup/index.ts'
 import { EventBus, EventService, memberEvent, memberPeers } from './events/index.ts'
 import { ClusterLogs } from './logs/index.ts'
 import { AlertDriver } from './alerts/index.ts'
+import { CertDriver, CertificateContexts } from './certs/index.ts'
+import type { IngressCertificates } from './certs/index.ts'
 
 export { StartupError } from './errors.ts'
 
@@ -46,6 +48,7 @@ export class Daemon {
   private readonly parts = new Lifecycle()
   private id = ''
   private transferService: TransferService | undefined
+  private certificates: CertificateContexts | undefined
 
   constructor (config: DaemonConfig) {
     this.config = config
@@ -57,6 +60,9 @@ export class Daemon {
 
   /** The node-to-node transfer channel (pull/push of archives, handlers per resource kind), known after start(). */
   get transfer (): TransferService | undefined { return this.transferService }
+
+  /** The ingress' TLS contexts and ACME challenge answers, built from the document; known after start(). */
+  get ingressCertificates (): IngressCertificates | undefined { return this.certificates }
 
   /** The API's base URL. */
   get url (): string { return `${this.config.apiTls === undefined ? 'http' : 'https'}://${this.config.host}:${this.config.apiPort}` }
@@ -104,6 +110,8 @@ export class Daemon {
     const transfer = new TransferService({ key: transferKeyOf(psk), self: this.id, log: part('transfer'), ...ownAddress(config.host) })
     this.transferService = transfer
     const stored = () => ({ secrets: trust.secrets(), configs: trust.configs() })
+    const certs = { certs: () => trust.certs(), acme: () => trust.acme() }
+    this.certificates = new CertificateContexts({ ...certs, secretsKey, log: part('certs') })
     const stateful = statefulParts({
       nodeId: this.id, nodeName: config.name, dataDir: config.dataDir, secret: psk, document, runtime, transfer, view,
       service: (name) => trust.service(name), containerOf: (key) => reconciler.containerOf(key), wake: () => { reconciler.markDirty() },
@@ -121,8 +129,7 @@ export class Daemon {
       meshPort: config.meshPort, meshKey: meshKeyOf(psk),
       network: () => replicaNet.local(), addresses: async (wanted) => { await replicaNet.addresses(wanted) }
     })
-    // certificates: node/certs/ (issue 19, part B) plugs in here.
-    const ingress = new Ingress({ host: config.host, httpPort: config.httpPort, httpsPort: config.httpsPort, document, view, log: part('ingress'), meshKey: meshKeyOf(psk), certificates: undefined })
+    const ingress = new Ingress({ host: config.host, httpPort: config.httpPort, httpsPort: config.httpsPort, document, view, log: part('ingress'), meshKey: meshKeyOf(psk), certificates: this.certificates })
     // Before the reconciler and the mesh start, so that no verdict in between is missed.
     const onMember = Object.entries(MEMBER_EVENTS).map(([event, state]) => [event as keyof typeof MEMBER_EVENTS, ({ id }: { id: string }): void => {
       const node = document.node(id)
@@ -161,7 +168,7 @@ export class Daemon {
         bus: events, key: transferKeyOf(psk), self: this.id, log: part('events'), ...ownAddress(config.host),
         members: () => memberPeers(trust.snapshot().nodes, this.id, config.apiTls !== undefined, (id) => trust.snapshot().removals[id] !== undefined)
       }),
-      metrics, metricsPublic: config.metricsPublic, stats, alerts: { rules: () => trust.alerts(), states: () => trust.alertStates() }
+      metrics, metricsPublic: config.metricsPublic, stats, alerts: { rules: () => trust.alerts(), states: () => trust.alertStates() }, certs
     }))
     // After the API: a service publishing a port the API needs is a mesh problem, never a failed start.
     await parts.start(mesh)
@@ -175,6 +182,7 @@ export class Daemon {
       cpu: async () => (await stats.gather()).replicas,
       traffic: async () => new Map([...await stats.samples()].map(([id, sample]) => [id, sample.mesh.map((m) => ({ service: m.service, connections: m.connections ?? 0, errors: m.errors ?? 0 }))]))
     }))
+    await parts.start(new CertDriver({ document, view, ...certs, secretsKey, log: part('certs'), events, ...(config.acme === undefined ? {} : { settings: config.acme }) }))
     await parts.start(stateful.backups)
     await parts.start(new MemberJanitor({ document, view, log: part('members'), reapAfterMs: config.reapAfterMs }))
     log.info({ id: this.id, api: this.url, dataDir: config.dataDir }, 'meshd started')
@@ -186,6 +194,7 @@ export class Daemon {
     if (this.id !== '') this.log.info('meshd stopped')
     this.id = ''
     this.transferService = undefined
+    this.certificates = undefined
   }
 }
 

@@ -18,6 +18,7 @@ export const ERRORS = {
   MESHD_UNAUTHORIZED: { status: 401, doc: 'No bearer token, or one that is unknown, revoked or expired.' },
   MESHD_FORBIDDEN: { status: 403, doc: 'The token\'s role lacks the permission, or the Host or Origin header is not allowed.' },
   MESHD_ALERT_NOT_FOUND: { status: 404, doc: 'No alert rule has that name.' },
+  MESHD_CERT_NOT_FOUND: { status: 404, doc: 'No certificate is stored for that host.' },
   MESHD_TOKEN_EXISTS: { status: 409, doc: 'A token with that name exists.' },
   MESHD_TOKEN_NOT_FOUND: { status: 404, doc: 'No token has that name.' },
   MESHD_LAST_ADMIN: { status: 409, doc: 'The last admin token cannot be revoked.' },

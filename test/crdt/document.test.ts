@@ -133,8 +133,8 @@ describe('ClusterDocument events', () => {
     doc.putService('web', serviceRecord('web'))
     doc.putReplica('n1', 'web#0', replicaRecord('web', 0))
     expect(changes).toEqual([
-      { origin: LOCAL, local: true, services: true, nodes: false, replicas: false, rollouts: false, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, autoscale: false },
-      { origin: LOCAL, local: true, services: false, nodes: false, replicas: true, rollouts: false, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, autoscale: false }
+      { origin: LOCAL, local: true, services: true, nodes: false, replicas: false, rollouts: false, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, certs: false, acme: false, autoscale: false },
+      { origin: LOCAL, local: true, services: false, nodes: false, replicas: true, rollouts: false, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, certs: false, acme: false, autoscale: false }
     ])
   })
 
@@ -149,7 +149,7 @@ describe('ClusterDocument events', () => {
       doc.transact(() => { doc.putRollout('web', rolloutRecord(1)) })
     }, origin)
     expect(updates.count).toBe(1)
-    expect(changes).toEqual([{ origin, local: true, services: true, nodes: true, replicas: false, rollouts: true, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, autoscale: false }])
+    expect(changes).toEqual([{ origin, local: true, services: true, nodes: true, replicas: false, rollouts: true, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, certs: false, acme: false, autoscale: false }])
   })
 
   it('announces a change that touches only drains or only tokens', () => {
@@ -175,7 +175,7 @@ describe('ClusterDocument events', () => {
     const relayed: unknown[] = []
     reader.on('update', (_update, origin) => relayed.push(origin))
     for (const [update] of updates) reader.applyUpdate(update, REMOTE)
-    expect(changes).toEqual([{ origin: REMOTE, local: false, services: false, nodes: true, replicas: true, rollouts: false, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, autoscale: false }])
+    expect(changes).toEqual([{ origin: REMOTE, local: false, services: false, nodes: true, replicas: true, rollouts: false, drains: false, tokens: false, removals: false, secrets: false, configs: false, alerts: false, alertStates: false, certs: false, acme: false, autoscale: false }])
     expect(relayed).toEqual([REMOTE])
     expect(reader.nodes()).toEqual(writer.nodes())
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { byText } from '../../placement/index.ts'
 import { memberViews, placeCluster, placedSlots, recordVersion } from '../cluster/index.ts'
+import { serviceCertificates } from '../certs/index.ts'
 import { removeMember } from '../membership/index.ts'
 import type { MemberView } from '../cluster/index.ts'
 import { parseScaleRequest, parseServiceSpec } from '../spec/index.ts'
@@ -28,7 +29,9 @@ export function registerRoutes (app: FastifyInstance, init: ApiInit): void {
   const show = (req: FastifyRequest, name: string, withMesh = true): ServiceView => {
     const view = init.view()
     const addresses = init.addresses?.(view.services).get(name)
-    return redacted(serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined, addresses), req.principal)
+    const shown = redacted(serviceView(view, requireService(view.services, name), placeCluster(view), withMesh ? init.mesh?.service(name) : undefined, addresses), req.principal)
+    const certificates = serviceCertificates(view, name, init.certs?.certs() ?? document.certs(), init.certs?.acme() ?? document.acme())
+    return certificates.length === 0 ? shown : { ...shown, certificates }
   }
   /** Changes a service: services:write, on that service, and only at the version If-Match names. */
   const writes = { config: { permission: 'services:write', service: true }, preHandler: async (req: FastifyRequest<{ Params: NameParams }>) => { assertVersion(req, init) } } as const

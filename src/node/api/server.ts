@@ -22,6 +22,7 @@ import { registerEventRoutes } from './events-routes.ts'
 import { registerMetricsRoutes } from './metrics-routes.ts'
 import { registerUiRoutes } from './ui-routes.ts'
 import { registerAlertRoutes } from './alert-routes.ts'
+import { registerCertRoutes } from './cert-routes.ts'
 import type { ApiInit } from './types.ts'
 
 // Routes declare no fastify schemas (spec/ validates bodies), so fastify never needs
@@ -89,6 +90,7 @@ export function buildApi (init: ApiInit): FastifyInstance {
   registerEventRoutes(app, init.events)
   registerMetricsRoutes(app, init)
   registerAlertRoutes(app, init)
+  registerCertRoutes(app, init)
   registerUiRoutes(app)
   return app
 }

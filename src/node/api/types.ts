@@ -2,7 +2,7 @@
 
 import type { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import type { AlertRecord, AlertStateRecord, ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
+import type { AcmeAccountRecord, AcmeRecord, AlertRecord, AlertStateRecord, CertRecord, ClusterDocument, ServiceRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import type { ProxyStats, RouteProblem } from '../../proxy/index.ts'
 import type { AuditLog, TokenIndex } from '../auth/index.ts'
@@ -73,6 +73,8 @@ export interface ApiInit {
   stats?: Pick<ReplicaStatsService, 'gather' | 'local' | 'sample' | 'authenticate'>
   /** The alert rules and their states this node believes (trust/); without it, the document's. */
   alerts?: { rules: () => Record<string, AlertRecord>, states: () => Record<string, AlertStateRecord> }
+  /** The TLS certificates and their ACME issuance this node believes (trust/); without it, the document's. */
+  certs?: { certs: () => Record<string, CertRecord>, acme: () => Record<string, AcmeRecord | AcmeAccountRecord> }
 }
 
 export interface MeshStatus {

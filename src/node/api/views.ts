@@ -8,6 +8,7 @@ import type { Principal } from '../auth/index.ts'
 import { coordinatorOf, dataOf, hasVolumes, notDead, recordVersion } from '../cluster/index.ts'
 import type { ClusterView, ServiceAddresses } from '../cluster/index.ts'
 import type { ServiceMeshView } from '../mesh/index.ts'
+import type { ServiceCertificate } from '../certs/index.ts'
 
 export interface ReplicaView {
   slot: number
@@ -39,6 +40,8 @@ export interface ServiceView extends ServiceRecord {
   rollout?: RolloutView
   /** An autoscaled service: the coordinator's last evaluation (`by` the member that wrote it), and which member decides now. */
   autoscale?: Partial<AutoscaleStatus> & { by?: string, coordinator?: string }
+  /** Its TLS routes' certificates: state, expiry and the last issuance error (certs/). */
+  certificates?: ServiceCertificate[]
 }
 
 export interface RolloutView {

@@ -19,6 +19,7 @@ import { registerTopCommands } from './top.ts'
 import { registerUpCommand } from './up.ts'
 import { registerLogsCommand } from './logs.ts'
 import { registerAlertCommands } from './alert.ts'
+import { registerCertCommands } from './cert.ts'
 
 /** Runs the CLI with process.argv-style arguments. */
 export async function main (argv: string[]): Promise<void> {
@@ -46,6 +47,7 @@ export async function main (argv: string[]): Promise<void> {
   registerBackupCommands(program)
   registerEventsCommand(program)
   registerAlertCommands(program)
+  registerCertCommands(program)
   try {
     await program.parseAsync(argv)
   } catch (err) {

@@ -48,6 +48,9 @@ function startOptions (command: Command): Command {
     .option('--allow-low-ports', 'let services publish ports below 1024 on this node\'s API')
     .option('--metrics-public', 'serve GET /metrics without a token (for a Prometheus that holds none)')
     .option('--mesh-idle-timeout <duration>', 'the routing mesh closes connections idle this long (default 5m)')
+    .option('--acme-directory <url>', 'the ACME directory that issues the ingress\' TLS certificates (HTTP-01), e.g. https://acme-v02.api.letsencrypt.org/directory')
+    .option('--acme-email <address>', 'the contact of the cluster\'s ACME account')
+    .option('--acme-ca-file <file>', 'an extra CA (PEM) trusted for the ACME directory\'s HTTPS (a test CA such as pebble)')
 }
 
 /** Starts the daemon, stops it on SIGTERM/SIGINT; a start-up failure exits 1 with one message. */

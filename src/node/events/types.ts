@@ -8,7 +8,7 @@ export const EVENT_KINDS = [
   'replica.started', 'replica.healthy', 'replica.unhealthy', 'replica.failed', 'replica.stopped', 'replica.moved',
   'member.alive', 'member.suspect', 'member.dead', 'node.drained', 'node.undrained',
   'rollout.started', 'rollout.progress', 'rollout.done', 'rollout.rolledback', 'rollout.paused',
-  'alert.firing', 'alert.resolved'
+  'alert.firing', 'alert.resolved', 'cert.issued', 'cert.failed'
 ] as const
 
 export type EventKind = typeof EVENT_KINDS[number]

@@ -2,11 +2,13 @@
 // that runs a replica using a secret ever opens it), and each config, at the version the
 // spec resolved to when it was written.
 
-import type { ServiceSpec } from '../../crdt/index.ts'
+import type { ConfigRecord, SecretRecord, ServiceSpec } from '../../crdt/index.ts'
 import type { ReplicaFile } from '../runtime/index.ts'
 import { parseSource, secretPath } from '../spec/index.ts'
-import type { StoredRecords } from '../trust/index.ts'
 import { openContent } from './crypto.ts'
+
+// trust/ StoredRecords, named here so that stored/ (which certs/ and trust/ use) depends on no reader of the document.
+type StoredRecords = { secrets: Record<string, SecretRecord>, configs: Record<string, ConfigRecord> }
 
 /** The files of a replica of `spec`; throws, naming the reference, when one is missing or does not decrypt. */
 export function replicaFiles (spec: ServiceSpec, stored: StoredRecords, secretsKey: Buffer): ReplicaFile[] {

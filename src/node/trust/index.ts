@@ -4,7 +4,7 @@
 
 export { nodeSeal, SealChecker } from './seal.ts'
 export { screen } from './screen.ts'
-export type { AlertRecords, Problem, Screened, StoredRecords } from './screen.ts'
+export type { AlertRecords, CertRecords, Problem, Screened, StoredRecords } from './screen.ts'
 export { recordProblem } from './records.ts'
 export type { RecordKind } from './records.ts'
 export { Trust, sealLegacyRecords } from './trust.ts'

@@ -4,7 +4,8 @@
 // the reconciler or the API — and is listed as a problem.
 
 import { z } from 'zod'
-import { ALERT_STATES, NOTICE_PHASES, REPLICA_STATES, ROLES } from '../../crdt/index.ts'
+import { ACME_ACCOUNT_KEY, ALERT_STATES, CERT_SOURCES, NOTICE_PHASES, REPLICA_STATES, ROLES } from '../../crdt/index.ts'
+import { certificateProblem, hostProblem } from '../certs/index.ts'
 import { alertForMs, parseRule, parseWebhook, specLimits, storedSpecProblem } from '../spec/index.ts'
 
 const { MAX_NAME_LENGTH, MAX_REPLICAS, MAX_PORTS, MAX_STORED_BYTES } = specLimits
@@ -25,6 +26,11 @@ const STORED_BASE64 = Math.ceil((MAX_STORED_BYTES + 16) / 3) * 4
 const base64 = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9+/]*={0,2}$/)
 const decision = z.object({ at: time, from: count(MAX_REPLICAS), to: count(MAX_REPLICAS), reason: text(1024) })
 const figure = z.number().finite().nonnegative().optional()
+
+// A private key sealed under the secrets key (a PEM here is a key in plaintext: refused).
+const sealedKey = z.object({ nonce: base64(16), data: base64(16 * 1024), key: base64(80) }).strict()
+const token = z.string().regex(/^[A-Za-z0-9_-]{1,256}$/)
+const acmeAccount = z.object({ ...sealed, key: sealedKey, email: text(254).optional(), createdAt: time, updatedAt: time })
 
 const schemas = {
   nodes: z.object({
@@ -110,6 +116,26 @@ const schemas = {
     recommendations: z.array(z.object({ at: time, replicas: count(MAX_REPLICAS) })).max(256),
     updatedAt: time
   })
+,
+  certs: z.object({
+    ...sealed,
+    certificate: text(64 * 1024),
+    key: sealedKey,
+    notAfter: time,
+    fingerprint: z.string().regex(/^[0-9A-F]{2}(?::[0-9A-F]{2}){31}$/),
+    source: z.enum(CERT_SOURCES),
+    issuedBy: text(128),
+    updatedAt: time
+  }),
+  acme: z.object({
+    ...sealed,
+    lease: z.object({ node: text(128), until: time }).optional(),
+    challenges: z.record(token, z.string().regex(/^[A-Za-z0-9_-]{1,256}\.[A-Za-z0-9_-]{43}$/)).refine((c) => Object.keys(c).length <= 16, 'at most 16 challenges').optional(),
+    lastError: text(2048).optional(),
+    attempts: count(1_000_000),
+    nextAttemptAt: time.optional(),
+    updatedAt: time
+  })
 } as const
 
 const serviceRecord = z.object({
@@ -128,10 +154,23 @@ export type RecordKind = keyof typeof schemas | 'services'
 /** Why a record read from the document is not acceptable, or undefined when it is. */
 export function recordProblem (kind: RecordKind, key: string, record: unknown): string | undefined {
   if (kind === 'services') return serviceProblem(key, record)
+  if (kind === 'acme' && key === ACME_ACCOUNT_KEY) {
+    const account = acmeAccount.safeParse(record)
+    return account.success ? undefined : shapeProblem(account.error)
+  }
   const result = schemas[kind].safeParse(record)
   if (!result.success) return shapeProblem(result.error)
   if ((kind === 'secrets' || kind === 'configs') && 'version' in result.data && key !== `${result.data.name}@${result.data.version}`) {
     return 'record: filed under another name or version than its own'
+  }
+  if (kind === 'certs' || kind === 'acme') {
+    const host = hostProblem(key)
+    if (host !== undefined) return `record: filed under a name that is not a host (${host})`
+    // One writer at a time: a certificate by the node it names, challenges under the writer's own lease.
+    const { by, issuedBy, lease } = result.data as { by?: string, issuedBy?: string, lease?: { node: string } }
+    if (kind === 'certs' && by !== undefined && issuedBy !== by) return 'issuedBy: not the node that wrote it'
+    if (kind === 'acme' && by !== undefined && lease !== undefined && lease.node !== by) return 'lease: held by another node than the one that wrote it'
+    if (kind === 'certs') return certificateProblem((result.data as { certificate: string }).certificate)
   }
   if (kind === 'alerts') return alertProblem(key, result.data as { when: string, for?: string, notify: { webhook: string } })
   return undefined

@@ -4,7 +4,7 @@
 // member (or by a removed one before its removal). Members that were removed are left
 // out with everything they own. The rest is listed as problems.
 
-import type { AlertRecord, AlertStateRecord, ConfigRecord, DocumentSnapshot, RemovalRecord, ReplicaEntry, SecretRecord, TokenRecord } from '../../crdt/index.ts'
+import type { AcmeAccountRecord, AcmeRecord, AlertRecord, AlertStateRecord, CertRecord, ConfigRecord, DocumentSnapshot, RemovalRecord, ReplicaEntry, SecretRecord, TokenRecord } from '../../crdt/index.ts'
 import { recordProblem } from './records.ts'
 import type { RecordKind } from './records.ts'
 import type { SealChecker } from './seal.ts'
@@ -24,6 +24,8 @@ export interface Screened {
   configs: Record<string, ConfigRecord>
   alerts: Record<string, AlertRecord>
   alertStates: Record<string, AlertStateRecord>
+  certs: Record<string, CertRecord>
+  acme: Record<string, AcmeRecord | AcmeAccountRecord>
   problems: Problem[]
 }
 
@@ -33,11 +35,14 @@ export interface StoredRecords { secrets: Record<string, SecretRecord>, configs:
 /** The alert rules of a document and their states, by name. */
 export interface AlertRecords { alerts: Record<string, AlertRecord>, alertStates: Record<string, AlertStateRecord> }
 
-type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens' | 'secrets' | 'configs' | 'alerts' | 'alertStates' | 'autoscale'
+/** The TLS certificates of a document by host, and their issuance (and the ACME account). */
+export interface CertRecords { certs: Record<string, CertRecord>, acme: Record<string, AcmeRecord | AcmeAccountRecord> }
+
+type SharedKind = 'services' | 'rollouts' | 'drains' | 'tokens' | 'secrets' | 'configs' | 'alerts' | 'alertStates' | 'certs' | 'acme' | 'autoscale'
 type Record0 = Record<string, unknown> & { by?: string, updatedAt?: number, createdAt?: number }
 
 /** The believable part of `raw` (and `tokens`), and why the rest is not. */
-export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecord>, seals: SealChecker, stored: StoredRecords = { secrets: {}, configs: {} }, alerts: AlertRecords = { alerts: {}, alertStates: {} }): Screened {
+export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecord>, seals: SealChecker, stored: StoredRecords = { secrets: {}, configs: {} }, alerts: AlertRecords = { alerts: {}, alertStates: {} }, certs: CertRecords = { certs: {}, acme: {} }): Screened {
   const problems: Problem[] = []
   const plain = (value: unknown): Parameters<SealChecker['check']>[2] => value as Parameters<SealChecker['check']>[2]
 
@@ -101,6 +106,8 @@ export function screen (raw: DocumentSnapshot, tokens: Record<string, TokenRecor
     alerts: shared('alerts', alerts.alerts),
     // A state whose rule is gone or ignored is of no use.
     alertStates: Object.fromEntries(Object.entries(shared('alertStates', alerts.alertStates)).filter(([name]) => alerts.alerts[name] !== undefined)),
+    certs: shared('certs', certs.certs),
+    acme: shared('acme', certs.acme),
     problems
   }
 }

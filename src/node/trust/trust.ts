@@ -2,7 +2,7 @@
 // the document changes, with the problems found logged once each and listed for people
 // (GET /v1/problems). Every part reads the cluster through it, never the raw document.
 
-import type { AlertRecord, AlertStateRecord, ClusterDocument, ConfigRecord, DocumentSnapshot, SecretRecord, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
+import type { AcmeAccountRecord, AcmeRecord, AlertRecord, AlertStateRecord, CertRecord, ClusterDocument, ConfigRecord, DocumentSnapshot, SecretRecord, ServiceRecord, TokenRecord } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
 import { MAX_PROBLEMS } from './constants.ts'
 import { screen } from './screen.ts'
@@ -56,6 +56,9 @@ export class Trust {
   /** The alert rules and their states this node believes, by name. */
   alerts (): Record<string, AlertRecord> { return this.current().alerts }
   alertStates (): Record<string, AlertStateRecord> { return this.current().alertStates }
+  /** The TLS certificates (keys sealed) and ACME issuance records this node believes, by host. */
+  certs (): Record<string, CertRecord> { return this.current().certs }
+  acme (): Record<string, AcmeRecord | AcmeAccountRecord> { return this.current().acme }
 
   /** Records this node ignores, and why: at most MAX_PROBLEMS, oldest first, and how many in all. */
   problems (): { total: number, problems: ListedProblem[] } {
@@ -66,7 +69,7 @@ export class Trust {
 
   private current (): Screened {
     if (this.screened !== undefined) return this.screened
-    const screened = screen(this.document.snapshot(), this.document.tokens(), this.seals, { secrets: this.document.secrets(), configs: this.document.configs() }, { alerts: this.document.alerts(), alertStates: this.document.alertStates() })
+    const screened = screen(this.document.snapshot(), this.document.tokens(), this.seals, { secrets: this.document.secrets(), configs: this.document.configs() }, { alerts: this.document.alerts(), alertStates: this.document.alertStates() }, { certs: this.document.certs(), acme: this.document.acme() })
     this.screened = screened
     this.note(screened.problems)
     return screened

@@ -1,0 +1,103 @@
+// The routes of TLS certificates: operators and admins write, any token reads, a bad
+// certificate is refused naming its field with nothing written, the key is sealed in the
+// document and appears in no answer.
+
+import { readFileSync } from 'node:fs'
+import { X509Certificate } from 'node:crypto'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ClusterDocument } from '../../../src/crdt/index.ts'
+import type { ServiceRecord } from '../../../src/crdt/index.ts'
+import { buildApi } from '../../../src/node/api/index.ts'
+import { generateToken, hashToken, TokenIndex } from '../../../src/node/auth/index.ts'
+import { openCertKey } from '../../../src/node/certs/index.ts'
+import { clusterView } from '../../../src/node/cluster/index.ts'
+import { silent } from '../../support/logger.ts'
+
+const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/certs/${name}`, import.meta.url), 'utf8')
+const secretsKey = Buffer.alloc(32, 7)
+const document = new ClusterDocument({ log: silent })
+const tokens = new TokenIndex(document)
+tokens.start()
+const operator = generateToken()
+const deployer = generateToken()
+const viewer = generateToken()
+document.putToken('ops', { hash: hashToken(operator), role: 'operator', createdAt: 0, createdBy: 'test' })
+document.putToken('ci', { hash: hashToken(deployer), role: 'deployer', createdAt: 0, createdBy: 'test' })
+document.putToken('dash', { hash: hashToken(viewer), role: 'viewer', createdAt: 0, createdBy: 'test' })
+document.putNode('n1', { name: 'n1', host: '127.0.0.9', apiPort: 7700, p2pPort: 7701, labels: {}, draining: false, startedAt: 0 })
+const app = buildApi({
+  host: '127.0.0.9', port: 7700, node: { id: 'n1', name: 'n1' }, document,
+  view: () => clusterView(document.snapshot(), 'n1', () => 'alive', Date.now()),
+  log: silent, tokens, secretsKey,
+  front: { host: '127.0.0.9', port: 7700, hostNames: [], allowOrigins: [] }
+})
+const call = async (method: 'GET' | 'PUT' | 'DELETE', url: string, token: string, body?: unknown) => await app.inject({
+  method, url, ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  headers: { host: '127.0.0.9:7700', authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }
+})
+const given = { certificate: fixture('a.crt'), key: fixture('a.key') }
+
+describe('certificate routes', () => {
+  afterAll(async () => { await app.close() })
+
+  it('let only operators and admins write', async () => {
+    expect((await call('PUT', '/v1/certs/a.test', viewer, given)).statusCode).toBe(403)
+    expect((await call('PUT', '/v1/certs/a.test', deployer, given)).statusCode).toBe(403)
+    expect(document.certs()).toEqual({})
+  })
+
+  it('refuse a bad certificate naming the field, writing nothing', async () => {
+    for (const [host, body, path] of [
+      ['a.test', { ...given, certificate: 'nope' }, 'certificate'],
+      ['a.test', { ...given, key: fixture('other.key') }, 'key'],
+      ['b.test', given, 'certificate'],
+      ['a.test', { ...given, extra: 1 }, 'extra'],
+      ['Bad_Host', given, 'host']
+    ] as const) {
+      const answer = await call('PUT', `/v1/certs/${host}`, operator, body)
+      expect(answer.statusCode, path).toBe(400)
+      expect(answer.json().error.path).toBe(path)
+      expect(answer.body).not.toContain('PRIVATE KEY')
+    }
+    expect(document.certs()).toEqual({})
+  })
+
+  it('write a certificate with its key sealed, and show it to any token without the key', async () => {
+    const added = await call('PUT', '/v1/certs/a.test', operator, given)
+    expect(added.statusCode).toBe(201)
+    const fingerprint = new X509Certificate(given.certificate).fingerprint256
+    expect(added.json()).toMatchObject({ host: 'a.test', fingerprint, source: 'manual', issuedBy: 'n1', state: 'valid' })
+    const stored = document.certs()['a.test']!
+    expect(JSON.stringify(stored)).not.toContain('PRIVATE KEY')
+    expect(openCertKey(secretsKey, 'a.test', stored.key)).toMatch(/^-----BEGIN PRIVATE KEY-----/)
+    expect((await call('PUT', '/v1/certs/a.test', operator, given)).statusCode).toBe(200)
+
+    document.putService('shop', { spec: { name: 'shop', image: 'meshd/busybox:latest', replicas: 0, env: {}, ports: [{ target: 80 }], labels: {}, ingress: [{ host: 'shop.test', port: 80, tls: true }] }, generation: 1, createdAt: 0, updatedAt: 0 } as unknown as ServiceRecord)
+    const listed = await call('GET', '/v1/certs', viewer)
+    expect(listed.statusCode).toBe(200)
+    expect(listed.body).not.toContain('PRIVATE KEY')
+    expect(listed.body).not.toContain(stored.key.data)
+    expect(listed.json()).toEqual([
+      expect.objectContaining({ host: 'a.test', fingerprint, state: 'valid', services: [] }),
+      { host: 'shop.test', services: ['shop'], state: 'waiting' }
+    ])
+    expect((await call('GET', '/v1/certs/shop.test', viewer)).json()).toMatchObject({ host: 'shop.test', state: 'waiting' })
+    expect((await call('GET', '/v1/certs/none.test', viewer)).json().error.code).toBe('MESHD_CERT_NOT_FOUND')
+    // The service view shows its TLS routes' certificates.
+    expect((await call('GET', '/v1/services/shop', viewer)).json().certificates).toEqual([{ host: 'shop.test', state: 'waiting' }])
+  })
+
+  it('remove a certificate (operators and admins), and say when there is none', async () => {
+    expect((await call('DELETE', '/v1/certs/a.test', viewer)).statusCode).toBe(403)
+    expect((await call('DELETE', '/v1/certs/a.test', operator)).json()).toEqual({ removed: 'a.test' })
+    expect(document.certs()).toEqual({})
+    expect((await call('DELETE', '/v1/certs/a.test', operator)).json().error.code).toBe('MESHD_CERT_NOT_FOUND')
+  })
+
+  it('take a wildcard host', async () => {
+    const added = await call('PUT', '/v1/certs/*.w.test', operator, { certificate: fixture('wild.crt'), key: fixture('wild.key') })
+    expect(added.statusCode).toBe(201)
+    expect(added.json()).toMatchObject({ host: '*.w.test', source: 'manual', state: 'valid' })
+    expect(Object.keys(document.certs())).toEqual(['*.w.test'])
+  })
+})
