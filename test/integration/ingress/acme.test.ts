@@ -1,4 +1,4 @@
-// Issue 19, acceptance 2, on 3 real nodes (127.0.0.196–198) with a real ACME CA (Debian's
+// Issue 19, acceptance 2, on 3 real nodes (127.0.0.216–218) with a real ACME CA (Debian's
 // pebble) and a DNS server of the test's own: a TLS route gets a certificate issued once
 // for the cluster, every node has the same one; the issuing node SIGKILLed during
 // issuance → another node completes it.
@@ -8,17 +8,9 @@
 // challenge and told the CA to validate) until the issuer is dead; then it answers with a
 // survivor that is not the new issuer, which answers the new challenge from its own copy
 // of the document.
-//
-// Needs part A (the ingress, src/node/ingress/): the spec's `ingress` field (the API
-// refuses it until then), --http-port/--https-port, the ingress' HTTP server answering
-// /.well-known/acme-challenge/ and its HTTPS server. Until the merge, HTTP-01 is answered
-// by stand-ins on each node's address that read that node's GET /v1/certs/HOST (marked
-// PRE-MERGE); the assertions on the ingress' HTTPS are marked PART A.
-// Run with MESHD_TEST_SCOPE=test-acme-. Ports 18800–18899.
+// Every node's ingress answers HTTP-01 (/.well-known/acme-challenge/) from its own copy of
+// the document, and serves the certificate on its HTTPS port. Ports 18800–18899.
 
-import { existsSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { Server } from 'node:http'
 import { connect } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, waitForMembers } from '../../support/cluster.ts'
@@ -29,13 +21,11 @@ import type { DnsAnswers } from '../../support/dns-answers.ts'
 import { startPebble } from '../../support/pebble.ts'
 import type { Pebble } from '../../support/pebble.ts'
 
-const HOSTS = ['127.0.0.196', '127.0.0.197', '127.0.0.198']
+const HOSTS = ['127.0.0.216', '127.0.0.217', '127.0.0.218']
 const PEBBLE_PORT = 18800 // and 18801, its management port
 const DNS_PORT = 18802
 const HTTP_PORT = 18810
 const HTTPS_PORT = 18811
-/** Part A merged: the ingress serves HTTP-01 and HTTPS itself. */
-const INGRESS = existsSync(new URL('../../../src/node/ingress/index.ts', import.meta.url))
 
 interface CertView { host: string, state: string, fingerprint?: string, source?: string, issuedBy?: string, issuer?: { node?: string, lease?: { node: string }, challenges?: Record<string, string>, lastError?: string } }
 
@@ -52,7 +42,7 @@ const sameCertificate = async (nodes: ClusterNode[], host: string): Promise<Cert
   return views.every((v) => v?.state === 'valid' && v.fingerprint === first.fingerprint && v.issuedBy === first.issuedBy) ? first : undefined
 }
 
-/** PART A: the fingerprint a node's ingress HTTPS serves for `servername`, verified against pebble's root. */
+/** The fingerprint a node's ingress HTTPS serves for `servername`, verified against pebble's root. */
 const servedFingerprint = async (address: string, servername: string, root: string): Promise<string> => await new Promise((resolve, reject) => {
   const socket = connect({ host: address, port: HTTPS_PORT, servername, ca: root }, () => {
     resolve(socket.getPeerX509Certificate()!.fingerprint256)
@@ -67,34 +57,17 @@ describe('ACME certificates, issued once for the cluster', () => {
   let pebble: Pebble
   let dns: DnsAnswers
   let nodes: ClusterNode[] = []
-  const standIns: Server[] = []
 
   beforeAll(async () => {
     dns = await startDns(HOSTS[0]!, DNS_PORT)
     pebble = await startPebble({ host: HOSTS[0]!, port: PEBBLE_PORT, httpPort: HTTP_PORT, dns: `${HOSTS[0]}:${DNS_PORT}` })
     const acme = ['--acme-directory', pebble.directory, '--acme-email', 'ops@example.com', '--acme-ca-file', pebble.caFile]
-    const ingress = INGRESS ? ['--http-port', String(HTTP_PORT), '--https-port', String(HTTPS_PORT)] : []
+    const ingress = ['--http-port', String(HTTP_PORT), '--https-port', String(HTTPS_PORT)]
     nodes = await startCluster('test-acme', HOSTS, () => [...acme, ...ingress])
     await waitForMembers(nodes[0]!, { 'test-acme-1': 'alive', 'test-acme-2': 'alive', 'test-acme-3': 'alive' })
-    if (!INGRESS) {
-      // PRE-MERGE: each node's address answers HTTP-01 from that node's own document (its API).
-      for (const node of nodes) {
-        const server = createServer((req, res) => {
-          const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1]
-          const host = (req.headers.host ?? '').split(':')[0]!
-          certOf(node, host).then((view) => {
-            const answer = token === undefined ? undefined : view?.issuer?.challenges?.[token]
-            res.writeHead(answer === undefined ? 404 : 200).end(answer ?? 'not found')
-          }, () => { res.writeHead(502).end() })
-        })
-        await new Promise<void>((resolve) => server.listen(HTTP_PORT, node.host, resolve))
-        standIns.push(server)
-      }
-    }
   }, 90_000)
 
   afterAll(async () => {
-    await Promise.all(standIns.map(async (server) => await new Promise((resolve) => server.close(resolve))))
     await cleanupAll()
     await pebble?.stop()
     await dns?.close()
@@ -113,11 +86,9 @@ describe('ACME certificates, issued once for the cluster', () => {
       const { body } = await api<{ problems: Array<{ kind: string }> }>(node.api, 'GET', '/v1/problems')
       expect(body.problems.filter((p) => p.kind === 'certs' || p.kind === 'acme')).toEqual([])
     }
-    if (INGRESS) {
-      // PART A: every node's ingress serves that certificate.
-      const root = await pebble.root()
-      for (const node of nodes) expect(await servedFingerprint(node.host, 'one.test', root)).toBe(cert.fingerprint)
-    }
+    // Every node's ingress serves that certificate.
+    const root = await pebble.root()
+    for (const node of nodes) expect(await servedFingerprint(node.host, 'one.test', root)).toBe(cert.fingerprint)
   }, 90_000)
 
   it('completes on another node when the issuing node is SIGKILLed during issuance', async () => {
@@ -151,10 +122,8 @@ describe('ACME certificates, issued once for the cluster', () => {
     expect(cert.issuedBy).toBe(next)
     console.log(`two.test: ${issuer.name} SIGKILLed while the CA validated; ${next} completed ${Date.now() - killed} ms later (the CA reached ${answering.name})`)
     expect(cert.issuedBy).not.toBe(issuer.name)
-    if (INGRESS) {
-      // PART A: both survivors' ingress serve it.
-      const root = await pebble.root()
-      for (const node of survivors) expect(await servedFingerprint(node.host, 'two.test', root)).toBe(cert.fingerprint)
-    }
+    // Both survivors' ingress serve it.
+    const root = await pebble.root()
+    for (const node of survivors) expect(await servedFingerprint(node.host, 'two.test', root)).toBe(cert.fingerprint)
   }, 150_000)
 })
