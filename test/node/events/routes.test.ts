@@ -16,8 +16,10 @@ import type { MemberPeer, MeshEvent, SseFrame } from '../../../src/node/events/i
 import { transferKeyOf } from '../../../src/node/transfer/index.ts'
 import { silent } from '../../support/logger.ts'
 
-const HOST = '127.0.0.1'
-const base = 20_000 + Math.floor(Math.random() * 20_000)
+// An address of this file's own, and ports below the ephemeral range: no other test's
+// connection can be holding one of them (a random port on 127.0.0.1 once was: EADDRINUSE).
+const HOST = '127.0.0.234'
+const base = 19_400
 const names = ['ev-1', 'ev-2', 'ev-3'] as const
 const ports = [base, base + 1, base + 2, base + 3]
 const key = transferKeyOf(new Uint8Array(32).fill(7))
