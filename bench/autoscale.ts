@@ -1,8 +1,8 @@
 // Autoscaling on real daemons: 3 nodes, one service `autoscale {min 1, max 5,
 // requestsPerSecond: 50}`, a load of 200 new connections per second through node 1's mesh.
 // Per run, from the load's start: the coordinator's decision to scale up (the service's
-// replicas raised), the first answer from a replica that did not exist before the load,
-// and answers from 4 distinct replicas. Then the load stops and the service goes back to
+// replicas raised), the first answer (to the load or to a probe beside it) from a replica
+// that did not exist before the load, and answers from 4 distinct replicas. Then the load stops and the service goes back to
 // 1 after its 10 s scale-down window before the next run.
 // Run directly: node bench/autoscale.ts
 
@@ -44,15 +44,32 @@ export async function benchAutoscale (runs = 5, progress: (line: string) => void
     if (put.status !== 201) throw new Error(`PUT as: ${put.status} ${JSON.stringify(put.body)}`)
     for (let run = 0; run < runs; run++) {
       await waitFor(async () => { const v = await view(); return v.spec.replicas === 1 && v.replicas.length === 1 && v.replicas[0]!.state === 'healthy' }, { timeoutMs: 90_000, what: 'as back to 1 healthy replica' })
-      const before = (await get(HOSTS[0]!, PORT, '/id')).body
+      // The replicas scaled away may still answer while they drain: wait until one replica answers alone.
+      const before = await waitFor(async () => {
+        const bodies = new Set<string>()
+        for (let i = 0; i < 20; i++) bodies.add((await get(HOSTS[0]!, PORT, '/id')).body)
+        return bodies.size === 1 ? [...bodies][0] : undefined
+      }, { timeoutMs: 60_000, what: 'one replica answering alone' })
       const began = Date.now()
       const answeredBy = new Map<string, number>()
-      const load = pacedLoad(HOSTS[0]!, PORT, 200, '/id', (body) => { if (!answeredBy.has(body)) answeredBy.set(body, Date.now()) })
+      const answered = (body: string): void => { if (!answeredBy.has(body)) answeredBy.set(body, Date.now()) }
+      const load = pacedLoad(HOSTS[0]!, PORT, 200, '/id', answered)
+      // A probe of its own beside the load, one GET at a time with a short timeout: the load's
+      // GETs queue behind the overloaded first replica (at most 200 in flight), the probe's do not.
+      let probing = true
+      const probe = (async () => {
+        while (probing) {
+          const answer = await get(HOSTS[0]!, PORT, '/id', 1000)
+          if (answer.ok) answered(answer.body)
+        }
+      })()
       try {
         await waitFor(async () => (await view()).spec.replicas > 1 || undefined, { timeoutMs: 30_000, intervalMs: 50, what: 'a scale-up decision' })
         decided.push(Date.now() - began)
         await waitFor(() => answeredBy.size >= 4 || undefined, { timeoutMs: 60_000, intervalMs: 50, what: 'answers from 4 replicas' })
       } finally {
+        probing = false
+        await probe
         const result = await load.stop()
         failed += result.sent - result.ok
         sent += result.sent
