@@ -55,6 +55,8 @@ export interface IngressBenchResult {
   cells: Record<Proto, Record<Proxy, IngressCell>>
   /** HTTP straight to one replica (no proxy). */
   direct: IngressCell
+  /** meshd's own count of requests sent again to another replica (GET /v1/mesh), over the whole bench. */
+  meshdRetries: number
   caddyVersion: string
   rounds: number
   duration: string
@@ -143,7 +145,9 @@ export async function benchIngress (progress: (line: string) => void = () => {},
         failed: all.reduce((sum, r) => sum + r.load.failed + r.alone.failed, 0)
       }
     }
+    const mesh = await api<{ ingress?: { routes: Array<{ retries: number }> } }>(node!.api, 'GET', '/v1/mesh')
     return {
+      meshdRetries: (mesh.body.ingress?.routes ?? []).reduce((sum, r) => sum + r.retries, 0),
       cells: {
         http: { meshd: cell('meshd', 'http'), caddy: cell('caddy', 'http') },
         https: { meshd: cell('meshd', 'https'), caddy: cell('caddy', 'https') }
@@ -191,7 +195,8 @@ export function ingressSection (ing: IngressBenchResult): string {
     row('Caddy, HTTPS', ing.cells.https.caddy),
     '',
     `${goals('http')}. ${goals('https')}. CPU per request: meshd ${ratio(ing.cells.http.meshd.cpuMsPer1k, ing.cells.http.caddy.cpuMsPer1k)}× Caddy over HTTP, ` +
-      `${ratio(ing.cells.https.meshd.cpuMsPer1k, ing.cells.https.caddy.cpuMsPer1k)}× over HTTPS (the daemon runs without V8's optimising compilers: bin/meshd.js).`
+      `${ratio(ing.cells.https.meshd.cpuMsPer1k, ing.cells.https.caddy.cpuMsPer1k)}× over HTTPS (the daemon runs without V8's optimising compilers: bin/meshd.js). ` +
+      `meshd sent ${ing.meshdRetries} requests again to another replica (a pooled upstream connection busybox had closed).`
   ].join('\n')
 }
 
