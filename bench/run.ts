@@ -9,6 +9,7 @@ import { benchDetection, benchPropagation, benchStarvation } from './cluster.ts'
 import { benchGossip } from './gossip.ts'
 import { benchPlacement } from './placement.ts'
 import { benchMesh } from './mesh.ts'
+import { benchIngress, ingressSection } from './ingress.ts'
 import { benchDns } from './dns.ts'
 import { benchServiceToService } from './s2s.ts'
 import { benchFailover, benchRollingUpdate } from './failover.ts'
@@ -117,6 +118,11 @@ async function main (): Promise<void> {
       `meshd added p50 latency: **${ratio(mesh.meshd.p50Ms, mesh.direct.p50Ms)}× direct** (goal ≤ 1.5); throughput **${ratio(mesh.meshd.bulkMBps, mesh.haproxy.bulkMBps)}× HAProxy** ` +
         `(goal ≥ 0.8); new connections/s **${ratio(mesh.meshd.connsPerSec, mesh.haproxy.connsPerSec)}× HAProxy** (goal ≥ 0.8). meshd peak RSS during the run: ${mesh.meshdRssMb} MB.`
     ].join('\n'))
+  }
+
+  if (want('ingress')) {
+    say('HTTP ingress: meshd against Caddy over the same replicas, HTTP and HTTPS (wrk)')
+    sections.push(ingressSection(await benchIngress(say)))
   }
 
   if (want('s2s')) {

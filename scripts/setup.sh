@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for meshd: Docker Engine, busybox, the local test images
 # (busybox, and PostgreSQL 15 from this machine's Debian packages), Debian's Chromium for
-# the dashboard's browser test, Debian's pebble (an ACME CA) for the certificate tests, and the
-# project's npm dependencies. Safe to run again;
+# the dashboard's browser test, Debian's pebble (an ACME CA) for the certificate tests, the
+# benchmarks' peers (Debian's haproxy, caddy and wrk), and the project's npm dependencies. Safe to run again;
 # does only what is missing.
 set -euo pipefail
 
@@ -45,6 +45,22 @@ ensure_browser() {
 ensure_pebble() {
   if command -v pebble >/dev/null 2>&1; then return; fi
   apt_install --no-install-recommends pebble
+}
+
+# What the benchmarks measure meshd against (bench/mesh.ts: HAProxy; bench/ingress.ts: Caddy),
+# and their load generator. Each bench runs its peer itself: on a machine with systemd the
+# package's own caddy.service (which would hold port 80, meshd's default ingress port) is
+# stopped and disabled.
+ensure_bench_peers() {
+  local missing=()
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  if [ "${#missing[@]}" -eq 0 ]; then return; fi
+  apt_install --no-install-recommends "${missing[@]}"
+  if [ -d /run/systemd/system ] && [[ " ${missing[*]} " == *" caddy "* ]]; then
+    as_root systemctl disable --now caddy.service >/dev/null 2>&1 || true
+  fi
 }
 
 engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
@@ -194,6 +210,7 @@ ensure_node_modules() {
 ensure_packages
 ensure_browser
 ensure_pebble
+ensure_bench_peers
 ensure_engine
 ensure_image
 ensure_postgres_image
