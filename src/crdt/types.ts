@@ -204,6 +204,8 @@ export interface NodeRecord extends Sealed {
   avoid?: Record<string, number>
   /** Where other nodes' meshes reach this node's replicas (mesh hops). */
   meshPort?: number
+  /** Its ingress' HTTP and HTTPS ports (absent when off). */
+  ingressPorts?: number[]
   /** Slot key → the volume data of that slot this node holds. */
   holds?: Record<string, VolumeHold>
   /** The backups of other nodes' volumes this node stores, by backupKey(). */

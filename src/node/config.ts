@@ -269,5 +269,6 @@ function port (option: string, value: string | number): number {
 /** The record a node files about itself when it starts. */
 export function nodeRecord (config: DaemonConfig, now: number): NodeRecord {
   const { name, host, apiPort, p2pPort, labels, capacity, meshPort } = config
-  return { name, host, apiPort, p2pPort, labels, capacity, draining: false, startedAt: now, meshPort }
+  const ingressPorts = [config.httpPort, config.httpsPort].filter((port) => port > 0)
+  return { name, host, apiPort, p2pPort, labels, capacity, draining: false, startedAt: now, meshPort, ...(ingressPorts.length === 0 ? {} : { ingressPorts }) }
 }

@@ -112,8 +112,8 @@ export function requireService (services: Record<string, ServiceRecord>, name: s
 }
 
 /**
- * A published port must be free: not another service's, not a member's API or
- * peer-to-peer port (every node's restart would fail), and not below 1024 unless the
+ * A published port must be free: not another service's, not a member's API, peer-to-peer,
+ * mesh or ingress port (every node's restart would fail), and not below 1024 unless the
  * node allows it (a port the service already publishes stays allowed).
  */
 export function assertPortsFree (document: ClusterDocument, spec: ServiceSpec, opts: WriteOptions): void {
@@ -127,6 +127,7 @@ export function assertPortsFree (document: ClusterDocument, spec: ServiceSpec, o
     members.set(node.apiPort, `the API port of node ${node.name}`)
     members.set(node.p2pPort, `the peer-to-peer port of node ${node.name}`)
     if (node.meshPort !== undefined) members.set(node.meshPort, `the mesh port of node ${node.name}`)
+    for (const port of node.ingressPorts ?? []) members.set(port, `an ingress port of node ${node.name}`)
   }
   const already = new Set(document.service(spec.name)?.spec.ports.map((p) => p.published) ?? [])
   spec.ports.forEach((port, i) => {

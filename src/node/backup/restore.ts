@@ -64,7 +64,7 @@ export function assertRestorable (document: ClusterDocument, records: ClusterRec
   }
   const members = new Map<number, string>()
   for (const node of Object.values(document.nodes())) {
-    for (const [port, what] of [[node.apiPort, 'API'], [node.p2pPort, 'peer-to-peer'], [node.meshPort, 'mesh']] as const) {
+    for (const [port, what] of [[node.apiPort, 'API'], [node.p2pPort, 'peer-to-peer'], [node.meshPort, 'mesh'], ...(node.ingressPorts ?? []).map((p) => [p, 'ingress'] as const)] as const) {
       if (port !== undefined) members.set(port, `the ${what} port of node ${node.name}`)
     }
   }

@@ -45,6 +45,7 @@ const schemas = {
     startedAt: time,
     avoid: z.record(label, time).optional(),
     meshPort: count(65535).optional(),
+    ingressPorts: z.array(count(65535)).max(2).optional(),
     holds: z.record(text(2 * MAX_NAME_LENGTH), z.object({ service: label, slot, epoch: count(2 ** 31).min(1), released: z.boolean().optional() })).optional(),
     backups: z.record(text(4 * MAX_NAME_LENGTH), z.object({
       service: label, slot, source: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/).max(MAX_NAME_LENGTH), at: time, bytes: count(2 ** 50), sha256: z.string().regex(/^[0-9a-f]{64}$/), from: text(128)

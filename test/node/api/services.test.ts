@@ -12,15 +12,16 @@ const spec = (name: string, published: number): ServiceSpec => ({ name, image: '
 function cluster (): ClusterDocument {
   const document = new ClusterDocument({ log: silent })
   document.putNode('a', { name: 'node-1', host: '127.0.0.1', apiPort: 7700, p2pPort: 7701, labels: {}, draining: false, startedAt: 0 })
-  document.putNode('b', { name: 'node-2', host: '127.0.0.2', apiPort: 7800, p2pPort: 7801, labels: {}, draining: false, startedAt: 0 })
+  document.putNode('b', { name: 'node-2', host: '127.0.0.2', apiPort: 7800, p2pPort: 7801, labels: {}, draining: false, startedAt: 0, ingressPorts: [8880, 8443] })
   return document
 }
 
 describe('writeService ports', () => {
-  it('refuses a member\'s API or peer-to-peer port, naming the field and the node', () => {
+  it('refuses a member\'s API, peer-to-peer or ingress port, naming the field and the node', () => {
     const document = cluster()
     expect(refusal(() => writeService(document, spec('web', 7700)))).toMatchObject({ code: 'MESHD_INVALID_SPEC', path: 'ports[0].published', message: expect.stringContaining('API port of node node-1') })
     expect(refusal(() => writeService(document, spec('web', 7801)))).toMatchObject({ path: 'ports[0].published', message: expect.stringContaining('peer-to-peer port of node node-2') })
+    expect(refusal(() => writeService(document, spec('web', 8443)))).toMatchObject({ path: 'ports[0].published', message: expect.stringContaining('an ingress port of node node-2') })
     expect(document.services()).toEqual({})
   })
 
