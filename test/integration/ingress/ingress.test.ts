@@ -242,7 +242,7 @@ describe('the HTTP ingress on three real nodes', () => {
 
   it('counts requests per route in GET /v1/mesh and /metrics', async () => {
     const { body } = await api(nodes[0]!.api, 'GET', '/v1/mesh')
-    expect(body.ingress.listening).toEqual({ http: HTTP_PORT })
+    expect(body.ingress.listening).toEqual({ http: HTTP_PORT, https: HTTPS_PORT })
     const a = body.ingress.routes.find((r: { host: string, path: string }) => r.host === 'a.test' && r.path === '/')
     expect(a.requests['2xx']).toBeGreaterThan(0)
     expect(a.bytesOut).toBeGreaterThan(0)
