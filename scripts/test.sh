@@ -30,11 +30,23 @@ echo "== unit tests (pure: no Docker, no processes)"
 report="$(mktemp)"
 status=0
 vitest run --project unit --reporter=default --reporter=json --outputFile="$report.unit" "$@" || status=$?
-echo "== integration tests (real daemons, Docker, network faults)"
+echo "== integration tests (real daemons, Docker, network faults), in two lanes at once"
 # The daemons run the bundle, as a release does (bin/meshd.js takes it when it is newer
 # than every source): what ships is what is tested.
 node scripts/build.ts
-vitest run --project integration --reporter=default --reporter=json --outputFile="$report.integration" "$@" || status=$?
+# Two lanes side by side, one file at a time in each: the files of
+# test/integration/lane-b.txt, and all the others. No loopback address is used in both
+# (test/lanes.test.ts), and each file cleans up only the nodes it started. Lane B's output
+# is printed once both are done.
+mapfile -t lane_b < <(grep -v '^#' test/integration/lane-b.txt | grep .)
+excluded=()
+for file in "${lane_b[@]}"; do excluded+=(--exclude "$file"); done
+vitest run --project integration --reporter=default --reporter=json --outputFile="$report.lane-b" "${lane_b[@]}" "$@" >"$report.lane-b.log" 2>&1 &
+lane_b_pid=$!
+vitest run --project integration --reporter=default --reporter=json --outputFile="$report.integration" "${excluded[@]}" "$@" || status=$?
+wait "$lane_b_pid" || status=$?
+echo "== integration tests, lane B (test/integration/lane-b.txt)"
+cat "$report.lane-b.log"
 node -e '
   let passed = 0, failed = 0, skipped = 0
   for (const file of process.argv.slice(1)) {
@@ -44,6 +56,6 @@ node -e '
     } catch {}
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
-' "$report.unit" "$report.integration" 2>/dev/null || true
-rm -f "$report" "$report.unit" "$report.integration"
+' "$report.unit" "$report.integration" "$report.lane-b" 2>/dev/null || true
+rm -f "$report" "$report.unit" "$report.integration" "$report.lane-b" "$report.lane-b.log"
 exit "$status"

@@ -126,29 +126,38 @@ export function removeContainersOf (node: string): void {
   if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
 }
 
-// Which test nodes cleanupAll sweeps machine-wide: every "test-" node, or a narrower prefix
-// (MESHD_TEST_SCOPE=test-om-) so two runs of the suite on one machine keep out of each other's way.
-const SCOPE = process.env.MESHD_TEST_SCOPE ?? 'test-'
+// Which test nodes cleanupAll sweeps: the nodes this file started, and with
+// MESHD_TEST_SCOPE=PREFIX every node whose name starts with it (a sweep after a crash). The
+// suite runs its integration files in two lanes at once (scripts/test.sh), so a file never
+// touches another file's nodes.
+const SCOPE = process.env.MESHD_TEST_SCOPE
 
-/** Kills every daemon this file started, removes their containers, replica networks and data dirs. */
+/** Kills every daemon this file started, removes their containers, replica networks, volumes and data dirs. */
 export async function cleanupAll (): Promise<void> {
-  await Promise.all(started.splice(0).map(async (daemon) => await killDaemon(daemon)))
+  const daemons = started.splice(0)
+  await Promise.all(daemons.map(async (daemon) => await killDaemon(daemon)))
+  const ours = new Set(daemons.map((daemon) => daemon.name))
+  const swept = (node: string | undefined): boolean => node !== undefined && node !== '' && (ours.has(node) || (SCOPE !== undefined && node.startsWith(SCOPE)))
   const nodes = execFileSync('docker', ['ps', '-a', '--filter', 'label=meshd.service', '--format', '{{.Label "meshd.node"}}'], { encoding: 'utf8' })
-  for (const node of new Set(nodes.split('\n').filter((n) => n.startsWith(SCOPE)))) removeContainersOf(node)
+  for (const node of new Set(nodes.split('\n').filter(swept))) removeContainersOf(node)
   const networks = execFileSync('docker', ['network', 'ls', '--filter', 'label=meshd.network=replicas', '--format', '{{.ID}} {{.Label "meshd.node"}}'], { encoding: 'utf8' })
-  const ids = networks.split('\n').flatMap((line) => line.split(' ')[1]?.startsWith(SCOPE) === true ? [line.split(' ')[0] ?? ''] : [])
+  const ids = networks.split('\n').flatMap((line) => swept(line.split(' ')[1]) ? [line.split(' ')[0] ?? ''] : [])
   try {
     if (ids.length > 0) execFileSync('docker', ['network', 'rm', ...ids], { stdio: 'ignore' })
   } catch {
     // One still held by a container is left to scripts/test.sh's cleanup; the rest are gone.
   }
-  // Their replicas' volumes, once no replica or copy container (runtime/volumes.ts) holds them.
-  const copies = execFileSync('docker', ['ps', '-aq', '--filter', 'label=meshd.volume-copy', '--filter', `name=meshd-${SCOPE}`], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  // Their replicas' volumes, once no replica or copy container (runtime/volumes.ts, named meshd-NODE-…) holds them.
+  const copies = execFileSync('docker', ['ps', '-a', '--filter', 'label=meshd.volume-copy', '--format', '{{.ID}} {{.Names}}'], { encoding: 'utf8' })
+    .split('\n').flatMap((line) => {
+      const [id, name] = line.split(' ')
+      return id !== undefined && id !== '' && [...ours, ...(SCOPE === undefined ? [] : [SCOPE])].some((node) => name?.startsWith(`meshd-${node}`) === true) ? [id] : []
+    })
   if (copies.length > 0) execFileSync('docker', ['rm', '-f', ...copies], { stdio: 'ignore' })
   const volumes = execFileSync('docker', ['volume', 'ls', '--filter', 'label=meshd.node', '--format', '{{.Name}} {{.Label "meshd.node"}}'], { encoding: 'utf8' })
   for (const line of volumes.split('\n')) {
     const [name, node] = line.split(' ')
-    if (name === undefined || node?.startsWith(SCOPE) !== true) continue
+    if (name === undefined || !swept(node)) continue
     try {
       execFileSync('docker', ['volume', 'rm', '-f', name], { stdio: 'ignore' })
     } catch {

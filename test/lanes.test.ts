@@ -1,0 +1,41 @@
+// The two lanes of integration files (test/integration/lane-b.txt) run at the same time:
+// a loopback address used by files of both lanes would let one file's daemons, listeners
+// or faults meet another's. Every 127.0.0.N an integration file (or a support file of its
+// folder) names must belong to one lane only.
+
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const root = join(import.meta.dirname, '..')
+const laneB = new Set(readFileSync(join(root, 'test/integration/lane-b.txt'), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')))
+
+function files (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [])
+}
+
+describe('integration lanes', () => {
+  const all = files(join(root, 'test/integration')).map((file) => relative(root, file))
+  const tests = all.filter((file) => file.endsWith('.test.ts'))
+
+  it('lists only integration test files that exist', () => {
+    expect([...laneB].filter((file) => !tests.includes(file))).toEqual([])
+  })
+
+  it('keeps every loopback address an integration file uses in one lane', () => {
+    const laneOf = (file: string): string => {
+      // A support file (suite, context) belongs to the lane of its folder's test files.
+      const owners = file.endsWith('.test.ts') ? [file] : tests.filter((t) => t.startsWith(file.slice(0, file.lastIndexOf('/') + 1)))
+      const lanes = new Set(owners.map((owner) => laneB.has(owner) ? 'B' : 'A'))
+      return lanes.size === 1 ? [...lanes][0]! : 'both'
+    }
+    const users = new Map<string, Set<string>>()
+    for (const file of all) {
+      for (const address of new Set(readFileSync(join(root, file), 'utf8').match(/127\.0\.0\.\d+/g) ?? [])) {
+        users.set(address, new Set([...users.get(address) ?? [], laneOf(file)]))
+      }
+    }
+    const shared = [...users].filter(([, lanes]) => lanes.size > 1 || lanes.has('both')).map(([address]) => address)
+    expect(shared).toEqual([])
+  })
+})
