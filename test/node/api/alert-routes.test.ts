@@ -2,33 +2,10 @@
 // refused naming its field with nothing written, and no view shows the webhook's credentials.
 
 import { afterAll, describe, expect, it } from 'vitest'
-import { ClusterDocument } from '../../../src/crdt/index.ts'
-import { buildApi } from '../../../src/node/api/index.ts'
 import { openWebhook } from '../../../src/node/alerts/index.ts'
-import { generateToken, hashToken, TokenIndex } from '../../../src/node/auth/index.ts'
-import { clusterView } from '../../../src/node/cluster/index.ts'
-import { silent } from '../../support/logger.ts'
+import { apiFixture } from '../../support/api.ts'
 
-const document = new ClusterDocument({ log: silent })
-const tokens = new TokenIndex(document)
-tokens.start()
-const operator = generateToken()
-const deployer = generateToken()
-const viewer = generateToken()
-document.putToken('ops', { hash: hashToken(operator), role: 'operator', createdAt: 0, createdBy: 'test' })
-document.putToken('ci', { hash: hashToken(deployer), role: 'deployer', createdAt: 0, createdBy: 'test' })
-document.putToken('dash', { hash: hashToken(viewer), role: 'viewer', createdAt: 0, createdBy: 'test' })
-document.putNode('n1', { name: 'n1', host: '127.0.0.9', apiPort: 7700, p2pPort: 7701, labels: {}, draining: false, startedAt: 0 })
-const app = buildApi({
-  host: '127.0.0.9', port: 7700, node: { id: 'n1', name: 'n1' }, document,
-  view: () => clusterView(document.snapshot(), 'n1', () => 'alive', Date.now()),
-  log: silent, tokens, secretsKey: Buffer.alloc(32, 7),
-  front: { host: '127.0.0.9', port: 7700, hostNames: [], allowOrigins: [] }
-})
-const call = async (method: 'GET' | 'PUT' | 'DELETE', url: string, token: string, body?: unknown) => await app.inject({
-  method, url, ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  headers: { host: '127.0.0.9:7700', authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }
-})
+const { document, app, call, operator, deployer, viewer } = apiFixture({ secretsKey: Buffer.alloc(32, 7) })
 const rule = { when: 'replica.cpu > 90% service=web', for: '30s', notify: { webhook: 'https://bot:s3cret@hooks.example/meshd' } }
 
 describe('alert routes', () => {

@@ -5,36 +5,13 @@
 import { readFileSync } from 'node:fs'
 import { X509Certificate } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ClusterDocument } from '../../../src/crdt/index.ts'
 import type { ServiceRecord } from '../../../src/crdt/index.ts'
-import { buildApi } from '../../../src/node/api/index.ts'
-import { generateToken, hashToken, TokenIndex } from '../../../src/node/auth/index.ts'
 import { openCertKey } from '../../../src/node/certs/index.ts'
-import { clusterView } from '../../../src/node/cluster/index.ts'
-import { silent } from '../../support/logger.ts'
+import { apiFixture } from '../../support/api.ts'
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/certs/${name}`, import.meta.url), 'utf8')
 const secretsKey = Buffer.alloc(32, 7)
-const document = new ClusterDocument({ log: silent })
-const tokens = new TokenIndex(document)
-tokens.start()
-const operator = generateToken()
-const deployer = generateToken()
-const viewer = generateToken()
-document.putToken('ops', { hash: hashToken(operator), role: 'operator', createdAt: 0, createdBy: 'test' })
-document.putToken('ci', { hash: hashToken(deployer), role: 'deployer', createdAt: 0, createdBy: 'test' })
-document.putToken('dash', { hash: hashToken(viewer), role: 'viewer', createdAt: 0, createdBy: 'test' })
-document.putNode('n1', { name: 'n1', host: '127.0.0.9', apiPort: 7700, p2pPort: 7701, labels: {}, draining: false, startedAt: 0 })
-const app = buildApi({
-  host: '127.0.0.9', port: 7700, node: { id: 'n1', name: 'n1' }, document,
-  view: () => clusterView(document.snapshot(), 'n1', () => 'alive', Date.now()),
-  log: silent, tokens, secretsKey,
-  front: { host: '127.0.0.9', port: 7700, hostNames: [], allowOrigins: [] }
-})
-const call = async (method: 'GET' | 'PUT' | 'DELETE', url: string, token: string, body?: unknown) => await app.inject({
-  method, url, ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  headers: { host: '127.0.0.9:7700', authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }
-})
+const { document, app, call, operator, deployer, viewer } = apiFixture({ secretsKey })
 const given = { certificate: fixture('a.crt'), key: fixture('a.key') }
 
 describe('certificate routes', () => {

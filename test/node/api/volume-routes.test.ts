@@ -4,28 +4,11 @@
 
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ClusterDocument } from '../../../src/crdt/index.ts'
-import { buildApi } from '../../../src/node/api/index.ts'
-import { generateToken, hashToken, TokenIndex } from '../../../src/node/auth/index.ts'
-import { clusterView } from '../../../src/node/cluster/index.ts'
 import { MeshdError } from '../../../src/node/errors.ts'
-import { silent } from '../../support/logger.ts'
+import { apiFixture } from '../../support/api.ts'
 
-const document = new ClusterDocument({ log: silent })
-const tokens = new TokenIndex(document)
-tokens.start()
-const operator = generateToken()
-const deployer = generateToken()
-const viewer = generateToken()
-document.putToken('ops', { hash: hashToken(operator), role: 'operator', createdAt: 0, createdBy: 'test' })
-document.putToken('ci', { hash: hashToken(deployer), role: 'deployer', createdAt: 0, createdBy: 'test' })
-document.putToken('dash', { hash: hashToken(viewer), role: 'viewer', createdAt: 0, createdBy: 'test' })
 const calls: string[] = []
-const app = buildApi({
-  host: '127.0.0.9', port: 7700, node: { id: 'n1', name: 'n1' }, document,
-  view: () => clusterView(document.snapshot(), 'n1', () => 'alive', Date.now()),
-  log: silent, tokens,
-  front: { host: '127.0.0.9', port: 7700, hostNames: [], allowOrigins: [] },
+const { app, operator, deployer, viewer } = apiFixture({
   volumeArchives: {
     archive: async (service, slot, source) => {
       if (service !== 'db') throw new MeshdError('MESHD_SERVICE_NOT_FOUND', `no service "${service}"`, 'name')
