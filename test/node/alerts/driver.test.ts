@@ -11,6 +11,7 @@ import type { TrafficSample, WebhookPayload } from '../../../src/node/alerts/ind
 import { clusterView, coordinatorOf } from '../../../src/node/cluster/index.ts'
 import { recordingLogger } from '../../support/logger.ts'
 import { waitFor } from '../../support/wait.ts'
+import { link } from '../../support/documents.ts'
 
 const record = (name: string): NodeRecord => ({ name, host: '127.0.0.1', apiPort: 1, p2pPort: 2, labels: {}, draining: false, startedAt: 0 })
 const posts: Array<{ by: string, status: string, fingerprints: string[] }> = []
@@ -41,18 +42,6 @@ function member (id: string, traffic?: () => Promise<Map<string, TrafficSample[]
   }
   drivers.push(m.driver)
   return m
-}
-
-/** Replicates every later update both ways (and what each has now), until cut. */
-function link (a: ClusterDocument, b: ClusterDocument): () => void {
-  const origin = Symbol('link')
-  let on = true
-  const forward = (to: ClusterDocument) => (update: Uint8Array, from: unknown): void => { if (on && from !== origin) to.applyUpdate(update, origin) }
-  a.on('update', forward(b))
-  b.on('update', forward(a))
-  b.applyUpdate(a.encodeState(), origin)
-  a.applyUpdate(b.encodeState(), origin)
-  return () => { on = false }
 }
 
 /** Two members a and b of a cluster of a, b, c, with the rule `down: node.dead`; the first is the rule's coordinator. */

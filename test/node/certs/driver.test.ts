@@ -13,6 +13,7 @@ import type { IssueRequest } from '../../../src/node/certs/index.ts'
 import { secretsKeyOf } from '../../../src/node/stored/index.ts'
 import { silent } from '../../support/logger.ts'
 import { waitFor } from '../../support/wait.ts'
+import { link } from '../../support/documents.ts'
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/certs/${name}`, import.meta.url), 'utf8')
 const secretsKey = secretsKeyOf(Buffer.from('the cluster secret'))
@@ -41,17 +42,6 @@ function member (id: string, behaviour: { now: Behaviour }) {
   })
   drivers.push(driver)
   return { id, document, dead, driver }
-}
-
-function link (a: ClusterDocument, b: ClusterDocument): () => void {
-  const origin = Symbol('link')
-  let on = true
-  const forward = (to: ClusterDocument) => (update: Uint8Array, from: unknown): void => { if (on && from !== origin) to.applyUpdate(update, origin) }
-  a.on('update', forward(b))
-  b.on('update', forward(a))
-  b.applyUpdate(a.encodeState(), origin)
-  a.applyUpdate(b.encodeState(), origin)
-  return () => { on = false }
 }
 
 async function cluster (behaviours: Record<'a' | 'b', { now: Behaviour }>) {
