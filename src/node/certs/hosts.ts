@@ -28,13 +28,9 @@ export function wildcardOf (host: string): string | undefined {
   return dot < 0 || host.startsWith('*.') ? undefined : `*${host.slice(dot)}`
 }
 
-/** The TLS routes' hosts of a service's spec (read defensively: the spec's `ingress` comes with issue 19, part A). */
+/** The TLS routes' hosts of a service's spec. */
 function tlsRoutesOf (record: ServiceRecord): string[] {
-  const ingress = (record.spec as { ingress?: unknown }).ingress
-  if (!Array.isArray(ingress)) return []
-  return (ingress as Array<{ host?: unknown, tls?: unknown } | null>)
-    .filter((route) => route?.tls === true && typeof route.host === 'string')
-    .map((route) => route!.host as string)
+  return (record.spec.ingress ?? []).filter((route) => route.tls === true).map((route) => route.host)
 }
 
 /** The hosts of TLS routes in the services' specs that ACME can issue (no wildcard: HTTP-01 cannot), sorted. */

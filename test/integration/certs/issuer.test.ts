@@ -3,10 +3,9 @@
 // against pebble's root; a host the CA cannot validate is recorded as failed, with its
 // backoff and a cert.failed event.
 //
-// Until the ingress (issue 19, part A) is merged, this test answers
-// /.well-known/acme-challenge/ itself, from CertificateContexts.challenge(), with a tiny
-// http.createServer on 127.0.0.196; once merged, the acceptance test
-// (test/integration/ingress/acme.test.ts) goes through the ingress' HTTP server instead.
+// The issuer alone, in this process: the test answers /.well-known/acme-challenge/ from
+// CertificateContexts.challenge() with a tiny http.createServer on 127.0.0.196, as the
+// ingress does; test/integration/ingress/acme.test.ts goes through three nodes' ingress.
 
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
@@ -49,7 +48,7 @@ describe('the ACME issuer against pebble', () => {
     dns.set('good.test', [HOST])
     dns.set('bad.test', ['127.0.0.1']) // nothing answers there on HTTP_PORT
     pebble = await startPebble({ host: HOST, port: PEBBLE_PORT, httpPort: HTTP_PORT, dns: `${HOST}:${DNS_PORT}` })
-    // Stands in for the ingress' HTTP server until part A is merged.
+    // What the ingress' HTTP server does with a challenge.
     challengeServer = createServer((req, res) => {
       const token = /^\/\.well-known\/acme-challenge\/([^/?]+)$/.exec(req.url ?? '')?.[1]
       const answer = token === undefined ? undefined : contexts.challenge(token)

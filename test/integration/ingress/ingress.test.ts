@@ -1,4 +1,4 @@
-// Issue 19, part A, on three real nodes: the HTTP ingress of every node routes by host and
+// Issue 19 on three real nodes: the HTTP ingress of every node routes by host and
 // path to busybox replicas anywhere in the cluster (acceptance 1), passes WebSocket
 // upgrades and X-Forwarded-For (3), and loses no request of a keep-alive loop during a
 // rolling update (4); 503 without a healthy replica, 400 and 409 for bad or taken routes.
