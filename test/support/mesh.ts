@@ -51,10 +51,11 @@ export function requestLoop (host: string, port: number, path = '/id', concurren
 export interface PacedResult { sent: number, ok: number, perSecond: number, errors: Record<string, number>, failedAt: number[] }
 
 /**
- * HTTP/1.0 GETs of `path` started at `perSecond`, each on a new connection (at most 200 in
- * flight), until stopped. `onAnswer` sees each body that came back, as it comes.
+ * HTTP/1.0 GETs of `path` started at `perSecond`, each on a new connection (at most
+ * `maxInFlight` in flight: GETs that wait up to 5 s for an overloaded server hold the rate
+ * down once the cap is reached), until stopped. `onAnswer` sees each body that came back.
  */
-export function pacedLoad (host: string, port: number, perSecond: number, path = '/id', onAnswer: (body: string) => void = () => {}): { stop: () => Promise<PacedResult> } {
+export function pacedLoad (host: string, port: number, perSecond: number, path = '/id', onAnswer: (body: string) => void = () => {}, maxInFlight = 200): { stop: () => Promise<PacedResult> } {
   const started = Date.now()
   let sent = 0
   let ok = 0
@@ -64,7 +65,7 @@ export function pacedLoad (host: string, port: number, perSecond: number, path =
   const inFlight = new Set<Promise<void>>()
   const timer = setInterval(() => {
     const due = Math.floor((Date.now() - started) / 1000 * perSecond) - sent
-    for (let i = 0; i < due && inFlight.size < 200; i++) {
+    for (let i = 0; i < due && inFlight.size < maxInFlight; i++) {
       sent++
       const at = Date.now()
       const request: Promise<void> = get(host, port, path).then((answer) => {
