@@ -1,7 +1,8 @@
 // The two lanes of integration files (test/integration/lane-b.txt) run at the same time:
 // a loopback address used by files of both lanes would let one file's daemons, listeners
 // or faults meet another's. Every 127.0.0.N an integration file (or a support file of its
-// folder) names must belong to one lane only.
+// folder) names must belong to one lane only; and the files that add iptables rules share
+// a lane with the mDNS test's network namespace (a host INPUT rule stops its multicast).
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -37,5 +38,11 @@ describe('integration lanes', () => {
     }
     const shared = [...users].filter(([, lanes]) => lanes.size > 1 || lanes.has('both')).map(([address]) => address)
     expect(shared).toEqual([])
+  })
+
+  it('keeps the files that change iptables and the one with a network namespace in one lane', () => {
+    const faults = tests.filter((file) => /support\/network\.ts|netns/.test(readFileSync(join(root, file), 'utf8')))
+    expect(faults.length).toBeGreaterThan(1)
+    expect(new Set(faults.map((file) => laneB.has(file) ? 'B' : 'A')).size).toBe(1)
   })
 })
