@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { percentile, startCluster } from '../test/support/cluster.ts'
 import { api, cleanupAll, IMAGE, waitFor } from '../test/support/daemon.ts'
-import { parseWrk } from './mesh.ts'
+import { ensureTools, parseWrk } from './mesh.ts'
 import type { WrkResult } from './mesh.ts'
 
 const HOST = '127.0.0.161'
@@ -67,7 +67,7 @@ interface Sample { load: WrkRun, alone: WrkRun, cpuMs: number }
 type Contender = Proxy | 'direct'
 
 export async function benchIngress (progress: (line: string) => void = () => {}, { rounds = 3, duration = '5s' } = {}): Promise<IngressBenchResult> {
-  ensureCaddy(progress)
+  ensureTools(progress, ['caddy', 'wrk'], 'ingress')
   const dir = mkdtempSync(join(tmpdir(), 'meshd-bench-ingress-'))
   let caddy: ChildProcess | undefined
   try {
@@ -240,16 +240,6 @@ function cpuMs (pid: number | undefined): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 1000 / TICKS_PER_SECOND
-}
-
-/** Debian's caddy and wrk, installed when missing (the bench needs root, as setup does). */
-function ensureCaddy (progress: (line: string) => void): void {
-  const missing = ['caddy', 'wrk'].filter((tool) => {
-    try { execFileSync('which', [tool], { stdio: 'ignore' }); return false } catch { return true }
-  })
-  if (missing.length === 0) return
-  progress(`ingress: installing ${missing.join(' and ')}`)
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

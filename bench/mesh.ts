@@ -121,13 +121,13 @@ function unit (suffix: string): number {
   return ({ us: 0.001, ms: 1, s: 1000, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[suffix] ?? 1
 }
 
-/** HAProxy and wrk from Debian, installed when missing (the bench needs root, as setup does). */
-export function ensureTools (progress: (line: string) => void): void {
-  const missing = ['haproxy', 'wrk'].filter((tool) => {
+/** Debian's `tools` (HAProxy and wrk by default), installed when missing (the bench needs root, as setup does). */
+export function ensureTools (progress: (line: string) => void, tools = ['haproxy', 'wrk'], what = 'mesh'): void {
+  const missing = tools.filter((tool) => {
     try { execFileSync('which', [tool], { stdio: 'ignore' }); return false } catch { return true }
   })
   if (missing.length === 0) return
-  progress(`mesh: installing ${missing.join(' and ')}`)
+  progress(`${what}: installing ${missing.join(' and ')}`)
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
 }
 

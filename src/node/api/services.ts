@@ -6,7 +6,7 @@ import type { ClusterDocument, ServiceRecord, ServiceSpec } from '../../crdt/ind
 import { MeshdError } from '../errors.ts'
 import { LOW_PORTS } from './constants.ts'
 import { assertIngressFree } from './ingress-claims.ts'
-import { containerPart, inProgress, newRollout, nextAddressIndex, rollbackOf } from '../cluster/index.ts'
+import { containerPart, inProgress, memberPorts, newRollout, nextAddressIndex, rollbackOf } from '../cluster/index.ts'
 
 export interface WriteResult { created: boolean, changed: boolean, record: ServiceRecord }
 
@@ -122,13 +122,7 @@ export function assertPortsFree (document: ClusterDocument, spec: ServiceSpec, o
     if (name === spec.name) continue
     for (const port of record.spec.ports) if (port.published !== undefined) owners.set(port.published, name)
   }
-  const members = new Map<number, string>()
-  for (const node of Object.values(document.nodes())) {
-    members.set(node.apiPort, `the API port of node ${node.name}`)
-    members.set(node.p2pPort, `the peer-to-peer port of node ${node.name}`)
-    if (node.meshPort !== undefined) members.set(node.meshPort, `the mesh port of node ${node.name}`)
-    for (const port of node.ingressPorts ?? []) members.set(port, `an ingress port of node ${node.name}`)
-  }
+  const members = memberPorts(document.nodes())
   const already = new Set(document.service(spec.name)?.spec.ports.map((p) => p.published) ?? [])
   spec.ports.forEach((port, i) => {
     if (port.published === undefined) return

@@ -5,6 +5,7 @@
 // merges with, or overwrites, what a cluster already has.
 
 import type { ClusterDocument } from '../../crdt/index.ts'
+import { memberPorts } from '../cluster/index.ts'
 import { MeshdError } from '../errors.ts'
 import { parseSource } from '../spec/index.ts'
 import { recordProblem } from '../trust/index.ts'
@@ -62,12 +63,7 @@ export function assertRestorable (document: ClusterDocument, records: ClusterRec
     const removal = found.map((kind) => `\`meshd ${kind.slice(0, -1)} rm NAME\``).join(', ')
     throw new MeshdError('MESHD_CLUSTER_NOT_EMPTY', `cluster: this cluster already has ${listed}; a restore writes only into a fresh cluster: remove them first (${removal}), or restore on a fresh node`, 'cluster')
   }
-  const members = new Map<number, string>()
-  for (const node of Object.values(document.nodes())) {
-    for (const [port, what] of [[node.apiPort, 'API'], [node.p2pPort, 'peer-to-peer'], [node.meshPort, 'mesh'], ...(node.ingressPorts ?? []).map((p) => [p, 'ingress'] as const)] as const) {
-      if (port !== undefined) members.set(port, `the ${what} port of node ${node.name}`)
-    }
-  }
+  const members = memberPorts(document.nodes())
   for (const [name, record] of Object.entries(records.services)) {
     record.spec.ports.forEach((port, i) => {
       const member = port.published === undefined ? undefined : members.get(port.published)

@@ -1,5 +1,6 @@
 // The members of the cluster as people see them (GET /v1/nodes, `meshd node ls`).
 
+import type { NodeRecord } from '../../crdt/index.ts'
 import type { MemberState } from '../../gossip/index.ts'
 import { byText } from '../../placement/index.ts'
 import { avoidedServices } from './avoid.ts'
@@ -30,4 +31,17 @@ export function memberViews (view: ClusterView): MemberView[] {
       ...(avoiding.length === 0 ? {} : { avoiding })
     }
   }).sort((a, b) => byText(a.name, b.name))
+}
+
+/**
+ * The ports meshd itself uses on its members — API, peer-to-peer, mesh, ingress — and
+ * what each is ("the API port of node node-1"): no service may publish one.
+ */
+export function memberPorts (nodes: Record<string, NodeRecord>): Map<number, string> {
+  const ports = new Map<number, string>()
+  for (const node of Object.values(nodes)) {
+    const own: Array<[number | undefined, string]> = [[node.apiPort, 'the API'], [node.p2pPort, 'the peer-to-peer'], [node.meshPort, 'the mesh'], ...(node.ingressPorts ?? []).map((port): [number, string] => [port, 'an ingress'])]
+    for (const [port, what] of own) if (port !== undefined) ports.set(port, `${what} port of node ${node.name}`)
+  }
+  return ports
 }

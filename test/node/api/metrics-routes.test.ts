@@ -1,9 +1,7 @@
 // GET /metrics, GET /v1/stats and the member-to-member GET /v1/internal/stats, through
 // fastify's inject and, for the gathering, two API servers listening on loopback.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { ClusterDocument } from '../../../src/crdt/index.ts'
@@ -15,16 +13,13 @@ import { Buckets, NodeMetrics, ReplicaStatsService } from '../../../src/node/met
 import { issueTicket, transferKeyOf } from '../../../src/node/transfer/index.ts'
 import { silent } from '../../support/logger.ts'
 import { node, replica, service, view } from '../cluster/helpers.ts'
+import { cgroupRoot } from '../metrics/cgroup.ts'
 
 const KEY = transferKeyOf(new Uint8Array(95).fill(7))
 const HOSTS = { n1: '127.0.0.171', n2: '127.0.0.172' } as const
 const PORT = 17791
 const ID = 'b'.repeat(64)
-const root = mkdtempSync(join(tmpdir(), 'meshd-cgroup-'))
-mkdirSync(join(root, 'cpuacct/docker', ID), { recursive: true })
-mkdirSync(join(root, 'memory/docker', ID), { recursive: true })
-writeFileSync(join(root, 'cpuacct/docker', ID, 'cpuacct.usage'), '1000000000\n')
-writeFileSync(join(root, 'memory/docker', ID, 'memory.usage_in_bytes'), '3145728\n')
+const root = cgroupRoot(ID, { cpuNs: 1_000_000_000, memory: 3_145_728 })
 
 let states: Record<string, 'alive' | 'dead'> = { n3: 'alive' }
 const clusterOf = (self: string): ClusterView => view({

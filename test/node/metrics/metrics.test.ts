@@ -3,24 +3,18 @@
 // and `promtool check metrics` clean when promtool is installed.
 
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { GossipStats } from '../../../src/gossip/index.ts'
 import type { ServiceStats } from '../../../src/proxy/index.ts'
 import { constants as proxyConstants } from '../../../src/proxy/index.ts'
 import { Buckets, constants, NodeMetrics, serviceSamples } from '../../../src/node/metrics/index.ts'
 import { replica, service, view } from '../cluster/helpers.ts'
+import { cgroupRoot } from './cgroup.ts'
 import { parseMetrics, valueOf } from './parse.ts'
 
 const ID = 'a'.repeat(64)
-const root = mkdtempSync(join(tmpdir(), 'meshd-cgroup-'))
-mkdirSync(join(root, 'cpuacct/docker', ID), { recursive: true })
-mkdirSync(join(root, 'memory/docker', ID), { recursive: true })
-writeFileSync(join(root, 'cpuacct/docker', ID, 'cpuacct.usage'), '2500000000\n')
-writeFileSync(join(root, 'memory/docker', ID, 'memory.usage_in_bytes'), '10485760\n')
-writeFileSync(join(root, 'memory/docker', ID, 'memory.stat'), 'cache 1\ntotal_inactive_file 2097152\n')
+const root = cgroupRoot(ID, { cpuNs: 2_500_000_000, memory: 10_485_760, stat: 'cache 1\ntotal_inactive_file 2097152\n' })
 
 const clusterView = view({
   nodes: ['a', 'b', 'c'],
