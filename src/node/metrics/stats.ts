@@ -60,6 +60,8 @@ export interface StatsInit {
 export class ReplicaStatsService {
   private readonly init: StatsInit
   private readonly seen = new ReplayGuard()
+  /** The round of members' samples under way, shared by whoever asks meanwhile. */
+  private sampling: Promise<Map<string, MemberSample>> | undefined
 
   constructor (init: StatsInit) {
     this.init = init
@@ -104,8 +106,16 @@ export class ReplicaStatsService {
     return await localSample({ view, ...(mesh === undefined ? {} : { mesh }), ...(waiting === undefined ? {} : { waiting }), ...(cgroupRoot === undefined ? {} : { cgroupRoot }) })
   }
 
-  /** Every member's autoscale sample that answered in time, by member id (dead ones are not asked). */
+  /**
+   * Every member's autoscale sample that answered in time, by member id (dead ones are not
+   * asked). Callers at the same time (the autoscaler, the alert driver) share one round.
+   */
   async samples (): Promise<Map<string, MemberSample>> {
+    this.sampling ??= this.sampleMembers().finally(() => { this.sampling = undefined })
+    return await this.sampling
+  }
+
+  private async sampleMembers (): Promise<Map<string, MemberSample>> {
     const view = this.init.view()
     const answers = await Promise.all(Object.entries(view.nodes).map(async ([id, node]) => {
       if (id === view.self) return [id, await this.sample()] as const

@@ -98,4 +98,13 @@ describe('the metrics and stats routes', () => {
     expect((await get(n1, '/v1/stats?service=web', auth)).json()).toMatchObject({ unreachable: ['n3'], replicas: [{ node: 'n2' }] })
     expect((await get(n1, '/v1/stats?service=nope', auth)).statusCode).toBe(404)
   })
+  it('shares one round of members\' samples between callers at the same time (the autoscaler and the alert driver)', async () => {
+    states = { n3: 'dead' }
+    const stats = new ReplicaStatsService({ self: { id: 'n1', name: 'n1' }, view: () => clusterOf('n1'), key: KEY, tls: false, localAddress: HOSTS.n1, cgroupRoot: root })
+    const [first, second] = await Promise.all([stats.samples(), stats.samples()])
+    expect(second).toBe(first)
+    expect([...first.keys()].sort()).toEqual(['n1', 'n2'])
+    expect(await stats.samples()).not.toBe(first) // a later call asks again
+  })
 })
+
