@@ -11,7 +11,9 @@ const rule = { when: 'replica.cpu > 90% service=web', for: '30s', notify: { webh
 describe('alert routes', () => {
   afterAll(async () => { await app.close() })
 
-  it('let only operators and admins write', async () => {
+  it('let only operators and admins write, and nobody without a token read', async () => {
+    expect((await call('GET', '/v1/alerts')).statusCode).toBe(401)
+    expect((await call('PUT', '/v1/alerts/cpu', undefined, rule)).statusCode).toBe(401)
     expect((await call('PUT', '/v1/alerts/cpu', viewer, rule)).statusCode).toBe(403)
     expect((await call('PUT', '/v1/alerts/cpu', deployer, rule)).statusCode).toBe(403)
     expect(document.alerts()).toEqual({})

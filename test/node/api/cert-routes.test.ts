@@ -17,7 +17,9 @@ const given = { certificate: fixture('a.crt'), key: fixture('a.key') }
 describe('certificate routes', () => {
   afterAll(async () => { await app.close() })
 
-  it('let only operators and admins write', async () => {
+  it('let only operators and admins write, and nobody without a token read', async () => {
+    expect((await call('GET', '/v1/certs')).statusCode).toBe(401)
+    expect((await call('PUT', '/v1/certs/a.test', undefined, given)).statusCode).toBe(401)
     expect((await call('PUT', '/v1/certs/a.test', viewer, given)).statusCode).toBe(403)
     expect((await call('PUT', '/v1/certs/a.test', deployer, given)).statusCode).toBe(403)
     expect(document.certs()).toEqual({})
