@@ -38,15 +38,19 @@ node scripts/build.ts
 # test/integration/lane-b.txt, and all the others. No loopback address is used in both
 # (test/lanes.test.ts), and each file cleans up only the nodes it started. Lane B's output
 # is printed once both are done.
+# The files of test/integration/solo.txt run alone afterwards.
 mapfile -t lane_b < <(grep -v '^#' test/integration/lane-b.txt | grep .)
+mapfile -t solo < <(grep -v '^#' test/integration/solo.txt | grep .)
 excluded=()
-for file in "${lane_b[@]}"; do excluded+=(--exclude "$file"); done
+for file in "${lane_b[@]}" "${solo[@]}"; do excluded+=(--exclude "$file"); done
 vitest run --project integration --reporter=default --reporter=json --outputFile="$report.lane-b" "${lane_b[@]}" "$@" >"$report.lane-b.log" 2>&1 &
 lane_b_pid=$!
 vitest run --project integration --reporter=default --reporter=json --outputFile="$report.integration" "${excluded[@]}" "$@" || status=$?
 wait "$lane_b_pid" || status=$?
 echo "== integration tests, lane B (test/integration/lane-b.txt)"
 cat "$report.lane-b.log"
+echo "== integration tests run alone (test/integration/solo.txt)"
+vitest run --project integration --reporter=default --reporter=json --outputFile="$report.solo" "${solo[@]}" "$@" || status=$?
 node -e '
   let passed = 0, failed = 0, skipped = 0
   for (const file of process.argv.slice(1)) {
@@ -56,6 +60,6 @@ node -e '
     } catch {}
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
-' "$report.unit" "$report.integration" "$report.lane-b" 2>/dev/null || true
-rm -f "$report" "$report.unit" "$report.integration" "$report.lane-b" "$report.lane-b.log"
+' "$report.unit" "$report.integration" "$report.lane-b" "$report.solo" 2>/dev/null || true
+rm -f "$report" "$report.unit" "$report.integration" "$report.lane-b" "$report.lane-b.log" "$report.solo"
 exit "$status"

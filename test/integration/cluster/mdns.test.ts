@@ -1,8 +1,9 @@
 // Zero-config discovery (issue 3, acceptance 6): two `meshd start` nodes that share a
 // secret find each other by mDNS without --join. They run in a network namespace of
 // the test's own whose only interface is its loopback, so multicast never leaves it (its
-// addresses are that namespace's, apart from the host's). A DROP rule in the host's INPUT
-// chain (the partition tests) stops multicast between them too: those files share a lane.
+// addresses are that namespace's, apart from the host's). npm test runs it alone, after the
+// two lanes (test/integration/solo.txt): beside the other lane its nodes sometimes missed
+// each other.
 
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
