@@ -66,6 +66,7 @@ export function serverFactory (init: FrontDoorInit): (handler: Handler) => Serve
     const options = {
       headersTimeout: Math.min(auth.HEADERS_TIMEOUT_MS, requestTimeout),
       requestTimeout,
+      keepAliveTimeout: auth.KEEP_ALIVE_MS,
       connectionsCheckingInterval: auth.TIMEOUT_CHECK_MS
     }
     const server: Server = init.tls === undefined ? createServer(options, handler) : createTlsServer({ ...options, ...init.tls }, handler)

@@ -12,6 +12,15 @@ export const HEADERS_TIMEOUT_MS = 10_000
 /** A whole request, body included, must arrive within this (Node's requestTimeout). */
 export const REQUEST_TIMEOUT_MS = 30_000
 
+/**
+ * How long an idle keep-alive connection stays open (Node's keepAliveTimeout; fastify's own
+ * default, which a custom server factory does not get). Clients close an idle connection a
+ * little before the server's hint (undici: 2 s before): with Node's 5 s, a client whose event
+ * loop was busy for 2 s could send a request on a connection the server was closing ("other
+ * side closed"). Idle connections stay bounded by MAX_CONNECTIONS_PER_CLIENT.
+ */
+export const KEEP_ALIVE_MS = 72_000
+
 /** How often Node checks the two timeouts above (its default of 30 s would let them run long). */
 export const TIMEOUT_CHECK_MS = 1_000
 

@@ -84,11 +84,17 @@ describe('the HTTP ingress on three real nodes', () => {
   let nodes: ClusterNode[]
   const settled = async (name: string, v: string, generation: number): Promise<void> => {
     await waitFor(async () => {
+      // Each check that does not hold throws what it saw: the timeout names the last one.
       const { body } = await api(nodes[0]!.api, 'GET', `/v1/services/${name}`)
-      const all = body.replicas?.length === 3 && body.replicas.every((r: { state: string, generation: number }) => r.state === 'healthy' && r.generation === generation)
+      const replicas = (body.replicas ?? []) as Array<{ slot: number, node: string, state: string, generation: number }>
+      const all = replicas.length === 3 && replicas.every((r) => r.state === 'healthy' && r.generation === generation)
       const done = body.rollout === undefined || body.rollout.phase === 'completed'
-      if (!(all && done)) return false
-      return (await Promise.all(HOSTS.map(async (h) => (await through(h, `${name}.test`, '/id').catch(() => undefined))?.body === v))).every(Boolean)
+      if (!(all && done)) {
+        throw new Error(`replicas ${JSON.stringify(replicas.map((r) => `${r.slot}@${r.node} ${r.state} g${r.generation}`))}, rollout ${JSON.stringify(body.rollout)}`)
+      }
+      const answers = await Promise.all(HOSTS.map(async (h) => await through(h, `${name}.test`, '/id').then((a) => `${a.status} ${a.body}`, (err: Error) => err.message)))
+      if (answers.some((a) => a !== `200 ${v}`)) throw new Error(`ingress answers ${JSON.stringify(answers)}`)
+      return true
     }, { timeoutMs: 90_000, intervalMs: 200, what: `${name} to serve ${v} from 3 healthy replicas of generation ${generation} through every ingress` })
   }
 

@@ -1,9 +1,10 @@
 // The front door through fastify's inject: Host and Origin checks, token before body,
-// permissions per route, refusals closing the connection.
+// permissions per route, refusals closing the connection; and the server's keep-alive.
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { ClusterDocument } from '../../../src/crdt/index.ts'
 import { buildApi } from '../../../src/node/api/index.ts'
+import { serverFactory } from '../../../src/node/api/front-door.ts'
 import { generateToken, hashToken, TokenIndex } from '../../../src/node/auth/index.ts'
 import { clusterView } from '../../../src/node/cluster/index.ts'
 import { silent } from '../../support/logger.ts'
@@ -73,5 +74,21 @@ describe('the API front door', () => {
     expect((await call('POST', '/v1/tokens', auth, JSON.stringify({ name: 'y', role: 'viewer', services: ['web'] }))).json().error.path).toBe('services')
     const listed = await call('GET', '/v1/tokens', auth)
     expect(listed.body).not.toMatch(/meshd_|hash/)
+  })
+})
+
+describe('the API server', () => {
+  it('keeps an idle keep-alive connection 72 s and says so, so a busy client never reuses one being closed', async () => {
+    const server = serverFactory({ host: '127.0.0.9', port: 0, hostNames: [], allowOrigins: [] })((_req, res) => { res.end('ok') })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.9', resolve))
+    try {
+      const { port } = server.address() as { port: number }
+      const answer = await fetch(`http://127.0.0.9:${port}/`)
+      expect(await answer.text()).toBe('ok')
+      expect(answer.headers.get('keep-alive')).toBe('timeout=72')
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })

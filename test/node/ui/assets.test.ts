@@ -130,6 +130,13 @@ describe('the dashboard\'s recent events', () => {
     expect(events.list.map((e) => `${e.node}:${e.id}`)).toEqual(['n1:4', 'n1:2', 'n2:2'])
   })
 
+  it('keeps the events of a restarted node, whose ids start again from 1', () => {
+    const events = new RecentEvents()
+    expect(events.add('member.alive', { kind: 'member.alive', node: 'n3', id: 1, time: 100 }, 0)).toBe(true)
+    expect(events.add('member.alive', { kind: 'member.alive', node: 'n3', id: 1, time: 900 }, 0)).toBe(true)
+    expect(events.list.map((e) => e.time)).toEqual([900, 100])
+  })
+
   it('stamps a frame without an id (meshd.unreachable) with its arrival, each time', () => {
     const events = new RecentEvents()
     expect(events.add('meshd.unreachable', { node: 'n3' }, 500)).toBe(true)

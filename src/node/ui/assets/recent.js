@@ -1,6 +1,6 @@
 // The recent events the page lists: the newest first, at most `limit`, each once. The
-// stream sends its history again after a reconnect; an event is its node's id, so a
-// repeat is dropped. A frame without one (meshd.unreachable: { node }) is news each time,
+// stream sends its history again after a reconnect; an event is its node's id and time
+// (a restarted node counts its ids from 1 again), so a repeat is dropped. A frame without one (meshd.unreachable: { node }) is news each time,
 // stamped with the time it arrived. Pure.
 
 export class RecentEvents {
@@ -28,5 +28,5 @@ export class RecentEvents {
 }
 
 function keyOf (event) {
-  return `${event.node}:${event.id}:${event.kind}`
+  return `${event.node}:${event.id}:${event.time}:${event.kind}`
 }

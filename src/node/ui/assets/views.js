@@ -83,7 +83,7 @@ export function renderEvents (list, events, members) {
   list.replaceChildren(...events.map((e) => {
     const unreachable = e.kind === 'meshd.unreachable'
     const what = unreachable ? e.node ?? '' : subjectOf(e, names)
-    return h('li', { class: BAD.test(e.kind) ? 'bad' : WARN.test(e.kind) ? 'warn' : '', 'data-kind': e.kind },
+    return h('li', { class: BAD.test(e.kind) ? 'bad' : WARN.test(e.kind) ? 'warn' : '', 'data-kind': e.kind, 'data-time': String(e.time ?? '') },
       h('time', {}, typeof e.time === 'number' ? clock(e.time) : ''),
       h('span', { class: 'kind' }, e.kind),
       h('span', { class: 'where', title: 'the node that saw it' }, unreachable ? '' : e.node ?? ''),
