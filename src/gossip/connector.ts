@@ -1,11 +1,13 @@
 // Keeps this node connected to every member of the document and to its join
 // addresses, redialling with jittered exponential backoff. Because the targets come
 // from the replicated `nodes` map, a restarted node or a healed partition re-forms
-// the full mesh without --join.
+// the full mesh without --join. Peers found by mDNS are targets too, from the moment the
+// connector exists (libp2p tells of a peer once, when its store first learns it: a peer
+// found while the node was still starting, or whose first dial failed, must not be lost).
 
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcpMultiaddr } from './address.ts'
-import { DIAL_TIMEOUT_MS, RECONNECT_MAX_MS, RECONNECT_MIN_MS, RECONNECT_TICK_MS } from './constants.ts'
+import { DIAL_TIMEOUT_MS, MDNS_MAX_FOUND, RECONNECT_MAX_MS, RECONNECT_MIN_MS, RECONNECT_TICK_MS } from './constants.ts'
 import type { Logger } from '../logger.ts'
 import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -37,6 +39,8 @@ export class Connector {
   private readonly init: ConnectorInit
   private readonly joins: Target[]
   private readonly members = new Map<string, Target>()
+  /** Peers found by mDNS that are not members yet, oldest first (at most MDNS_MAX_FOUND). */
+  private readonly found = new Map<string, Target>()
   private timer: NodeJS.Timeout | undefined
   private started = false
 
@@ -50,31 +54,49 @@ export class Connector {
     }
   }
 
+  /** Files a peer found by mDNS as a target: dialled by the next tick, then with backoff until connected. */
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
-    if (evt.detail.id.toString() === this.init.self || this.connected(evt.detail.id) || this.init.refusing(evt.detail.id.toString())) return
-    this.init.node.dial(evt.detail.id, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-      .catch(err => { this.init.log.debug({ err, peer: evt.detail.id.toString() }, 'cannot dial a peer found by mDNS') })
+    const id = evt.detail.id.toString()
+    const addr = evt.detail.multiaddrs[0]
+    if (id === this.init.self || addr === undefined || this.members.has(id)) return
+    const known = this.found.get(id)
+    const at = addr.encapsulate(`/p2p/${id}`)
+    if (known !== undefined) {
+      if (!known.addr.equals(at)) Object.assign(known, { addr: at, failures: 0, nextAt: 0 })
+      return
+    }
+    this.found.set(id, { addr: at, peer: evt.detail.id, failures: 0, nextAt: 0, dialing: false })
+    // A LAN full of announcements costs a bounded map: the oldest finds go first.
+    for (const old of this.found.keys()) {
+      if (this.found.size <= MDNS_MAX_FOUND) break
+      this.found.delete(old)
+    }
   }
 
   constructor (init: ConnectorInit) {
     this.init = init
     this.joins = init.join.map(addr => ({ addr, failures: 0, nextAt: 0, dialing: false }))
+    if (init.mdns) init.node.addEventListener('peer:discovery', this.onDiscovery)
   }
 
   start (): void {
     if (this.started) return
     this.started = true
     this.init.node.addEventListener('peer:disconnect', this.onDisconnect)
-    if (this.init.mdns) this.init.node.addEventListener('peer:discovery', this.onDiscovery)
     this.tick()
   }
 
   stop (): void {
+    this.init.node.removeEventListener('peer:discovery', this.onDiscovery)
     if (!this.started) return
     this.started = false
     clearTimeout(this.timer)
     this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
-    this.init.node.removeEventListener('peer:discovery', this.onDiscovery)
+  }
+
+  /** The peers found by mDNS that are not members yet (tests, diagnostics). */
+  foundPeers (): string[] {
+    return [...this.found.keys()]
   }
 
   private tick (): void {
@@ -108,11 +130,14 @@ export class Connector {
       }
     }
     for (const id of this.members.keys()) if (!seen.has(id)) this.members.delete(id)
+    // A found peer that became a member is dialled as one.
+    for (const id of this.found.keys()) if (seen.has(id)) this.found.delete(id)
   }
 
   private * targets (): Generator<Target> {
     yield * this.joins
     yield * this.members.values()
+    yield * this.found.values()
   }
 
   private connected (peer: PeerId): boolean {

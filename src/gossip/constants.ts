@@ -94,6 +94,9 @@ export const MDNS_SERVICE_TAG = 'meshd.local'
 /** How often a node asks the LAN for members by mDNS (the library's default is 10 s): a query missed at start costs seconds, not ten. */
 export const MDNS_QUERY_INTERVAL_MS = 3_000
 
+/** Peers found by mDNS and not yet members that the connector keeps dialling (a bound against a LAN full of announcements). */
+export const MDNS_MAX_FOUND = 64
+
 /** The cluster secret file in the data directory (libp2p pnet's swarm.key format). */
 export const SECRET_FILE = 'swarm.key'
 
