@@ -152,11 +152,14 @@ export class Connector {
         target.peer = connection.remotePeer
         target.failures = 0
       }, err => {
+        // A peer of another cluster on the LAN (another secret) is dropped: libp2p announces it again only if its addresses change.
+        const foreign = (err as Error).name === 'ClusterSecretMismatchError'
+        if (foreign && target.peer !== undefined && this.found.get(target.peer.toString()) === target) this.found.delete(target.peer.toString())
         target.failures += 1
         target.nextAt = Date.now() + jitter(Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (target.failures - 1)))
         // The first failure says so; retries are debug noise. A secret mismatch was
         // already reported, with the reason, by the protector.
-        const quiet = target.failures > 1 || (err as Error).name === 'ClusterSecretMismatchError'
+        const quiet = target.failures > 1 || foreign
         this.init.log[quiet ? 'debug' : 'info']({ addr: target.addr.toString(), err: (err as Error).message }, 'cannot connect; retrying with backoff')
       })
       .finally(() => { target.dialing = false })

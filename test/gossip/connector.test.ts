@@ -12,7 +12,7 @@ import { silent } from '../support/logger.ts'
 import type { PeerId } from '@libp2p/interface'
 
 /** A libp2p node that records dials, fails the first `failures` of them, and connects the rest. */
-function standIn (failures = 0) {
+function standIn (failures = 0, error = 'Error') {
   const events = new EventTarget()
   const connected = new Set<string>()
   const dials: string[] = []
@@ -23,7 +23,7 @@ function standIn (failures = 0) {
     getConnections: (peer?: PeerId) => (peer !== undefined && connected.has(peer.toString()) ? [{}] : []),
     dial: async (addr: { toString: () => string, getComponents: () => Array<{ name: string, value?: string }> }) => {
       dials.push(addr.toString())
-      if (left-- > 0) throw new Error('connection refused')
+      if (left-- > 0) throw Object.assign(new Error('connection refused'), { name: error })
       const id = addr.getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''
       connected.add(id)
       return { remotePeer: { toString: () => id, equals: (other: PeerId) => other.toString() === id } }
@@ -72,6 +72,17 @@ describe('the connector and mDNS', () => {
     find(other, '127.0.0.58')
     connector.start()
     await vi.waitFor(() => { expect(dials).toEqual([`/ip4/127.0.0.58/tcp/7701/p2p/${other.toString()}`]) })
+  })
+
+  it('drops a found peer of another cluster (another secret) after its first dial', async () => {
+    vi.useFakeTimers()
+    const { node, dials, find } = standIn(Infinity, 'ClusterSecretMismatchError')
+    connector = new Connector({ node: node as never, self: 'me', join: [], members: () => [], mdns: true, refusing: () => false, log: silent })
+    connector.start()
+    find(await peer(), '127.0.0.58')
+    for (let i = 0; i < 40; i++) await vi.advanceTimersByTimeAsync(RECONNECT_TICK_MS)
+    expect(dials).toHaveLength(1)
+    expect(connector.foundPeers()).toEqual([])
   })
 
   it('keeps at most MDNS_MAX_FOUND found peers, the newest', async () => {

@@ -18,7 +18,7 @@ describe('a node keeps what it acknowledged', () => {
     const dataDir = tempDataDir()
     const acknowledged = new Map<string, string>()
     for (let round = 0; round < 20; round++) {
-      const daemon = await startDaemon({ name: 'test-durable', host: '127.0.0.191', dataDir })
+      const daemon = await startDaemon({ name: 'test-durable', host: '127.0.0.47', dataDir })
       // Writes as fast as the API answers them; the kill lands in the middle of the stream.
       let writing = true
       const stream = (async () => {
@@ -34,7 +34,7 @@ describe('a node keeps what it acknowledged', () => {
       writing = false
       await stream
     }
-    const daemon = await startDaemon({ name: 'test-durable', host: '127.0.0.191', dataDir })
+    const daemon = await startDaemon({ name: 'test-durable', host: '127.0.0.47', dataDir })
     const services = (await api<Array<{ spec: { name: string, env: { V: string } } }>>(daemon.api, 'GET', '/v1/services')).body
     const found = new Map(services.map((s) => [s.spec.name, s.spec.env.V]))
     // A write the kill cut off before its answer may have made it to disk too: what is found
@@ -52,7 +52,7 @@ describe('a node keeps what it acknowledged', () => {
       if (statSync(join(dataDir, file)).isFile()) expect(statSync(join(dataDir, file)).mode & 0o777, file).toBe(0o600)
     }
     // One daemon per data dir.
-    const second = spawnDaemon({ name: 'test-durable-2', host: '127.0.0.192', dataDir })
+    const second = spawnDaemon({ name: 'test-durable-2', host: '127.0.0.48', dataDir })
     expect(await second.exited).toBe(1)
     expect(second.output()).toMatch(/data dir|another meshd|in use|locked/i)
     await killDaemon(daemon, 'SIGTERM')
