@@ -21,15 +21,32 @@ const noSchemas = `${root}scripts/stubs/schema-compilers.cjs`
 
 // An ESM `import` of a Node builtin builds a namespace of all its exports, which runs
 // their lazy getters: `node:http` then loads undici (for http.WebSocket), ~2 MB of RSS
-// the daemon never uses. require() reads only what is used.
+// the daemon never uses. require() reads only what is used. A require() is CommonJS,
+// though, and esbuild copies a CommonJS module into every importer's namespace as one
+// getter per export: 246 imports of builtins made ~8,000 getters (node:crypto's ~90
+// exports thirty times over), ~3 MB of the daemon's heap. So `import` gets an ES module
+// per builtin, shared by its importers, that exports the builtin's data properties (its
+// getters are left out, as importing one by name fails the build, but for those read
+// as the daemon starts anyway), and require() the CommonJS one.
 const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`)
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
+const EAGER_GETTERS = new Set(['crypto.webcrypto'])
+function builtinAsEsm (name: string): string {
+  const exported = Object.entries(Object.getOwnPropertyDescriptors(process.getBuiltinModule(name)))
+    .filter(([key, descriptor]) => ('value' in descriptor || EAGER_GETTERS.has(`${name.replace(/^node:/, '')}.${key}`)) && IDENTIFIER.test(key) && key !== 'default')
+    .map(([key]) => `export const ${key} = m.${key};`)
+  return [`const m = require(${JSON.stringify(name)});`, 'export default m;', ...exported].join('\n')
+}
 const builtinsByRequire: Plugin = {
   name: 'builtins-by-require',
   setup (build) {
-    build.onResolve({ filter: BUILTIN }, (args) => args.namespace === 'builtin'
-      ? { path: args.path, external: true }
-      : { path: args.path, namespace: 'builtin' })
+    build.onResolve({ filter: BUILTIN }, (args) => {
+      if (args.namespace === 'builtin' || args.namespace === 'builtin-esm') return { path: args.path, external: true }
+      const esm = args.kind === 'import-statement' || args.kind === 'dynamic-import'
+      return { path: args.path, namespace: esm ? 'builtin-esm' : 'builtin' }
+    })
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
+    build.onLoad({ filter: /.*/, namespace: 'builtin-esm' }, (args) => ({ contents: builtinAsEsm(args.path), loader: 'js' }))
   }
 }
 

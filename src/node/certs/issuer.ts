@@ -4,7 +4,8 @@
 // key, and the chain fetched. The caller holds the lease; a signal ends it between steps.
 
 import { Agent } from 'node:https'
-import { rootCertificates } from 'node:tls'
+// A default import: rootCertificates is a getter, which the bundle's ES module of node:tls leaves out (scripts/build.ts).
+import tls from 'node:tls'
 import type * as AcmeClient from 'acme-client'
 import type { AcmeSettings } from './types.ts'
 
@@ -35,7 +36,7 @@ let trustedCa: string | undefined
 function trustDirectoryCa (acme: typeof AcmeClient, ca: string | undefined): void {
   if (ca === undefined || ca === trustedCa) return
   trustedCa = ca
-  acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ca], keepAlive: false })
+  acme.axios.defaults.httpsAgent = new Agent({ ca: [...tls.rootCertificates, ca], keepAlive: false })
 }
 
 /** A fresh account key (ECDSA P-256), PEM. */
