@@ -10,9 +10,11 @@ import type * as AcmeClient from 'acme-client'
 import type { AcmeSettings } from './types.ts'
 
 // Loaded on the first issuance (with axios and its x509 code): a node with no TLS route,
-// or no --acme-directory, never pays for it.
-let loaded: Promise<typeof AcmeClient> | undefined
-const acmeClient = async (): Promise<typeof AcmeClient> => await (loaded ??= import('acme-client'))
+// or no --acme-directory, never pays for it. It is CommonJS: its exports are the module's
+// default, from src/ and from the bundle's chunk alike (a chunk has no named exports for it).
+type Acme = (typeof AcmeClient)['default']
+let loaded: Promise<Acme> | undefined
+const acmeClient = async (): Promise<Acme> => await (loaded ??= import('acme-client').then((module) => module.default))
 
 export interface IssueRequest {
   host: string
@@ -33,7 +35,7 @@ let trustedCa: string | undefined
  * acme-client sends every request through one axios instance: the extra CA (pebble's)
  * is trusted there, next to the system's roots. One per process (the flag is per node).
  */
-function trustDirectoryCa (acme: typeof AcmeClient, ca: string | undefined): void {
+function trustDirectoryCa (acme: Acme, ca: string | undefined): void {
   if (ca === undefined || ca === trustedCa) return
   trustedCa = ca
   acme.axios.defaults.httpsAgent = new Agent({ ca: [...tls.rootCertificates, ca], keepAlive: false })
