@@ -44,13 +44,16 @@ import { fileURLToPath } from 'node:url'
 // dead twice (0 before) and a one-replica deploy at 1.3x docker run (1.2x before), which
 // has not been told apart from noise: if it recurs, drop MALLOC_ARENA_MAX first.
 // Later features (metrics, events, logs, dashboard, autoscale, alerts, ingress, certs)
-// brought it to 87-90 MB; the build's chunks, one ES module per imported builtin, a lazy
-// node:http2 and the pulse worker's heap limit to ~85.7 MB (2026-12-03, base 89.2 in the
-// same three rounds; RssAnon 42.0 -> 38.7, RssFile 47.2 -> 47.0). Tried without gain:
-// --minor-ms, --memory-saver-mode, --single-threaded, MALLOC_ARENA_MAX=1 (within noise).
-// --jitless saves ~3.5 MB more but halves the mesh's new connections/s (211 -> 81-122 on
-// this loaded machine); --no-short-builtin-calls saves ~2 MB of VmRSS only by not mapping
-// V8's embedded builtins a second time per isolate (the same file pages, counted twice).
+// brought it to 87-90 MB. Then (2026-12-03, three rounds side by side with the build
+// before them): 88.2 -> 84.0 MB, RssAnon 41.1 -> 37.0, RssFile 47.1 -> 47.0, from the
+// build's lazy chunks (~1 MB: Node keeps the source of what it loaded), one ES module per
+// imported builtin instead of a copy of its exports per importer (~1.3 MB of heap), zod
+// imported as a namespace everywhere (its `z` object brought every locale; ~1.3 MB of
+// heap), a lazy node:http2 (~1.5 MB) and the pulse worker's heap limit (~0.8 MB). Tried
+// without gain: --minor-ms, --memory-saver-mode, --single-threaded, MALLOC_ARENA_MAX=1.
+// --jitless saves ~3.5 MB more but cuts the mesh's new connections/s by half (211 ->
+// 81-122 on this loaded machine); --no-short-builtin-calls saves ~2 MB of VmRSS only by
+// not mapping V8's embedded builtins once more per isolate (the same file pages).
 const DAEMON_V8_FLAGS = ['--optimize-for-size', '--max-opt=1', '--bytecode-old-age=1', '--flush-baseline-code']
 const DAEMON_MALLOC = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' }
 if ((process.argv[2] === 'start' || process.argv[2] === 'join') && typeof process.execve === 'function' &&
