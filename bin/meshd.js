@@ -45,7 +45,8 @@ import { fileURLToPath } from 'node:url'
 // has not been told apart from noise: if it recurs, drop MALLOC_ARENA_MAX first.
 // Later features (metrics, events, logs, dashboard, autoscale, alerts, ingress, certs)
 // brought it to 87-90 MB. Then (2026-12-03, three rounds side by side with the build
-// before them): 88.2 -> 84.0 MB, RssAnon 41.1 -> 37.0, RssFile 47.1 -> 47.0, from the
+// before them): 88.2 -> 84.0 MB, RssAnon 41.1 -> 37.0, RssFile 47.1 -> 47.0. By parts,
+// measured apart (they overlap, so they add up to more than the whole): the
 // build's lazy chunks (~1 MB: Node keeps the source of what it loaded), one ES module per
 // imported builtin instead of a copy of its exports per importer (~1.3 MB of heap), zod
 // imported as a namespace everywhere (its `z` object brought every locale; ~1.3 MB of
@@ -84,7 +85,7 @@ function bundleIsFresh () {
 
 const fresh = bundleIsFresh()
 // V8's code cache for the bundle (written by the first run, kept beside it, cleared by
-// the build): a start then skips parsing ~2.3 MB of JavaScript, whose ~9 MB of compiler
+// the build): a start then skips parsing ~2.0 MB of JavaScript, whose ~9 MB of compiler
 // memory glibc would otherwise keep (a third of the daemon's heap), and starts sooner.
 // Node keeps each cache it read (~1.6 MB for the daemon's modules) for the process' life.
 if (fresh) enableCompileCache(join(root, 'dist', 'compile-cache'))
