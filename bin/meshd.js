@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The meshd command. Runs the bundle (dist/meshd.mjs, built by `npm run build`) when it
-// is newer than every source file; otherwise the TypeScript sources directly (Node 24
-// strips types), so a stale bundle can never hide a change.
+// The meshd command. Runs the bundle (dist/meshd.mjs and the chunks of dist/chunks/ it
+// imports, built by `npm run build`) when it is newer than every source file; otherwise
+// the TypeScript sources directly (Node 24 strips types), so a stale bundle can never
+// hide a change. The build keeps in chunks of their own, loaded on first use, what only
+// some runs need (the ACME client, the Compose parser, YAML, mDNS, prom-client), and
+// keeps what the daemon never runs from costing it memory (scripts/build.ts says how).
 
 import { readdirSync, statSync } from 'node:fs'
 import { enableCompileCache, flushCompileCache } from 'node:module'
@@ -40,6 +43,18 @@ import { fileURLToPath } from 'node:url'
 // both flushing flags and MALLOC_ARENA_MAX=2 saw a node starved of CPU falsely declared
 // dead twice (0 before) and a one-replica deploy at 1.3x docker run (1.2x before), which
 // has not been told apart from noise: if it recurs, drop MALLOC_ARENA_MAX first.
+// Later features (metrics, events, logs, dashboard, autoscale, alerts, ingress, certs)
+// brought it to 87-90 MB. Then (2026-12-03, three rounds side by side with the build
+// before them): 88.2 -> 84.0 MB, RssAnon 41.1 -> 37.0, RssFile 47.1 -> 47.0. By parts,
+// measured apart (they overlap, so they add up to more than the whole): the
+// build's lazy chunks (~1 MB: Node keeps the source of what it loaded), one ES module per
+// imported builtin instead of a copy of its exports per importer (~1.3 MB of heap), zod
+// imported as a namespace everywhere (its `z` object brought every locale; ~1.3 MB of
+// heap), a lazy node:http2 (~1.5 MB) and the pulse worker's heap limit (~0.8 MB). Tried
+// without gain: --minor-ms, --memory-saver-mode, --single-threaded, MALLOC_ARENA_MAX=1.
+// --jitless saves ~3.5 MB more but cuts the mesh's new connections/s by half (211 ->
+// 81-122 on this loaded machine); --no-short-builtin-calls saves ~2 MB of VmRSS only by
+// not mapping V8's embedded builtins once more per isolate (the same file pages).
 const DAEMON_V8_FLAGS = ['--optimize-for-size', '--max-opt=1', '--bytecode-old-age=1', '--flush-baseline-code']
 const DAEMON_MALLOC = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' }
 if ((process.argv[2] === 'start' || process.argv[2] === 'join') && typeof process.execve === 'function' &&
@@ -70,8 +85,9 @@ function bundleIsFresh () {
 
 const fresh = bundleIsFresh()
 // V8's code cache for the bundle (written by the first run, kept beside it, cleared by
-// the build): a start then skips parsing 2.4 MB of JavaScript, whose ~9 MB of compiler
+// the build): a start then skips parsing ~2.0 MB of JavaScript, whose ~9 MB of compiler
 // memory glibc would otherwise keep (a third of the daemon's heap), and starts sooner.
+// Node keeps each cache it read (~1.6 MB for the daemon's modules) for the process' life.
 if (fresh) enableCompileCache(join(root, 'dist', 'compile-cache'))
 
 // For stack traces with source positions, run with NODE_OPTIONS=--enable-source-maps

@@ -17,7 +17,7 @@
 
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
 import { BEAT_DOMAIN, publicKeyOf, signingKey } from './beat-signature.ts'
-import { PULSE_BURST, PULSE_LEASE_MS, PULSE_RATE, PULSE_READY_TIMEOUT_MS } from './constants.ts'
+import { PULSE_BURST, PULSE_LEASE_MS, PULSE_RATE, PULSE_READY_TIMEOUT_MS, PULSE_WORKER_HEAP_MB } from './constants.ts'
 import { PULSE_SLOTS, PULSE_SLOT_COUNT, pulseWorker } from './pulse-worker.ts'
 
 /** The worker's program as scripts/build.ts built it, apart from the bundle; absent when meshd runs from src/. */
@@ -99,7 +99,9 @@ export class Pulses {
     }
     let worker: Worker
     try {
-      worker = new Worker(workerSource(), { eval: true, workerData, transferList: [port2], name: 'meshd-pulse' })
+      worker = new Worker(workerSource(), {
+        eval: true, workerData, transferList: [port2], name: 'meshd-pulse', resourceLimits: { maxOldGenerationSizeMb: PULSE_WORKER_HEAP_MB }
+      })
     } catch (err) {
       inbox.close()
       log.warn({ err }, 'no pulses: cannot start their thread; liveness travels in heartbeat digests only')

@@ -4,14 +4,17 @@
 // key, and the chain fetched. The caller holds the lease; a signal ends it between steps.
 
 import { Agent } from 'node:https'
-import { rootCertificates } from 'node:tls'
+// A default import: rootCertificates is a getter, which the bundle's ES module of node:tls leaves out (scripts/build.ts).
+import tls from 'node:tls'
 import type * as AcmeClient from 'acme-client'
 import type { AcmeSettings } from './types.ts'
 
 // Loaded on the first issuance (with axios and its x509 code): a node with no TLS route,
-// or no --acme-directory, never pays for it.
-let loaded: Promise<typeof AcmeClient> | undefined
-const acmeClient = async (): Promise<typeof AcmeClient> => await (loaded ??= import('acme-client'))
+// or no --acme-directory, never pays for it. It is CommonJS: its exports are the module's
+// default, from src/ and from the bundle's chunk alike (a chunk has no named exports for it).
+type Acme = (typeof AcmeClient)['default']
+let loaded: Promise<Acme> | undefined
+const acmeClient = async (): Promise<Acme> => await (loaded ??= import('acme-client').then((module) => module.default))
 
 export interface IssueRequest {
   host: string
@@ -32,10 +35,10 @@ let trustedCa: string | undefined
  * acme-client sends every request through one axios instance: the extra CA (pebble's)
  * is trusted there, next to the system's roots. One per process (the flag is per node).
  */
-function trustDirectoryCa (acme: typeof AcmeClient, ca: string | undefined): void {
+function trustDirectoryCa (acme: Acme, ca: string | undefined): void {
   if (ca === undefined || ca === trustedCa) return
   trustedCa = ca
-  acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ca], keepAlive: false })
+  acme.axios.defaults.httpsAgent = new Agent({ ca: [...tls.rootCertificates, ca], keepAlive: false })
 }
 
 /** A fresh account key (ECDSA P-256), PEM. */

@@ -131,7 +131,7 @@ export function registerComposeCommands (stack: Command, io: ComposeIo = PROCESS
     .action(async (name: string | undefined, flags: ConfigFlags) => {
       const composed = await loadComposeFile(flags.composeFile, { name, strict: flags.strict })
       if (flags.json === true) { io.stdout.write(`${JSON.stringify(configView(composed), null, 2)}\n`); return }
-      const { stringify } = await import('yaml')
+      const { stringify } = (await import('yaml')).default
       const { notes: _notes, ...view } = configView(composed)
       io.stdout.write(stringify(view))
       io.stderr.write(noteLines(composed.notes))

@@ -44,7 +44,7 @@ export function registerDeployCommand (program: Command): void {
       let parsed: unknown
       try {
         // yaml is imported here, not at the top: the daemon shares this bundle and never needs it.
-        parsed = /\.ya?ml$/i.test(flags.file) ? (await import('yaml')).parse(text) : JSON.parse(text)
+        parsed = /\.ya?ml$/i.test(flags.file) ? (await import('yaml')).default.parse(text) : JSON.parse(text)
       } catch (err) {
         // A Compose file's own reader places YAML errors at file:line:column.
         if (/\.ya?ml$/i.test(flags.file) && /^\s*services\s*:/m.test(text)) parsed = { services: {} }

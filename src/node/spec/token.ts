@@ -1,7 +1,8 @@
 // The body of POST /v1/tokens: a name, a role, optionally the services a deployer may
 // change and how long the token lives.
 
-import { z } from 'zod'
+// A namespace import, not `import { z }`: `z` is zod's object of everything, every locale too (spec/schema.ts).
+import * as z from 'zod'
 import { ROLES } from '../../crdt/index.ts'
 import type { Role } from '../../crdt/index.ts'
 import { MAX_NAME_LENGTH, MAX_TOKEN_LIFETIME_MS, MAX_TOKEN_SERVICES } from './constants.ts'

@@ -3,7 +3,8 @@
 // record that fails is ignored by this node — it never reaches placement, the mesh,
 // the reconciler or the API — and is listed as a problem.
 
-import { z } from 'zod'
+// A namespace import, not `import { z }`: `z` is zod's object of everything, every locale too (spec/schema.ts).
+import * as z from 'zod'
 import { ACME_ACCOUNT_KEY, ALERT_STATES, CERT_SOURCES, NOTICE_PHASES, REPLICA_STATES, ROLES } from '../../crdt/index.ts'
 import { certificateProblem, hostProblem } from '../certs/index.ts'
 import { alertForMs, parseRule, parseWebhook, specLimits, storedSpecProblem } from '../spec/index.ts'
