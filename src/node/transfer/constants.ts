@@ -3,6 +3,9 @@
 /** The most plaintext one data frame carries: big enough that the 20 bytes of framing vanish, small enough to hold one per stream. */
 export const FRAME_BYTES = 1024 * 1024
 
+/** A transfer's side collects the young generation after this many bytes (young-gc.ts): 4 MiB was too late in a daemon's heap, 1-2 MiB in time. */
+export const COLLECT_EVERY_BYTES = 1024 * 1024
+
 /** A partial frame is sent after this long without more input, so a slow source never looks like a stalled connection. */
 export const PARTIAL_FRAME_MS = 1000
 
