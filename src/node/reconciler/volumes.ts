@@ -4,7 +4,6 @@
 // once the new node holds it at a later epoch, this node deletes its copy. Before a slot
 // whose data is on another node starts here, its volumes are copied from that node.
 
-import { PassThrough, pipeline } from 'node:stream'
 import type { Readable } from 'node:stream'
 import type { ClusterDocument, NodeRecord, ServiceRecord, VolumeHold } from '../../crdt/index.ts'
 import type { Logger } from '../../logger.ts'
@@ -46,9 +45,6 @@ export interface VolumeKeeperInit {
 
 interface SpoolName { service: string, slot: number, source: string, at: number }
 
-/** What an incoming archive may buffer between the transfer and the import: one frame. */
-const ARCHIVE_BUFFER_BYTES = 1024 * 1024
-
 /** How long a restore waits for the slot's replica to stop. */
 const VACATE_TIMEOUT_MS = 120_000
 
@@ -76,26 +72,11 @@ export class VolumeKeeper {
       const began = Date.now()
       const backup = slot.data?.backup
       const resource = slotResource({ kind: backup === undefined ? 'volume' : 'backup', service: slot.service, slot: slot.slot, source: volume.source, at: backup })
-      const archive = this.pulled(node, resource)
+      const archive = await this.init.pull(node, resource)
       const name = this.init.volumeName(slot.service, volume.source, slot.slot)
       await this.init.runtime.importVolume(name, { node: this.init.nodeName, service: slot.service, slot: slot.slot, source: volume.source }, spec.image, archive)
       this.init.log.info({ slot: slot.key, volume: volume.source, from: node.name, backup, ms: Date.now() - began }, backup === undefined ? 'copied volume data from its previous node' : 'restored volume data from a backup')
     }
-  }
-
-  /**
-   * The archive of `resource` as it comes from `node`, at once: the import makes the fresh
-   * volume ready (Docker's calls, ~0.2 s) while the holder opens the archive and seals its
-   * first frame, instead of after. A refused or failed pull fails the archive, and with it
-   * the import, which leaves no volume behind.
-   */
-  private pulled (node: NodeRecord, resource: string): Readable {
-    const archive = new PassThrough({ highWaterMark: ARCHIVE_BUFFER_BYTES })
-    this.init.pull(node, resource).then(
-      (body) => { pipeline(body, archive, () => {}) },
-      (err: unknown) => { archive.destroy(err instanceof Error ? err : new Error(String(err))) }
-    )
-    return archive
   }
 
   /** A stateful replica runs here: this node holds its slot's data at the slot's epoch. */
