@@ -7,7 +7,8 @@
 // its previous node': pull + import). The baseline copies the same 100 MiB from one volume
 // into a fresh one on this machine with `docker run … tar cf - . | tar xf -`, measured
 // between the runs. (The image links only a few applets: tar, cp and md5sum run as `busybox tar` etc.)
-// Run directly: node bench/volumes.ts
+// Run directly: node bench/volumes.ts (BVOL_LOG=dir keeps the daemons' logs; BVOL_PROF=1 stops them
+// with SIGTERM instead of SIGKILL, so that NODE_OPTIONS=--cpu-prof leaves their profiles).
 
 import { execFileSync } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
@@ -86,7 +87,7 @@ function tarCopy (): number {
  * cleanupAll() would take every `test-` node's, those of tests running beside it too.
  */
 async function cleanup (nodes: ClusterNode[]): Promise<void> {
-  await Promise.all(nodes.map(async (n) => await killDaemon(n)))
+  await Promise.all(nodes.map(async (n) => await killDaemon(n, process.env.BVOL_PROF === undefined ? 'SIGKILL' : 'SIGTERM')))
   for (const n of nodes) {
     removeContainersOf(n.name)
     const networks = docker(['network', 'ls', '-q', '--filter', `label=meshd.node=${n.name}`]).split('\n').filter(Boolean)

@@ -3,6 +3,13 @@
 /** The most plaintext one data frame carries: big enough that the 20 bytes of framing vanish, small enough to hold one per stream. */
 export const FRAME_BYTES = 1024 * 1024
 
+/**
+ * A transfer's side collects the young generation after this many bytes (young-gc.ts). Every
+ * 2 MiB already let the daemons' full collections in bench/volumes.ts rise from ~35 to ~96;
+ * every 4 MiB saved nothing in a test process with a daemon-sized heap.
+ */
+export const COLLECT_EVERY_BYTES = 1024 * 1024
+
 /** A partial frame is sent after this long without more input, so a slow source never looks like a stalled connection. */
 export const PARTIAL_FRAME_MS = 1000
 

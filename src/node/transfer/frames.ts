@@ -14,6 +14,7 @@ import { Transform } from 'node:stream'
 import type { TransformCallback } from 'node:stream'
 import { FRAME_BYTES, PARTIAL_FRAME_MS, TAG_BYTES } from './constants.ts'
 import { TransferError } from './errors.ts'
+import { transferred } from './young-gc.ts'
 
 const LAST = 0x8000_0000
 const TRAILER_BYTES = 8 + 32
@@ -57,6 +58,7 @@ export class FrameSealer extends Transform {
   override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk)
     this.total += chunk.byteLength
+    transferred(chunk.byteLength)
     for (let offset = 0; offset < chunk.byteLength;) {
       const part = chunk.subarray(offset, offset + FRAME_BYTES - this.filled)
       this.cipher ??= this.begin(DATA_AD)
@@ -135,6 +137,7 @@ export class FrameOpener extends Transform {
   get summary (): { bytes: number, sha256: string } | undefined { return this.received }
 
   override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    transferred(chunk.byteLength)
     try {
       for (let offset = 0; offset < chunk.byteLength;) offset = this.consume(chunk, offset)
       callback()
