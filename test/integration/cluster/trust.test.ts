@@ -167,7 +167,11 @@ describe('a rogue peer that holds the cluster secret', () => {
     // The warnings name why; a line may reach the test through the daemon's stdout pipe a
     // moment after the peer saw its connection close.
     for (const why of ['forged-beat', 'flood', 'oversize']) {
-      await waitFor(() => (nodes[0]!.output() + nodes[1]!.output()).includes(`(${why})`), { timeoutMs: 5000, what: `a warning naming (${why})` })
+      const said = (): string => nodes[0]!.output() + nodes[1]!.output()
+      await waitFor(() => said().includes(`(${why})`), { timeoutMs: 15_000, what: `a warning naming (${why})` }).catch((err: Error) => {
+        // What the nodes said of refusals instead, for the next look at a failure.
+        throw new Error(`${err.message}; their refusals: ${said().split('\n').filter((line) => /refused|misbehaved/.test(line)).map((line) => line.slice(0, 300)).join('\n')}`)
+      })
     }
 
     // Every node restarts cleanly with all of it in its document, and still lists the problems.
