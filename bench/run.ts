@@ -49,7 +49,7 @@ async function main (): Promise<void> {
       ...deploys.map((d) => `| ${d.replicas} | ${d.meshdMs} ms | ${d.dockerRunReadyMs} ms | ${d.dockerRunMs} ms | ${d.ratio}× |`),
       '',
       `Idle daemon RSS, one service of three replicas (busybox httpd, TCP health every second) healthy for 30 s: **${idleRssMb} MB** (goal ≤ 80 MB). ` +
-        'Of it, the pulse thread (issue 11) is ~15 MB (a second V8 isolate and Node environment) and the node binary's own pages ~43 MB; since this run the daemon loads ~2.0 MB of bundle instead of 3.8 MB (chunks loaded on first use) and was 84.0 MB against 88.2 MB side by side.'
+        'Of it, the pulse thread (issue 11) is ~15 MB (a second V8 isolate and Node environment) and the node binary\'s own pages ~43 MB; the daemon loads ~2.0 MB of bundle, not 3.8 MB (chunks loaded on first use: 84.0 MB against 88.2 MB side by side, 2026-12-03).'
     ].join('\n'))
   }
 
