@@ -30,31 +30,25 @@ echo "== unit tests (pure: no Docker, no processes)"
 report="$(mktemp)"
 status=0
 vitest run --project unit --reporter=default --reporter=json --outputFile="$report.unit" "$@" || status=$?
-echo "== integration tests (real daemons, Docker, network faults), in three lanes at once"
+echo "== integration tests (real daemons, Docker, network faults), in two lanes at once"
 # The daemons run the bundle, as a release does (bin/meshd.js takes it when it is newer
 # than every source): what ships is what is tested.
 node scripts/build.ts
-# Three lanes side by side, one file at a time in each: the files of
-# test/integration/lane-b.txt, those of lane-c.txt, and all the others (lane A). No
-# loopback address is used in two lanes (test/lanes.test.ts), and each file cleans up only
-# the nodes it started. Lanes B and C print their output once all three are done.
+# Two lanes side by side, one file at a time in each: the files of
+# test/integration/lane-b.txt, and all the others. No loopback address is used in both
+# (test/lanes.test.ts), and each file cleans up only the nodes it started. Lane B's output
+# is printed once both are done.
 # The files of test/integration/solo.txt run alone afterwards.
 mapfile -t lane_b < <(grep -v '^#' test/integration/lane-b.txt | grep .)
-mapfile -t lane_c < <(grep -v '^#' test/integration/lane-c.txt | grep .)
 mapfile -t solo < <(grep -v '^#' test/integration/solo.txt | grep .)
 excluded=()
-for file in "${lane_b[@]}" "${lane_c[@]}" "${solo[@]}"; do excluded+=(--exclude "$file"); done
+for file in "${lane_b[@]}" "${solo[@]}"; do excluded+=(--exclude "$file"); done
 vitest run --project integration --reporter=default --reporter=json --outputFile="$report.lane-b" "${lane_b[@]}" "$@" >"$report.lane-b.log" 2>&1 &
 lane_b_pid=$!
-vitest run --project integration --reporter=default --reporter=json --outputFile="$report.lane-c" "${lane_c[@]}" "$@" >"$report.lane-c.log" 2>&1 &
-lane_c_pid=$!
 vitest run --project integration --reporter=default --reporter=json --outputFile="$report.integration" "${excluded[@]}" "$@" || status=$?
 wait "$lane_b_pid" || status=$?
-wait "$lane_c_pid" || status=$?
 echo "== integration tests, lane B (test/integration/lane-b.txt)"
 cat "$report.lane-b.log"
-echo "== integration tests, lane C (test/integration/lane-c.txt)"
-cat "$report.lane-c.log"
 echo "== integration tests run alone (test/integration/solo.txt)"
 vitest run --project integration --reporter=default --reporter=json --outputFile="$report.solo" "${solo[@]}" "$@" || status=$?
 node -e '
@@ -66,6 +60,6 @@ node -e '
     } catch {}
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
-' "$report.unit" "$report.integration" "$report.lane-b" "$report.lane-c" "$report.solo" 2>/dev/null || true
-rm -f "$report" "$report.unit" "$report.integration" "$report.lane-b" "$report.lane-b.log" "$report.lane-c" "$report.lane-c.log" "$report.solo"
+' "$report.unit" "$report.integration" "$report.lane-b" "$report.solo" 2>/dev/null || true
+rm -f "$report" "$report.unit" "$report.integration" "$report.lane-b" "$report.lane-b.log" "$report.solo"
 exit "$status"
