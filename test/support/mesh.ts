@@ -55,7 +55,7 @@ export interface PacedResult { sent: number, ok: number, perSecond: number, erro
  * `maxInFlight` in flight: GETs that wait up to 5 s for an overloaded server hold the rate
  * down once the cap is reached), until stopped. `onAnswer` sees each body that came back.
  */
-export function pacedLoad (host: string, port: number, perSecond: number, path = '/id', onAnswer: (body: string) => void = () => {}, maxInFlight = 200): { stop: () => Promise<PacedResult> } {
+export function pacedLoad (host: string, port: number, perSecond: number, path = '/id', onAnswer: (body: string) => void = () => {}, maxInFlight = 200, timeoutMs = 5000): { stop: () => Promise<PacedResult> } {
   const started = Date.now()
   let sent = 0
   let ok = 0
@@ -68,7 +68,7 @@ export function pacedLoad (host: string, port: number, perSecond: number, path =
     for (let i = 0; i < due && inFlight.size < maxInFlight; i++) {
       sent++
       const at = Date.now()
-      const request: Promise<void> = get(host, port, path).then((answer) => {
+      const request: Promise<void> = get(host, port, path, timeoutMs).then((answer) => {
         if (answer.ok) { ok++; onAnswer(answer.body); return }
         errors[answer.error ?? '?'] = (errors[answer.error ?? '?'] ?? 0) + 1
         failedAt.push(at)
