@@ -84,7 +84,11 @@ export function logsSuite (ctx: ObserveContext): void {
         for (const line of follow.lines()) byNode.set(line.node, [...byNode.get(line.node) ?? [], line])
         return byNode
       }
-      await waitFor(() => names().every((name) => (perNode().get(name)?.length ?? 0) >= 2), { timeoutMs: 20_000, what: 'two new lines from each node' })
+      await waitFor(() => {
+        if (names().every((name) => (perNode().get(name)?.length ?? 0) >= 2)) return true
+        // What it has so far, for the next look at a failure.
+        throw new Error(`lines per node ${JSON.stringify(names().map((name) => [name, perNode().get(name)?.length ?? 0]))}; stderr ${JSON.stringify(follow.stderr().slice(-300))}`)
+      }, { timeoutMs: 20_000, what: 'two new lines from each node' })
       for (const lines of perNode().values()) {
         // New lines only (--tail 0): written after the command started (one machine, one clock).
         expect(lines.every((line) => Date.parse(line.time!) >= startedAt - 1000)).toBe(true)
